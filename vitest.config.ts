@@ -1,0 +1,12 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+    // Each file starts its own anvil chains and Redis prefix; two workers keep a 2-core machine busy without starving anvil.
+    maxWorkers: 2,
+    fileParallelism: true,
+  },
+});
