@@ -1,0 +1,138 @@
+import { createPublicClient, http, numberToHex, type Address, type Hex, type PublicClient } from 'viem';
+import type { Metrics } from '../metrics.js';
+
+export interface BlockHeader {
+  number: bigint;
+  hash: Hex;
+  parentHash: Hex;
+  timestamp: bigint;
+}
+
+export interface ChainLog {
+  address: Address;
+  topics: Hex[];
+  data: Hex;
+  blockNumber: bigint;
+  blockHash: Hex;
+  logIndex: bigint;
+  transactionHash: Hex;
+}
+
+export type BlockLabel = 'latest' | 'safe' | 'finalized';
+
+export interface RpcOptions {
+  retries: number;
+  retryDelayMs: number;
+  timeoutMs: number;
+}
+
+interface RawRpcLog {
+  address: Address;
+  topics: Hex[];
+  data: Hex;
+  blockNumber: Hex;
+  blockHash: Hex;
+  logIndex: Hex;
+  transactionHash: Hex;
+  removed?: boolean;
+}
+
+/**
+ * The RPC surface xmsg needs from one chain. Calls made in the same tick go out as one JSON-RPC batch;
+ * failed HTTP requests are retried with exponential backoff (retryDelay, 2x, 4x, ...) by viem.
+ */
+export class ChainRpc {
+  readonly client: PublicClient;
+
+  constructor(
+    readonly chainId: number,
+    readonly url: string,
+    options: RpcOptions,
+    metrics?: Metrics,
+  ) {
+    const label = String(chainId);
+    this.client = createPublicClient({
+      transport: http(url, {
+        batch: { batchSize: 500, wait: 0 },
+        retryCount: options.retries,
+        retryDelay: options.retryDelayMs,
+        timeout: options.timeoutMs,
+        onFetchRequest: metrics
+          ? (_request, init) => {
+              for (const method of methodsOf(init.body)) metrics.rpcRequests.inc({ chain_id: label, method });
+            }
+          : undefined,
+        onFetchResponse: metrics
+          ? (response) => {
+              if (!response.ok) metrics.rpcErrors.inc({ chain_id: label });
+            }
+          : undefined,
+      }),
+    });
+  }
+
+  async blockNumber(): Promise<bigint> {
+    return BigInt(await this.client.request({ method: 'eth_blockNumber' }));
+  }
+
+  /** The header at a label or number; `undefined` when the node has no such block (yet). */
+  async header(block: BlockLabel | bigint): Promise<BlockHeader | undefined> {
+    const tag = typeof block === 'bigint' ? numberToHex(block) : block;
+    const raw = await this.client.request({ method: 'eth_getBlockByNumber', params: [tag, false] });
+    if (!raw || raw.number === null || raw.hash === null) return undefined;
+    return { number: BigInt(raw.number), hash: raw.hash, parentHash: raw.parentHash, timestamp: BigInt(raw.timestamp) };
+  }
+
+  async headerByHash(hash: Hex): Promise<BlockHeader | undefined> {
+    const raw = await this.client.request({ method: 'eth_getBlockByHash', params: [hash, false] });
+    if (!raw || raw.number === null || raw.hash === null) return undefined;
+    return { number: BigInt(raw.number), hash: raw.hash, parentHash: raw.parentHash, timestamp: BigInt(raw.timestamp) };
+  }
+
+  /** Logs of one address and topic0 over an inclusive block range. */
+  async logsInRange(address: Address, topic0: Hex, fromBlock: bigint, toBlock: bigint): Promise<ChainLog[]> {
+    const raw = (await this.client.request({
+      method: 'eth_getLogs',
+      params: [{ address, topics: [topic0], fromBlock: numberToHex(fromBlock), toBlock: numberToHex(toBlock) }],
+    })) as unknown as RawRpcLog[];
+    return raw.filter((l) => !l.removed).map(toChainLog);
+  }
+
+  /** Every log of one block, by hash, so the answer is about exactly that block even during a reorg. */
+  async logsOfBlock(blockHash: Hex): Promise<ChainLog[]> {
+    const raw = (await this.client.request({
+      method: 'eth_getLogs',
+      params: [{ blockHash }],
+    })) as unknown as RawRpcLog[];
+    return raw.filter((l) => !l.removed).map(toChainLog);
+  }
+}
+
+function toChainLog(l: RawRpcLog): ChainLog {
+  return {
+    address: l.address,
+    topics: l.topics,
+    data: l.data,
+    blockNumber: BigInt(l.blockNumber),
+    blockHash: l.blockHash,
+    logIndex: BigInt(l.logIndex),
+    transactionHash: l.transactionHash,
+  };
+}
+
+function methodsOf(body: RequestInit['body']): string[] {
+  if (typeof body !== 'string') return ['unknown'];
+  try {
+    const parsed: unknown = JSON.parse(body);
+    const calls = Array.isArray(parsed) ? parsed : [parsed];
+    return calls.map((c) => (typeof c?.method === 'string' ? c.method : 'unknown'));
+  } catch {
+    return ['unknown'];
+  }
+}
+
+/** A one-off eth_chainId probe used while validating configuration (no retries: a wrong URL should fail fast). */
+export async function probeChainId(url: string, timeoutMs = 5000): Promise<number> {
+  const client = createPublicClient({ transport: http(url, { retryCount: 1, timeout: timeoutMs }) });
+  return client.getChainId();
+}

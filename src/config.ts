@@ -1,0 +1,225 @@
+import { readFile } from 'node:fs/promises';
+import { getAddress, isAddress, type Address } from 'viem';
+import { z } from 'zod';
+import { DEFAULT_INBOX_ADDRESS } from './chain/inbox.js';
+
+export const DEFAULT_EXPIRY_WINDOW_S = 604_800;
+
+/** Every problem found in the configuration, one line each, so an operator fixes them all in one go. */
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+const nonNegativeInt = (fallback: number) => z.coerce.number().int().nonnegative().default(fallback);
+const optionalText = z.string().trim().min(1).optional();
+const idList = z
+  .string()
+  .optional()
+  .transform((s) => (s ?? '').split(',').map((x) => x.trim()).filter(Boolean));
+
+const httpUrl = z
+  .string()
+  .trim()
+  .refine((s) => {
+    try {
+      const u = new URL(s);
+      return u.protocol === 'http:' || u.protocol === 'https:';
+    } catch {
+      return false;
+    }
+  }, 'must be an http(s) URL');
+
+const envSchema = z.object({
+  REDIS_URL: z
+    .string()
+    .default('redis://127.0.0.1:6379')
+    .refine((s) => /^rediss?:\/\//.test(s), 'must be a redis:// or rediss:// URL'),
+  XMSG_REDIS_PREFIX: z
+    .string()
+    .default('xmsg')
+    .refine((s) => /^[A-Za-z0-9_.{}-]+$/.test(s), 'only letters, digits and _ . - { } (it starts every key and queue name; {braces} pin them to one Redis Cluster slot)'),
+  XMSG_L2_RPCS: z
+    .string({ error: 'is required: comma-separated execution RPC URLs, one per chain' })
+    .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean))
+    .pipe(z.array(httpUrl).min(1, 'needs at least one RPC URL')),
+  XMSG_DEPENDENCY_SET: optionalText,
+  XMSG_INBOX_ADDRESS: z
+    .string()
+    .default(DEFAULT_INBOX_ADDRESS)
+    .refine((s) => isAddress(s, { strict: false }), 'must be a 20-byte hex address')
+    .transform((s) => getAddress(s)),
+  XMSG_POLL_INTERVAL_MS: positiveInt(1000),
+  XMSG_START_BLOCKS_BACK: nonNegativeInt(100),
+  XMSG_PROMOTION_DEADLINE_S: positiveInt(1800),
+  XMSG_PENDING_DEADLINE_S: positiveInt(300),
+  XMSG_MAX_BLOCK_RANGE: positiveInt(1000),
+  XMSG_HEAD_STALL_S: nonNegativeInt(300),
+  XMSG_RPC_RETRIES: nonNegativeInt(3),
+  XMSG_RPC_RETRY_DELAY_MS: positiveInt(1000),
+  XMSG_RPC_TIMEOUT_MS: positiveInt(10_000),
+  XMSG_UNHEALTHY_AFTER_FAILURES: positiveInt(3),
+  XMSG_RECHECK_BASE_MS: positiveInt(2000),
+  XMSG_RECHECK_MAX_MS: positiveInt(60_000),
+  XMSG_CHECKER_CONCURRENCY: positiveInt(64),
+  XMSG_ESCALATE_AFTER_S: positiveInt(300),
+  XMSG_ESCALATION_REPEAT_S: positiveInt(900),
+  XMSG_ALERT_RETENTION_S: positiveInt(2_592_000),
+  XMSG_DROPPED_RETENTION_S: positiveInt(3600),
+  XMSG_HTTP_PORT: z.coerce.number().int().min(0).max(65_535).default(3000),
+  XMSG_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  SLACK_BOT_TOKEN: optionalText,
+  SLACK_SIGNING_SECRET: optionalText,
+  SLACK_CHANNEL_ID: optionalText,
+  SLACK_ONCALL_GROUP_ID: optionalText,
+  SLACK_ESCALATION_GROUP_ID: optionalText,
+  SLACK_ADMIN_USER_IDS: idList,
+  SLACK_API_URL: httpUrl.default('https://slack.com/api/'),
+  DISCORD_BOT_TOKEN: optionalText,
+  DISCORD_APPLICATION_ID: optionalText,
+  DISCORD_CHANNEL_ID: optionalText,
+  DISCORD_ONCALL_ROLE_ID: optionalText,
+  DISCORD_GUILD_ID: optionalText,
+  DISCORD_ADMIN_ROLE_IDS: idList,
+  DISCORD_API_URL: httpUrl.default('https://discord.com/api'),
+  DISCORD_PUBLIC_KEY: optionalText,
+});
+
+export type Env = z.infer<typeof envSchema>;
+
+const dependencySetSchema = z.object({
+  chainIds: z.array(z.union([z.number().int().positive(), z.string().regex(/^\d+$/)])).min(1),
+  expiryWindow: z.number().int().positive().optional(),
+});
+
+export interface ChainConfig {
+  chainId: number;
+  rpcUrl: string;
+}
+
+export interface Config {
+  redisUrl: string;
+  prefix: string;
+  chains: ChainConfig[];
+  dependencySet: ReadonlySet<number>;
+  expiryWindowS: number;
+  inbox: Address;
+  pollIntervalMs: number;
+  startBlocksBack: number;
+  promotionDeadlineS: number;
+  pendingDeadlineS: number;
+  maxBlockRange: number;
+  headStallS: number;
+  failuresBeforeUnhealthy: number;
+  recheck: { baseMs: number; maxMs: number };
+  rpc: { retries: number; retryDelayMs: number; timeoutMs: number };
+  checkerConcurrency: number;
+  droppedRetentionS: number;
+  httpPort: number;
+  logLevel: Env['XMSG_LOG_LEVEL'];
+  env: Env;
+}
+
+/** Validates the environment without touching the network. */
+export function parseEnv(env: NodeJS.ProcessEnv): Env {
+  const parsed = envSchema.safeParse(env);
+  if (parsed.success) return parsed.data;
+  throw new ConfigError(
+    parsed.error.issues.map((issue) => {
+      const name = issue.path.join('.').split('.')[0] ?? '(environment)';
+      return `${name}: ${issue.message}${name in env ? ` (got ${JSON.stringify(env[name])})` : ''}`;
+    }),
+  );
+}
+
+export type ChainIdProbe = (rpcUrl: string) => Promise<number>;
+
+/**
+ * Full configuration: the environment, then each RPC's chain id (via `probeChainId`), then the dependency set.
+ * All problems are collected before failing.
+ */
+export async function loadConfig(env: NodeJS.ProcessEnv, probeChainId: ChainIdProbe): Promise<Config> {
+  const e = parseEnv(env);
+  const problems: string[] = [];
+
+  const probed = await Promise.all(
+    e.XMSG_L2_RPCS.map(async (rpcUrl) => {
+      try {
+        return { rpcUrl, chainId: await probeChainId(rpcUrl) };
+      } catch (err) {
+        problems.push(`XMSG_L2_RPCS: ${rpcUrl} did not answer eth_chainId (${firstLine(err)})`);
+        return undefined;
+      }
+    }),
+  );
+  const chains = probed.filter((c): c is ChainConfig => c !== undefined);
+  const byChainId = new Map<number, string>();
+  for (const c of chains) {
+    const other = byChainId.get(c.chainId);
+    if (other) problems.push(`XMSG_L2_RPCS: ${other} and ${c.rpcUrl} are both chain ${c.chainId}; give one RPC per chain`);
+    else byChainId.set(c.chainId, c.rpcUrl);
+  }
+
+  let dependencySet = new Set(chains.map((c) => c.chainId));
+  let expiryWindowS = DEFAULT_EXPIRY_WINDOW_S;
+  if (e.XMSG_DEPENDENCY_SET) {
+    try {
+      const raw: unknown = JSON.parse(await readFile(e.XMSG_DEPENDENCY_SET, 'utf8'));
+      const dep = dependencySetSchema.safeParse(raw);
+      if (!dep.success) {
+        problems.push(`XMSG_DEPENDENCY_SET: ${e.XMSG_DEPENDENCY_SET}: ${z.prettifyError(dep.error).replace(/\n\s*/g, '; ')}`);
+      } else {
+        dependencySet = new Set(dep.data.chainIds.map(Number));
+        expiryWindowS = dep.data.expiryWindow ?? DEFAULT_EXPIRY_WINDOW_S;
+        const missing = [...dependencySet].filter((id) => !byChainId.has(id));
+        // Chains that did not answer were already reported; only name the ones no RPC was given for.
+        if (missing.length && probed.every((p) => p !== undefined)) {
+          problems.push(`XMSG_DEPENDENCY_SET: chain(s) ${missing.join(', ')} have no RPC in XMSG_L2_RPCS`);
+        }
+      }
+    } catch (err) {
+      problems.push(`XMSG_DEPENDENCY_SET: cannot read ${e.XMSG_DEPENDENCY_SET} as JSON (${firstLine(err)})`);
+    }
+  }
+
+  if (e.SLACK_BOT_TOKEN) {
+    if (!e.SLACK_SIGNING_SECRET) problems.push('SLACK_SIGNING_SECRET: required when SLACK_BOT_TOKEN is set');
+    if (!e.SLACK_CHANNEL_ID) problems.push('SLACK_CHANNEL_ID: required when SLACK_BOT_TOKEN is set');
+  }
+  if (e.DISCORD_BOT_TOKEN) {
+    if (!e.DISCORD_APPLICATION_ID) problems.push('DISCORD_APPLICATION_ID: required when DISCORD_BOT_TOKEN is set');
+    if (!e.DISCORD_CHANNEL_ID) problems.push('DISCORD_CHANNEL_ID: required when DISCORD_BOT_TOKEN is set');
+  }
+
+  if (problems.length) throw new ConfigError(problems);
+
+  return {
+    redisUrl: e.REDIS_URL,
+    prefix: e.XMSG_REDIS_PREFIX,
+    chains,
+    dependencySet,
+    expiryWindowS,
+    inbox: e.XMSG_INBOX_ADDRESS,
+    pollIntervalMs: e.XMSG_POLL_INTERVAL_MS,
+    startBlocksBack: e.XMSG_START_BLOCKS_BACK,
+    promotionDeadlineS: e.XMSG_PROMOTION_DEADLINE_S,
+    pendingDeadlineS: e.XMSG_PENDING_DEADLINE_S,
+    maxBlockRange: e.XMSG_MAX_BLOCK_RANGE,
+    headStallS: e.XMSG_HEAD_STALL_S,
+    failuresBeforeUnhealthy: e.XMSG_UNHEALTHY_AFTER_FAILURES,
+    recheck: { baseMs: e.XMSG_RECHECK_BASE_MS, maxMs: e.XMSG_RECHECK_MAX_MS },
+    rpc: { retries: e.XMSG_RPC_RETRIES, retryDelayMs: e.XMSG_RPC_RETRY_DELAY_MS, timeoutMs: e.XMSG_RPC_TIMEOUT_MS },
+    checkerConcurrency: e.XMSG_CHECKER_CONCURRENCY,
+    droppedRetentionS: e.XMSG_DROPPED_RETENTION_S,
+    httpPort: e.XMSG_HTTP_PORT,
+    logLevel: e.XMSG_LOG_LEVEL,
+    env: e,
+  };
+}
+
+function firstLine(err: unknown): string {
+  return (err instanceof Error ? err.message : String(err)).split('\n')[0] ?? 'unknown error';
+}

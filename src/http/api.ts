@@ -1,0 +1,92 @@
+import type { Redis } from 'ioredis';
+import { isHex } from 'viem';
+import type { Metrics } from '../metrics.js';
+import type { MessageRecord, MessageStore } from '../store/messages.js';
+import { sendJson, type HttpServer } from './server.js';
+
+export interface ApiDeps {
+  store: MessageStore;
+  redis: Redis;
+  chainIds: number[];
+  metrics: Metrics;
+  /** True once every worker and follower has started. */
+  started: () => boolean;
+}
+
+/** Operator-facing routes: metrics, liveness, readiness and the message lookup. */
+export function registerApi(http: HttpServer, deps: ApiDeps): void {
+  const { store, redis, metrics } = deps;
+
+  http.route('GET', '/metrics', async (_req, res) => {
+    await refreshClusterGauges(deps);
+    const text = await metrics.registry.metrics();
+    res.writeHead(200, { 'content-type': metrics.registry.contentType });
+    res.end(text);
+  });
+
+  http.route('GET', '/healthz', (_req, res) => sendJson(res, 200, { ok: true }));
+
+  http.route('GET', '/readyz', async (_req, res) => {
+    const redisOk = await redis.ping().then((r) => r === 'PONG', () => false);
+    const ready = redisOk && deps.started();
+    sendJson(res, ready ? 200 : 503, { ready, redis: redisOk, started: deps.started() });
+  });
+
+  http.route('GET', '/api/messages/:msgHash', async (_req, res, params) => {
+    const msgHash = params.msgHash ?? '';
+    if (!isHex(msgHash, { strict: true }) || msgHash.length !== 66) {
+      sendJson(res, 400, { error: 'msgHash must be a 0x-prefixed 32-byte hex string' });
+      return;
+    }
+    const records = await store.byMsgHash(msgHash);
+    if (!records.length) {
+      sendJson(res, 404, { error: `no tracked executing message with msgHash ${msgHash}` });
+      return;
+    }
+    sendJson(res, 200, { msgHash: msgHash.toLowerCase(), messages: records.map(messageView) });
+  });
+}
+
+export function messageView(r: MessageRecord) {
+  const d = r.data;
+  return {
+    id: d.id,
+    status: r.status,
+    reason: r.reason,
+    safety: r.safety,
+    executing: {
+      chainId: d.chainId,
+      blockNumber: d.blockNumber,
+      blockHash: d.blockHash,
+      timestamp: d.blockTimestamp,
+      txHash: d.txHash,
+      logIndex: d.logIndex,
+    },
+    msgHash: d.msgHash,
+    identifier: d.identifier,
+    seenAt: new Date(d.seenAt).toISOString(),
+    history: r.history.map((h) => ({ at: new Date(h.at).toISOString(), what: h.what })),
+  };
+}
+
+/** Gauges describe the whole cluster, so every replica reads them from Redis at scrape time. */
+async function refreshClusterGauges({ store, redis, chainIds, metrics }: ApiDeps): Promise<void> {
+  metrics.messageStatus.reset();
+  for (const c of await store.statusCounts()) {
+    if (c.count > 0) {
+      metrics.messageStatus.set({ executing_chain_id: c.executing, initiating_chain_id: c.initiating, status: c.status }, c.count);
+    }
+  }
+  for (const chainId of chainIds) {
+    const [heads, cursor] = await Promise.all([redis.hgetall(store.keys.heads(chainId)), redis.hget(store.keys.cursor(chainId), 'number')]);
+    const labels: Array<[string, string | null | undefined]> = [
+      ['latest', heads.latest],
+      ['safe', heads.safe],
+      ['finalized', heads.finalized],
+      ['cursor', cursor],
+    ];
+    for (const [label, value] of labels) {
+      if (value != null) metrics.chainHead.set({ chain_id: String(chainId), label }, Number(value));
+    }
+  }
+}

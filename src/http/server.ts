@@ -1,0 +1,99 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+
+export type RouteHandler = (
+  req: IncomingMessage,
+  res: ServerResponse,
+  params: Record<string, string>,
+  rawBody: Buffer,
+) => Promise<void> | void;
+
+interface Route {
+  method: string;
+  pattern: RegExp;
+  names: string[];
+  handler: RouteHandler;
+}
+
+const MAX_BODY_BYTES = 1024 * 1024;
+
+/**
+ * The one HTTP server of xmsg. Routes are registered by the layers that own them (metrics, API, chat adapters);
+ * the raw body is handed over untouched because signature checks (Slack, Discord) need the exact bytes.
+ */
+export class HttpServer {
+  private readonly routes: Route[] = [];
+  private server?: Server;
+
+  constructor(private readonly log: Logger) {}
+
+  route(method: string, path: string, handler: RouteHandler): this {
+    const names: string[] = [];
+    const pattern = new RegExp(
+      '^' + path.replace(/:([A-Za-z]+)/g, (_m, name: string) => (names.push(name), '([^/]+)')) + '/?$',
+    );
+    this.routes.push({ method, pattern, names, handler });
+    return this;
+  }
+
+  async listen(port: number, host = '0.0.0.0'): Promise<number> {
+    this.server = createServer((req, res) => void this.handle(req, res));
+    await new Promise<void>((resolve, reject) => {
+      this.server!.once('error', reject);
+      this.server!.listen(port, host, resolve);
+    });
+    return (this.server.address() as AddressInfo).port;
+  }
+
+  async close(): Promise<void> {
+    const server = this.server;
+    if (!server) return;
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const matching = this.routes.filter((r) => r.pattern.test(url.pathname));
+    const route = matching.find((r) => r.method === req.method);
+    if (!route) {
+      if (matching.length) sendJson(res, 405, { error: `method ${req.method} not allowed` });
+      else sendJson(res, 404, { error: 'not found' });
+      return;
+    }
+    const match = route.pattern.exec(url.pathname)!;
+    const params = Object.fromEntries(route.names.map((n, i) => [n, decodeURIComponent(match[i + 1]!)]));
+    try {
+      const body = await readBody(req);
+      await route.handler(req, res, params, body);
+    } catch (err) {
+      if (err instanceof BodyTooLarge) {
+        sendJson(res, 413, { error: `body larger than ${MAX_BODY_BYTES} bytes` });
+        return;
+      }
+      this.log.error({ err, path: url.pathname }, 'HTTP handler failed');
+      if (!res.headersSent) sendJson(res, 500, { error: 'internal error' });
+      else res.end();
+    }
+  }
+}
+
+class BodyTooLarge extends Error {}
+
+async function readBody(req: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY_BYTES) throw new BodyTooLarge();
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+export function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body, null, 2);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}

@@ -1,0 +1,172 @@
+import { DelayedError, Queue, Worker, type ConnectionOptions, type Job } from 'bullmq';
+import type { Logger } from 'pino';
+import type { ChainRpc } from '../chain/rpc.js';
+import type { SourceBlocks } from '../chain/source-blocks.js';
+import {
+  checkValidity,
+  checkWithoutSource,
+  isInvalid,
+  isSettled,
+  type ValidityRules,
+  type ValidityStatus,
+  type Verdict,
+} from '../chain/validity.js';
+import type { MessageEvent } from '../events/types.js';
+import type { EventOutbox } from './events-outbox.js';
+import { identifierOf, type MessageData, type MessageRecord, type MessageStore } from '../store/messages.js';
+
+export const CHECK_QUEUE = 'check';
+
+export interface CheckJobData extends MessageData {
+  /** Set on re-checks after a source-chain reorg: ignore cached source blocks. */
+  recheck?: boolean;
+}
+
+export interface CheckerOptions {
+  rules: ValidityRules;
+  promotionDeadlineS: number;
+  pendingDeadlineS: number;
+  /** First retry delay for `future`/`unknown`; doubles up to `retryMaxMs`. */
+  retryBaseMs: number;
+  retryMaxMs: number;
+}
+
+export function createCheckQueue(connection: ConnectionOptions, prefix: string): Queue<CheckJobData> {
+  return new Queue<CheckJobData>(CHECK_QUEUE, {
+    connection,
+    prefix,
+    defaultJobOptions: {
+      // `future`/`unknown` are retried until they settle; the capped backoff makes 10,000 attempts about a week.
+      attempts: 10_000,
+      backoff: { type: 'capped' },
+      removeOnComplete: true,
+      removeOnFail: { age: 7 * 86_400, count: 10_000 },
+    },
+  });
+}
+
+/** Retry a message whose status is not settled yet; BullMQ's backoff decides when. */
+class NotSettledYet extends Error {}
+
+/**
+ * Validates one executing message against its initiating log and records the verdict. Events are published
+ * before the state change that makes them visible, so a crash in between re-publishes (collapsed by event id)
+ * rather than losing the event.
+ */
+export class Checker {
+  constructor(
+    private readonly store: MessageStore,
+    private readonly sources: SourceBlocks,
+    private readonly rpcs: ReadonlyMap<number, ChainRpc>,
+    private readonly outbox: EventOutbox,
+    private readonly options: CheckerOptions,
+    private readonly log: Logger,
+  ) {}
+
+  startWorker(connection: ConnectionOptions, prefix: string, concurrency: number): Worker<CheckJobData> {
+    const { retryBaseMs, retryMaxMs } = this.options;
+    const worker = new Worker<CheckJobData>(CHECK_QUEUE, (job) => this.process(job), {
+      connection,
+      prefix,
+      concurrency,
+      settings: {
+        backoffStrategy: (attemptsMade: number) => Math.min(retryBaseMs * 2 ** Math.max(0, attemptsMade - 1), retryMaxMs),
+      },
+    });
+    worker.on('failed', (job, err) => {
+      if (!(err instanceof NotSettledYet) && !(err instanceof DelayedError)) {
+        this.log.error({ err, jobId: job?.id }, 'message check failed; will retry');
+      }
+    });
+    return worker;
+  }
+
+  async process(job: Pick<Job<CheckJobData>, 'data' | 'id'>): Promise<ValidityStatus> {
+    const data = job.data;
+    const existing = await this.store.get(data.id);
+    if (existing && existing.safety !== 'unsafe' && existing.safety !== 'cross-safe') return existing.status;
+    if (existing && isSettled(existing.status) && !data.recheck) return existing.status;
+
+    const verdict = await this.validate(data, data.recheck === true);
+    const deadlineAt = Math.min(Number(data.blockTimestamp) * 1000, data.seenAt) + this.options.promotionDeadlineS * 1000;
+
+    if (!existing) {
+      if (isInvalid(verdict.status)) await this.publish('invalid_message', data, verdict, 'unsafe');
+      await this.store.create(data, verdict.status, verdict.reason, deadlineAt);
+    } else if (existing.status !== verdict.status) {
+      await this.publishChange(existing, verdict, job);
+      await this.store.setStatus(data, existing.status, verdict.status, verdict.reason, deadlineAt);
+    }
+
+    if (!isSettled(verdict.status)) await this.whileNotSettled(data, verdict);
+    return verdict.status;
+  }
+
+  private async validate(data: MessageData, fresh: boolean): Promise<Verdict> {
+    const id = identifierOf(data);
+    const executedAt = BigInt(data.blockTimestamp);
+    const early = checkWithoutSource(id, executedAt, this.options.rules);
+    if (early) return early;
+    try {
+      const source = await this.sources.get(Number(id.chainId), id.blockNumber, { fresh });
+      return checkValidity(data.msgHash, id, executedAt, source, this.options.rules);
+    } catch (err) {
+      return { status: 'unknown', reason: `source lookup failed: ${firstLine(err)}` };
+    }
+  }
+
+  private async publishChange(existing: MessageRecord, verdict: Verdict, job: Pick<Job<CheckJobData>, 'id'>) {
+    const data = existing.data;
+    const was = existing.status;
+    const now = verdict.status;
+    if (isSettled(was) && isSettled(now) && isInvalid(was) !== isInvalid(now)) {
+      await this.publish('status_flip', data, verdict, existing.safety, {
+        previousStatus: was,
+        idSuffix: `${was}-${now}-${job.id ?? Date.now()}`,
+      });
+      if (isInvalid(now) && existing.safety === 'cross-safe') {
+        await this.publish('cross_safety_violation', data, verdict, existing.safety);
+      }
+    } else if (!isSettled(was) && isInvalid(now)) {
+      await this.publish('invalid_message', data, verdict, existing.safety);
+    }
+  }
+
+  /** Reports a message stuck in `future`/`unknown`, drops it if its block is gone, else retries later. */
+  private async whileNotSettled(data: MessageData, verdict: Verdict): Promise<never | void> {
+    if (Date.now() > data.seenAt + this.options.pendingDeadlineS * 1000) {
+      await this.publish('pending_timeout', data, verdict, 'unsafe');
+      await this.store.mark(data.id, 'pending_timeout', verdict.reason);
+    }
+    const rpc = this.rpcs.get(data.chainId);
+    const header = await rpc?.header(BigInt(data.blockNumber)).catch(() => undefined);
+    if (header && header.hash.toLowerCase() !== data.blockHash.toLowerCase()) {
+      const record = await this.store.get(data.id);
+      if (record) await this.store.drop(record, 'reorged', `block ${data.blockNumber} is now ${header.hash}`);
+      this.log.info({ messageId: data.id }, 'executing block reorged out before the message settled; dropped');
+      return;
+    }
+    throw new NotSettledYet(`${verdict.status}: ${verdict.reason}`);
+  }
+
+  private async publish(
+    type: MessageEvent['type'],
+    data: MessageData,
+    verdict: Verdict,
+    safety: MessageRecord['safety'],
+    extra: { previousStatus?: ValidityStatus; idSuffix?: string } = {},
+  ): Promise<void> {
+    const event: MessageEvent = {
+      id: extra.idSuffix ? `${type}-${data.id}-${extra.idSuffix}` : `${type}-${data.id}`,
+      type,
+      at: Date.now(),
+      message: { ...data, status: verdict.status, reason: verdict.reason, safety },
+      ...(extra.previousStatus ? { previousStatus: extra.previousStatus } : {}),
+    };
+    await this.outbox.publish(event);
+  }
+}
+
+function firstLine(err: unknown): string {
+  return (err instanceof Error ? err.message : String(err)).split('\n')[0] ?? 'unknown error';
+}

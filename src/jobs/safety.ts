@@ -1,0 +1,140 @@
+import type { Queue } from 'bullmq';
+import type { Logger } from 'pino';
+import type { Hex } from 'viem';
+import type { ChainRpc } from '../chain/rpc.js';
+import { isInvalid } from '../chain/validity.js';
+import type { MessageEvent } from '../events/types.js';
+import type { EventOutbox } from './events-outbox.js';
+import type { CheckJobData } from './checker.js';
+import type { MessageRecord, MessageStore } from '../store/messages.js';
+
+/**
+ * Follows tracked messages' executing blocks through the safety levels, in bulk per chain: called by the chain's
+ * follower when its heads move or it walks back a reorg, never per message on a timer.
+ */
+export class SafetyTracker {
+  constructor(
+    private readonly store: MessageStore,
+    private readonly rpcs: ReadonlyMap<number, ChainRpc>,
+    private readonly outbox: EventOutbox,
+    private readonly checkQueue: Queue<CheckJobData>,
+    private readonly finalizedOf: (chainId: number) => Promise<bigint | undefined>,
+    private readonly log: Logger,
+  ) {}
+
+  /** Settles everything the chain's safe and finalized heads have passed, and reports overdue promotions. */
+  async onHeads(chainId: number, safe: bigint, finalized: bigint): Promise<void> {
+    await this.promoteUpTo(chainId, safe);
+    await this.finalizeUpTo(chainId, finalized);
+    await this.reportOverdue(chainId);
+  }
+
+  /** The chain walked back to `ancestor`: its own blocks above it may be gone, and messages pointing into them need a re-check. */
+  async onReorg(chainId: number, ancestor: bigint, newTip: Hex): Promise<void> {
+    for (const index of ['pending', 'safe'] as const) {
+      const records = await this.store.getMany(await this.store.indexAbove(index, chainId, ancestor));
+      await this.settleOrphans(chainId, [...records.values()], undefined);
+    }
+    const pointing = await this.store.getMany(await this.store.indexAbove('bySource', chainId, ancestor));
+    if (pointing.size) {
+      this.log.warn({ chainId, ancestor: String(ancestor), messages: pointing.size }, 'source chain reorg: re-checking messages that point past the ancestor');
+      await this.checkQueue.addBulk(
+        [...pointing.values()].map((r) => ({
+          name: 'recheck',
+          data: { ...r.data, recheck: true },
+          opts: { jobId: `recheck-${r.data.id}-${newTip.toLowerCase()}` },
+        })),
+      );
+    }
+  }
+
+  private async promoteUpTo(chainId: number, safe: bigint): Promise<void> {
+    const records = [...(await this.store.getMany(await this.store.indexUpTo('pending', chainId, safe))).values()];
+    if (!records.length) return;
+    const canonical = await this.settleOrphans(chainId, records, safe);
+    for (const record of canonical) {
+      const data = record.data;
+      if (isInvalid(record.status)) {
+        await this.publish('cross_safety_violation', record, { safeHead: String(safe) }, 'cross-safe');
+        this.log.error({ messageId: data.id, safeHead: String(safe) }, 'cross-safety violation: invalid message in a cross-safe block');
+      } else if (record.marks.includes('unpromoted')) {
+        await this.publish('promoted', record, { safeHead: String(safe) }, 'cross-safe');
+      }
+      await this.store.promote(data, safe);
+    }
+  }
+
+  /**
+   * Drops the records whose executing block is no longer canonical (reporting the replacement of invalid ones)
+   * and returns the rest. `upTo` set: the caller knows these heights exist, so a missing block is an RPC fault.
+   */
+  private async settleOrphans(chainId: number, records: MessageRecord[], upTo: bigint | undefined): Promise<MessageRecord[]> {
+    const rpc = this.rpcs.get(chainId)!;
+    const heights = [...new Set(records.map((r) => r.data.blockNumber))];
+    const headers = await Promise.all(heights.map((n) => rpc.header(BigInt(n))));
+    const canonicalAt = new Map(heights.map((n, i) => [n, headers[i]?.hash.toLowerCase()]));
+    const kept: MessageRecord[] = [];
+    for (const record of records) {
+      const data = record.data;
+      const now = canonicalAt.get(data.blockNumber);
+      if (now === undefined && upTo !== undefined) throw new Error(`chain ${chainId} has no block ${data.blockNumber} below its safe head ${upTo}`);
+      if (now === data.blockHash.toLowerCase()) {
+        kept.push(record);
+        continue;
+      }
+      const note = now ? `block ${data.blockNumber} is now ${now}` : `block ${data.blockNumber} no longer exists`;
+      if (isInvalid(record.status)) {
+        await this.publish('replaced', record, now ? { replacementBlockHash: now } : {}, 'replaced');
+        await this.store.drop(record, 'replaced', note);
+        this.log.info({ messageId: data.id, replacement: now }, 'invalid message\'s block was replaced');
+      } else {
+        await this.store.drop(record, 'reorged', note);
+        this.log.info({ messageId: data.id }, 'executing block reorged out; message dropped');
+      }
+    }
+    return kept;
+  }
+
+  private async finalizeUpTo(chainId: number, finalized: bigint): Promise<void> {
+    const records = await this.store.getMany(await this.store.indexUpTo('safe', chainId, finalized));
+    const sourceFinalized = new Map<number, bigint | undefined>();
+    for (const record of records.values()) {
+      const source = Number(record.data.identifier.chainId);
+      if (!sourceFinalized.has(source)) sourceFinalized.set(source, await this.finalizedOf(source));
+      const sourceHead = sourceFinalized.get(source);
+      // A source chain xmsg does not follow can never be checked further; the executing side decides alone.
+      if (sourceHead !== undefined && sourceHead < BigInt(record.data.identifier.blockNumber)) continue;
+      await this.store.drop(record, 'finalized', `executing block finalized (head ${finalized})`);
+    }
+  }
+
+  private async reportOverdue(chainId: number): Promise<void> {
+    const due = await this.store.indexUpTo('deadlines', chainId, Date.now(), 1000);
+    if (!due.length) return;
+    const records = await this.store.getMany(due);
+    for (const short of due) {
+      const record = records.get(short);
+      if (record && record.safety === 'unsafe' && record.status === 'valid' && !record.marks.includes('unpromoted')) {
+        await this.publish('unpromoted', record, {}, 'unsafe');
+        await this.store.mark(record.data.id, 'unpromoted', 'not cross-safe by the promotion deadline');
+      }
+      await this.store.removeDeadline(chainId, short);
+    }
+  }
+
+  private publish(
+    type: MessageEvent['type'],
+    record: MessageRecord,
+    extra: Pick<MessageEvent, 'safeHead' | 'replacementBlockHash'>,
+    safety: MessageRecord['safety'],
+  ): Promise<void> {
+    const { data, status, reason } = record;
+    return this.outbox.publish({
+      id: `${type}-${data.id}`,
+      type,
+      at: Date.now(),
+      message: { ...data, status, reason, safety },
+      ...extra,
+    });
+  }
+}

@@ -1,0 +1,37 @@
+import { startApp } from './app.js';
+import { probeChainId } from './chain/rpc.js';
+import { ConfigError, loadConfig } from './config.js';
+
+/** `npm start`: configuration from the environment, then one replica until SIGTERM/SIGINT. */
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = await loadConfig(process.env, (url) => probeChainId(url));
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      for (const problem of err.problems) console.error(`xmsg: config: ${problem}`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  const app = await startApp(config);
+  const shutdown = (signal: string) => {
+    app.log.info({ signal }, 'shutting down');
+    // A second signal while draining means "now".
+    process.once(signal, () => process.exit(1));
+    app.stop().then(
+      () => process.exit(0),
+      (err) => {
+        app.log.error({ err }, 'unclean shutdown');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  process.once('SIGINT', () => shutdown('SIGINT'));
+}
+
+main().catch((err) => {
+  console.error('xmsg: fatal:', err);
+  process.exit(1);
+});

@@ -1,0 +1,76 @@
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+
+/**
+ * One registry per xmsg instance (not prom-client's global one), so several instances can live in one process,
+ * as they do in tests. Gauges that describe cluster-wide state are filled from Redis at scrape time by
+ * `collect` hooks registered by the owning module, so every replica reports the same figures.
+ */
+export function createMetrics() {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'xmsg_process_' });
+  return {
+    registry,
+    messageStatus: new Gauge({
+      name: 'xmsg_message_status',
+      help: 'Tracked executing messages by executing chain, initiating chain and validity status',
+      labelNames: ['executing_chain_id', 'initiating_chain_id', 'status'] as const,
+      registers: [registry],
+    }),
+    messagesSeen: new Counter({
+      name: 'xmsg_messages_seen_total',
+      help: 'Executing messages found by this replica\'s watcher',
+      labelNames: ['executing_chain_id'] as const,
+      registers: [registry],
+    }),
+    malformedLogs: new Counter({
+      name: 'xmsg_malformed_logs_total',
+      help: 'Logs from the inbox that are not well-formed ExecutingMessage events, skipped',
+      labelNames: ['chain_id'] as const,
+      registers: [registry],
+    }),
+    chainHead: new Gauge({
+      name: 'xmsg_chain_head',
+      help: 'Block number of each chain head label (latest, safe, finalized) and of the watcher cursor',
+      labelNames: ['chain_id', 'label'] as const,
+      registers: [registry],
+    }),
+    chainHealthy: new Gauge({
+      name: 'xmsg_chain_healthy',
+      help: '1 when the chain answers and its head advances, 0 otherwise',
+      labelNames: ['chain_id'] as const,
+      registers: [registry],
+    }),
+    events: new Counter({
+      name: 'xmsg_events_total',
+      help: 'Domain events delivered, by type',
+      labelNames: ['type'] as const,
+      registers: [registry],
+    }),
+    rpcRequests: new Counter({
+      name: 'xmsg_rpc_requests_total',
+      help: 'JSON-RPC calls made, by chain and method (each call of a batch counts)',
+      labelNames: ['chain_id', 'method'] as const,
+      registers: [registry],
+    }),
+    rpcErrors: new Counter({
+      name: 'xmsg_rpc_errors_total',
+      help: 'Failed JSON-RPC HTTP requests (before retries), by chain',
+      labelNames: ['chain_id'] as const,
+      registers: [registry],
+    }),
+    reorgs: new Counter({
+      name: 'xmsg_reorgs_total',
+      help: 'Reorgs detected by the watcher, by chain',
+      labelNames: ['chain_id'] as const,
+      registers: [registry],
+    }),
+    blocksProcessed: new Counter({
+      name: 'xmsg_blocks_processed_total',
+      help: 'Blocks scanned by this replica\'s watcher, by chain',
+      labelNames: ['chain_id'] as const,
+      registers: [registry],
+    }),
+  };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;

@@ -1,0 +1,42 @@
+import { keccak256, toHex, type Hex } from 'viem';
+
+/**
+ * Every Redis key xmsg writes, in one place, under one prefix (so tests and several deployments can share a Redis).
+ * BullMQ queues live under the same prefix with their own queue names.
+ */
+export function keys(prefix: string) {
+  return {
+    message: (shortId: string) => `${prefix}:m:${shortId}`,
+    byMsgHash: (msgHash: Hex) => `${prefix}:h:${msgHash.toLowerCase()}`,
+    /** Settled messages whose executing block is not cross-safe yet; score = executing block number. */
+    pending: (chainId: number) => `${prefix}:pending:${chainId}`,
+    /** Cross-safe messages waiting for both their blocks to be finalized; score = executing block number. */
+    safe: (chainId: number) => `${prefix}:safe:${chainId}`,
+    /** Tracked messages by the source block they point into; score = identifier block number. */
+    bySource: (chainId: number) => `${prefix}:bysource:${chainId}`,
+    /** Valid messages by promotion deadline; score = deadline in ms. */
+    deadlines: (chainId: number) => `${prefix}:deadlines:${chainId}`,
+    /** Dropped messages kept for a while for /api and /xmsg status; score = time to delete them, in ms. */
+    expiring: `${prefix}:expiring`,
+    /** Tracked message counts by "executingChain|initiatingChain|status", for the status gauge. */
+    statusCounts: `${prefix}:stats:status`,
+    cursor: (chainId: number) => `${prefix}:cursor:${chainId}`,
+    /** Hashes of recently processed blocks, for walking back on a reorg; score = block number. */
+    recentBlocks: (chainId: number) => `${prefix}:blocks:${chainId}`,
+    heads: (chainId: number) => `${prefix}:heads:${chainId}`,
+    health: (chainId: number) => `${prefix}:health:${chainId}`,
+    lease: (chainId: number) => `${prefix}:lease:${chainId}`,
+  };
+}
+
+export type Keys = ReturnType<typeof keys>;
+
+/** The deterministic id of one executing message; also its BullMQ job id (no ':' and never a plain integer). */
+export function messageId(chainId: number, blockHash: Hex, logIndex: number): string {
+  return `${chainId}-${blockHash.toLowerCase()}-${logIndex}`;
+}
+
+/** A compact handle for index members (80 bits of the id's hash), keeping Redis memory per message small. */
+export function shortId(id: string): string {
+  return keccak256(toHex(id)).slice(2, 22);
+}

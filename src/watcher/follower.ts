@@ -1,0 +1,358 @@
+import type { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { Address, Hex } from 'viem';
+import { decodeExecutingLog, EXECUTING_MESSAGE_TOPIC } from '../chain/inbox.js';
+import type { BlockHeader, ChainLog, ChainRpc } from '../chain/rpc.js';
+import type { CheckJobData } from '../jobs/checker.js';
+import type { EventOutbox } from '../jobs/events-outbox.js';
+import type { SafetyTracker } from '../jobs/safety.js';
+import type { Metrics } from '../metrics.js';
+import { messageId, type Keys } from '../store/keys.js';
+import { FENCE, Lease } from './lease.js';
+
+export interface FollowerOptions {
+  pollIntervalMs: number;
+  startBlocksBack: number;
+  maxBlockRange: number;
+  /** 0 disables the stall check. */
+  headStallS: number;
+  /** Consecutive failed steps (each already retried by the RPC client) before the chain is reported unhealthy. */
+  failuresBeforeUnhealthy: number;
+  /** Identifies this replica in the lease. */
+  owner: string;
+}
+
+export interface Cursor {
+  number: bigint;
+  hash: Hex;
+}
+
+/** How many recent block hashes are kept to find the common ancestor of a reorg. */
+const RECENT_BLOCKS_KEPT = 2048;
+/** Headers compared per round trip while walking back a reorg. */
+const WALK_BACK_BATCH = 64;
+
+// KEYS: lease, cursor, recentBlocks; ARGV: owner, number, hash, trim-below, then number/hash pairs
+const ADVANCE_CURSOR = `${FENCE}
+redis.call('HSET', KEYS[2], 'number', ARGV[2], 'hash', ARGV[3])
+for i = 5, #ARGV, 2 do redis.call('ZADD', KEYS[3], ARGV[i], ARGV[i + 1]) end
+redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', '(' .. ARGV[4])
+return 1`;
+
+// KEYS: lease, cursor, recentBlocks; ARGV: owner, ancestor number, ancestor hash
+const REWIND_CURSOR = `${FENCE}
+redis.call('HSET', KEYS[2], 'number', ARGV[2], 'hash', ARGV[3])
+redis.call('ZREMRANGEBYSCORE', KEYS[3], '(' .. ARGV[2], '+inf')
+return 1`;
+
+class LostLease extends Error {}
+class ChainMovedDuringRead extends Error {}
+
+/**
+ * Follows one chain for the whole cluster while it holds the chain's lease: reads new blocks in bounded ranges
+ * from a cursor kept in Redis (so a restart backfills what it missed), turns each ExecutingMessage log into one
+ * check job, walks back reorgs, and hands head movements to the safety tracker.
+ */
+export class ChainFollower {
+  private readonly lease: Lease;
+  private running = false;
+  private loop?: Promise<void>;
+  private wake?: () => void;
+  private failures = 0;
+  private lastLatest?: { number: bigint; since: number };
+
+  constructor(
+    readonly chainId: number,
+    private readonly rpc: ChainRpc,
+    private readonly redis: Redis,
+    private readonly keys: Keys,
+    private readonly inbox: Address,
+    private readonly checkQueue: Queue<CheckJobData>,
+    private readonly safety: SafetyTracker,
+    private readonly outbox: EventOutbox,
+    private readonly metrics: Metrics,
+    private readonly log: Logger,
+    private readonly options: FollowerOptions,
+  ) {
+    // Long enough to survive a slow step, short enough that a dead replica's chain is picked up quickly.
+    this.lease = new Lease(redis, keys.lease(chainId), options.owner, Math.max(15_000, options.pollIntervalMs * 10));
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    this.wake?.();
+    await this.loop;
+    await this.lease.release().catch(() => undefined);
+  }
+
+  private async run(): Promise<void> {
+    while (this.running) {
+      let caughtUp = true;
+      try {
+        if (await this.lease.acquireOrRenew()) caughtUp = await this.step();
+      } catch (err) {
+        await this.onStepFailed(err);
+      }
+      if (this.running && caughtUp) await this.sleep(this.options.pollIntervalMs);
+    }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      this.wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+
+  /** One step: heads, then at most one range of new blocks. Returns true when the cursor has reached the head. */
+  async step(): Promise<boolean> {
+    const [latest, safe, finalized] = await Promise.all([
+      this.rpc.header('latest'),
+      this.rpc.header('safe'),
+      this.rpc.header('finalized'),
+    ]);
+    if (!latest) throw new Error('node returned no latest block');
+    const safeNumber = safe?.number ?? -1n;
+    const finalizedNumber = finalized?.number ?? -1n;
+    await this.recordHeads(latest.number, safeNumber, finalizedNumber);
+
+    let cursor = await this.loadCursor();
+    if (!cursor) {
+      cursor = await this.initialCursor(latest.number);
+      this.log.info({ chainId: this.chainId, from: String(cursor.number + 1n) }, 'no saved cursor: starting behind the head');
+    }
+
+    let caughtUp = true;
+    if (cursor.number < latest.number) {
+      const to = minBig(latest.number, cursor.number + BigInt(this.options.maxBlockRange));
+      const consumed = await this.processRange(cursor, to, finalizedNumber);
+      caughtUp = consumed && to >= latest.number;
+    }
+    await this.healthy();
+    if (safeNumber >= 0n) await this.safety.onHeads(this.chainId, safeNumber, finalizedNumber);
+    return caughtUp;
+  }
+
+  /** Returns false when the range was not consumed (reorg walked back, or the chain moved under the read). */
+  private async processRange(cursor: Cursor, to: bigint, finalized: bigint): Promise<boolean> {
+    const from = cursor.number + 1n;
+    // Above the finalized head every header is read and linked, so a reorg inside the range cannot slip by.
+    const linked = to > finalized;
+    const headers = new Map<bigint, BlockHeader>();
+    const wanted = linked ? range(from, to) : [from, to];
+    await this.readHeaders(wanted, headers);
+
+    const first = headers.get(from)!;
+    if (cursor.number >= 0n && first.parentHash.toLowerCase() !== cursor.hash.toLowerCase()) {
+      await this.walkBack(cursor);
+      return false;
+    }
+    if (linked) {
+      for (let n = from + 1n; n <= to; n++) {
+        if (headers.get(n)!.parentHash !== headers.get(n - 1n)!.hash) throw new ChainMovedDuringRead(`block ${n} does not link to ${n - 1n}`);
+      }
+    }
+
+    const logs = await this.rpc.logsInRange(this.inbox, EXECUTING_MESSAGE_TOPIC, from, to);
+    if (linked) {
+      // The tip read again after the logs: unchanged means the logs came from the chain the headers describe.
+      const tipAgain = await this.rpc.header(to);
+      const staleLog = logs.find((l) => headers.get(l.blockNumber)?.hash !== l.blockHash);
+      if (tipAgain?.hash !== headers.get(to)!.hash || staleLog) {
+        throw new ChainMovedDuringRead(`chain ${this.chainId} changed while reading ${from}..${to}`);
+      }
+    } else {
+      await this.readHeaders([...new Set(logs.map((l) => l.blockNumber))], headers);
+    }
+
+    await this.enqueue(logs, headers);
+    const kept = linked ? [...headers.values()] : [headers.get(to)!];
+    await this.advanceCursor(headers.get(to)!, kept);
+    this.metrics.blocksProcessed.inc({ chain_id: String(this.chainId) }, Number(to - from + 1n));
+    return true;
+  }
+
+  private async readHeaders(numbers: bigint[], into: Map<bigint, BlockHeader>): Promise<void> {
+    const missing = numbers.filter((n) => !into.has(n));
+    const got = await Promise.all(missing.map((n) => this.rpc.header(n)));
+    got.forEach((h, i) => {
+      if (!h) throw new ChainMovedDuringRead(`block ${missing[i]} is missing on chain ${this.chainId}`);
+      into.set(h.number, h);
+    });
+  }
+
+  private async enqueue(logs: ChainLog[], headers: Map<bigint, BlockHeader>): Promise<void> {
+    const seenAt = Date.now();
+    const jobs: Array<{ name: string; data: CheckJobData; opts: { jobId: string } }> = [];
+    for (const log of logs) {
+      const decoded = decodeExecutingLog(log);
+      if (!decoded.ok) {
+        this.metrics.malformedLogs.inc({ chain_id: String(this.chainId) });
+        this.log.warn(
+          { chainId: this.chainId, block: String(log.blockNumber), logIndex: String(log.logIndex), tx: log.transactionHash, problem: decoded.reason },
+          'skipping malformed ExecutingMessage log',
+        );
+        continue;
+      }
+      const id = messageId(this.chainId, log.blockHash, Number(log.logIndex));
+      const { identifier } = decoded;
+      jobs.push({
+        name: 'check',
+        data: {
+          id,
+          chainId: this.chainId,
+          blockNumber: String(log.blockNumber),
+          blockHash: log.blockHash,
+          blockTimestamp: String(headers.get(log.blockNumber)!.timestamp),
+          txHash: log.transactionHash,
+          logIndex: Number(log.logIndex),
+          msgHash: decoded.msgHash,
+          identifier: {
+            origin: identifier.origin,
+            blockNumber: String(identifier.blockNumber),
+            logIndex: String(identifier.logIndex),
+            timestamp: String(identifier.timestamp),
+            chainId: String(identifier.chainId),
+          },
+          seenAt,
+        },
+        opts: { jobId: id },
+      });
+    }
+    if (!jobs.length) return;
+    await this.checkQueue.addBulk(jobs);
+    this.metrics.messagesSeen.inc({ executing_chain_id: String(this.chainId) }, jobs.length);
+  }
+
+  private async walkBack(cursor: Cursor): Promise<void> {
+    this.metrics.reorgs.inc({ chain_id: String(this.chainId) });
+    const recent = await this.redis.zrevrangebyscore(this.keys.recentBlocks(this.chainId), String(cursor.number), '-inf', 'WITHSCORES');
+    const known: Array<{ number: bigint; hash: string }> = [];
+    for (let i = 0; i < recent.length; i += 2) known.push({ hash: recent[i]!, number: BigInt(recent[i + 1]!) });
+
+    let ancestor: BlockHeader | undefined;
+    for (let i = 0; i < known.length && !ancestor; i += WALK_BACK_BATCH) {
+      const batch = known.slice(i, i + WALK_BACK_BATCH);
+      const canonical = await Promise.all(batch.map((k) => this.rpc.header(k.number)));
+      const match = batch.findIndex((k, j) => canonical[j]?.hash.toLowerCase() === k.hash.toLowerCase());
+      if (match >= 0) ancestor = canonical[match];
+    }
+    if (!ancestor) {
+      ancestor = await this.rpc.header('finalized');
+      if (!ancestor) throw new Error(`reorg on chain ${this.chainId} deeper than the ${RECENT_BLOCKS_KEPT} recent blocks kept, and no finalized block`);
+      this.log.error({ chainId: this.chainId, finalized: String(ancestor.number) }, 'reorg deeper than the recent blocks kept: resuming from the finalized head');
+    }
+    const tip = (await this.rpc.header('latest'))?.hash ?? ancestor.hash;
+    this.log.warn(
+      { chainId: this.chainId, from: String(cursor.number), ancestor: String(ancestor.number), depth: String(cursor.number - ancestor.number) },
+      'reorg: walking back to the common ancestor',
+    );
+    await this.safety.onReorg(this.chainId, ancestor.number, tip);
+    const ok = await this.redis.eval(
+      REWIND_CURSOR, 3,
+      this.keys.lease(this.chainId), this.keys.cursor(this.chainId), this.keys.recentBlocks(this.chainId),
+      this.options.owner, String(ancestor.number), ancestor.hash,
+    );
+    if (ok !== 1) throw new LostLease();
+  }
+
+  private async loadCursor(): Promise<Cursor | undefined> {
+    const raw = await this.redis.hgetall(this.keys.cursor(this.chainId));
+    if (raw.number === undefined || raw.hash === undefined) return undefined;
+    return { number: BigInt(raw.number), hash: raw.hash as Hex };
+  }
+
+  private async initialCursor(latest: bigint): Promise<Cursor> {
+    const start = maxBig(0n, latest - BigInt(this.options.startBlocksBack));
+    if (start === 0n) return { number: -1n, hash: '0x' };
+    const header = await this.rpc.header(start - 1n);
+    if (!header) throw new ChainMovedDuringRead(`block ${start - 1n} is missing`);
+    return { number: header.number, hash: header.hash };
+  }
+
+  private async advanceCursor(to: BlockHeader, kept: BlockHeader[]): Promise<void> {
+    const pairs = kept.flatMap((h) => [String(h.number), h.hash]);
+    const ok = await this.redis.eval(
+      ADVANCE_CURSOR, 3,
+      this.keys.lease(this.chainId), this.keys.cursor(this.chainId), this.keys.recentBlocks(this.chainId),
+      this.options.owner, String(to.number), to.hash, String(to.number - BigInt(RECENT_BLOCKS_KEPT)), ...pairs,
+    );
+    if (ok !== 1) throw new LostLease();
+  }
+
+  private async recordHeads(latest: bigint, safe: bigint, finalized: bigint): Promise<void> {
+    await this.redis.hset(this.keys.heads(this.chainId), {
+      latest: String(latest),
+      safe: String(safe),
+      finalized: String(finalized),
+      updatedAt: String(Date.now()),
+    });
+
+    const now = Date.now();
+    if (!this.lastLatest || latest !== this.lastLatest.number) this.lastLatest = { number: latest, since: now };
+    const stalledMs = now - this.lastLatest.since;
+    if (this.options.headStallS > 0 && stalledMs > this.options.headStallS * 1000) {
+      await this.setHealth(false, `head stalled at block ${latest} for ${Math.round(stalledMs / 1000)} s`);
+    }
+  }
+
+  private async healthy(): Promise<void> {
+    this.failures = 0;
+    const stalled = this.options.headStallS > 0 && this.lastLatest && Date.now() - this.lastLatest.since > this.options.headStallS * 1000;
+    if (!stalled) await this.setHealth(true, 'answering and advancing');
+  }
+
+  private async onStepFailed(err: unknown): Promise<void> {
+    if (err instanceof LostLease) {
+      this.log.warn({ chainId: this.chainId }, 'lost the chain lease mid-step; another replica follows it now');
+      return;
+    }
+    if (err instanceof ChainMovedDuringRead) {
+      this.log.info({ chainId: this.chainId, reason: err.message }, 'chain moved during the read; reading again');
+      return;
+    }
+    this.failures++;
+    this.log.warn({ chainId: this.chainId, err: firstLine(err), failures: this.failures }, 'chain step failed');
+    if (this.failures >= this.options.failuresBeforeUnhealthy) {
+      await this.setHealth(false, `RPC failing: ${firstLine(err)}`).catch((e) => this.log.error({ err: e }, 'cannot record chain health'));
+    }
+  }
+
+  /**
+   * Records a health change and publishes it. The event id carries the episode number, read before and written
+   * after publishing, so a retry after a crash republishes the same event instead of a new one.
+   */
+  private async setHealth(healthy: boolean, reason: string): Promise<void> {
+    this.metrics.chainHealthy.set({ chain_id: String(this.chainId) }, healthy ? 1 : 0);
+    const key = this.keys.health(this.chainId);
+    const current = await this.redis.hgetall(key);
+    const wasHealthy = current.healthy !== '0';
+    if (wasHealthy === healthy) return;
+    const episode = Number(current.episode ?? 0) + (healthy ? 0 : 1);
+    const type = healthy ? 'chain_recovered' : 'chain_unhealthy';
+    await this.outbox.publish({ id: `${type}-${this.chainId}-${episode}`, type, at: Date.now(), chainId: this.chainId, reason });
+    await this.redis.hset(key, { healthy: healthy ? '1' : '0', episode: String(episode), reason, since: String(Date.now()) });
+    this.log[healthy ? 'info' : 'warn']({ chainId: this.chainId, reason }, healthy ? 'chain recovered' : 'chain unhealthy');
+  }
+}
+
+function range(from: bigint, to: bigint): bigint[] {
+  const out: bigint[] = [];
+  for (let n = from; n <= to; n++) out.push(n);
+  return out;
+}
+const minBig = (a: bigint, b: bigint) => (a < b ? a : b);
+const maxBig = (a: bigint, b: bigint) => (a > b ? a : b);
+function firstLine(err: unknown): string {
+  return (err instanceof Error ? err.message : String(err)).split('\n')[0] ?? 'unknown error';
+}
