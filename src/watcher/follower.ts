@@ -133,7 +133,14 @@ export class ChainFollower {
     }
 
     let caughtUp = true;
-    if (cursor.number < latest.number) {
+    if (cursor.number >= latest.number && cursor.number >= 0n) {
+      // Nothing new to read, but the tip itself may have been replaced (or the chain shortened).
+      const atCursor = latest.number === cursor.number ? latest : await this.rpc.header(cursor.number);
+      if (atCursor?.hash !== cursor.hash) {
+        await this.walkBack(cursor);
+        caughtUp = false;
+      }
+    } else {
       const to = minBig(latest.number, cursor.number + BigInt(this.options.maxBlockRange));
       const consumed = await this.processRange(cursor, to, finalizedNumber);
       caughtUp = consumed && to >= latest.number;

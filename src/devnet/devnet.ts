@@ -1,0 +1,467 @@
+/**
+ * The local devnet of tests, the demo and the benchmark: one anvil per chain with DevInbox and Emitter
+ * installed, each behind an RpcProxy that decides the safe/finalized labels and injects faults.
+ *
+ * xmsg is pointed at DevChain.rpcUrl (the proxy); the helpers here talk to anvil directly, so the proxy's
+ * counts are xmsg's own traffic.
+ */
+import {
+  BlockNotFoundError,
+  createTestClient,
+  createWalletClient,
+  defineChain,
+  getAddress,
+  http,
+  parseAbi,
+  publicActions,
+  TransactionReceiptNotFoundError,
+  walletActions,
+  type Address,
+  type Block,
+  type Hash,
+  type Hex,
+  type Log,
+  type TransactionReceipt,
+} from 'viem';
+import { DEFAULT_INBOX_ADDRESS, decodeExecutingLog, messagePayloadHash, type Identifier } from '../chain/inbox.js';
+import { startAnvil, type AnvilNode } from './anvil.js';
+import artifacts from './artifacts.json' with { type: 'json' };
+import { startRpcProxy, type RpcProxy } from './rpc-proxy.js';
+
+export const EMITTER_ADDRESS: Address = '0x00000000000000000000000000000000000E4170';
+
+/** DevInbox's ABI as viem types it; test/devnet.test.ts checks it against the compiled artifact. */
+export const devInboxAbi = parseAbi([
+  'struct Identifier { address origin; uint256 blockNumber; uint256 logIndex; uint256 timestamp; uint256 chainId; }',
+  'event ExecutingMessage(bytes32 indexed msgHash, Identifier id)',
+  'function validateMessage(Identifier _id, bytes32 _msgHash)',
+  'function validateMessages(Identifier[] _ids, bytes32[] _msgHashes)',
+  'function emitRaw(bytes32[] topics, bytes data)',
+]);
+
+export const emitterAbi = parseAbi([
+  'event Ping(uint256 indexed n, bytes data)',
+  'function ping(uint256 n, bytes data)',
+  'function pingMany(uint256 start, uint256 count, bytes data)',
+]);
+
+// Far above any single test's needs, so that many large transactions sent with automine off fit one block.
+const BLOCK_GAS_LIMIT = 1_000_000_000n;
+// Explicit gas skips anvil's estimation (one EVM run per transaction, which benchmarks feel). Per-item costs
+// are 3-4x what the contracts use (measured: ~4.1k per ExecutingMessage incl. calldata, ~2k per empty Ping).
+const BASE_GAS = 100_000n;
+const GAS_PER_EXECUTING_MESSAGE = 15_000n;
+const GAS_PER_PING = 8_000n;
+const GAS_PER_DATA_BYTE = 200n;
+const RECEIPT_POLL_MS = 20;
+
+function makeClient(chainId: number, anvilUrl: string, account: Address) {
+  const chain = defineChain({
+    id: chainId,
+    name: `devnet-${chainId}`,
+    nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 },
+    rpcUrls: { default: { http: [anvilUrl] } },
+  });
+  return createTestClient({ mode: 'anvil', chain, account, transport: http(anvilUrl), pollingInterval: 50 })
+    .extend(publicActions)
+    .extend(walletActions);
+}
+
+export type DevClient = ReturnType<typeof makeClient>;
+
+export interface DevChain {
+  chainId: number;
+  /** The proxy URL: what xmsg is pointed at. */
+  rpcUrl: string;
+  anvilUrl: string;
+  proxy: RpcProxy;
+  node: AnvilNode;
+  /** Public, wallet and anvil test actions over anvilUrl, sending from `account`. */
+  client: DevClient;
+  /** anvil's first unlocked account. */
+  account: Address;
+  inbox: Address;
+  emitter: Address;
+}
+
+export interface Devnet {
+  chains: DevChain[];
+  chain(chainId: number): DevChain;
+  stop(): Promise<void>;
+}
+
+export interface DevnetOptions {
+  chainIds: number[];
+  /** Seconds between blocks; by default every transaction is mined at once (automine). */
+  blockTime?: number;
+}
+
+export async function startDevnet(options: DevnetOptions): Promise<Devnet> {
+  if (new Set(options.chainIds).size !== options.chainIds.length) {
+    throw new Error(`duplicate chain ids: ${options.chainIds.join(', ')}`);
+  }
+  const started = await Promise.allSettled(options.chainIds.map((chainId) => startChain(chainId, options.blockTime)));
+  const chains = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+  const stop = async (): Promise<void> => {
+    await Promise.all(chains.map(async (c) => Promise.all([c.proxy.stop(), c.node.stop()])));
+  };
+  const failure = started.find((r) => r.status === 'rejected');
+  if (failure) {
+    await stop();
+    throw failure.reason;
+  }
+  return {
+    chains,
+    chain(chainId) {
+      const found = chains.find((c) => c.chainId === chainId);
+      if (!found) throw new Error(`no devnet chain ${chainId}`);
+      return found;
+    },
+    stop,
+  };
+}
+
+async function startChain(chainId: number, blockTime: number | undefined): Promise<DevChain> {
+  const node = await startAnvil({ chainId, blockTime, extraArgs: ['--gas-limit', String(BLOCK_GAS_LIMIT)] });
+  let proxy: RpcProxy | undefined;
+  try {
+    proxy = await startRpcProxy(node.rpcUrl);
+    const [first] = await createWalletClient({ transport: http(node.rpcUrl) }).getAddresses();
+    if (!first) throw new Error(`anvil for chain ${chainId} has no unlocked account`);
+    const account = getAddress(first);
+    const client = makeClient(chainId, node.rpcUrl, account);
+    await client.setCode({ address: DEFAULT_INBOX_ADDRESS, bytecode: artifacts.DevInbox.deployedBytecode as Hex });
+    await client.setCode({ address: EMITTER_ADDRESS, bytecode: artifacts.Emitter.deployedBytecode as Hex });
+    return {
+      chainId,
+      rpcUrl: proxy.url,
+      anvilUrl: node.rpcUrl,
+      proxy,
+      node,
+      client,
+      account,
+      inbox: DEFAULT_INBOX_ADDRESS,
+      emitter: EMITTER_ADDRESS,
+    };
+  } catch (err) {
+    await Promise.all([proxy?.stop(), node.stop()]);
+    throw err;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Sending. Each chain has one send lane: transactions go out one at a time in call order (so anvil hands out
+// nonces in that order), and mine() first waits for everything already handed to the lane. With automine off,
+// `const a = emitInitiating(c); const b = executeMessage(c, ...); await mine(c)` puts a and b in one block.
+
+const lanes = new WeakMap<DevChain, Promise<unknown>>();
+
+function sendInLane(chain: DevChain, send: () => Promise<Hash>): Promise<Hash> {
+  const previous = lanes.get(chain) ?? Promise.resolve();
+  const sent = previous.then(send);
+  lanes.set(chain, sent.catch(() => undefined));
+  return sent;
+}
+
+async function laneSettled(chain: DevChain): Promise<void> {
+  await lanes.get(chain);
+}
+
+async function minedReceipt(chain: DevChain, hash: Hash): Promise<TransactionReceipt> {
+  for (;;) {
+    try {
+      const receipt = await chain.client.getTransactionReceipt({ hash });
+      if (receipt.status !== 'success') throw new Error(`transaction ${hash} on chain ${chain.chainId} reverted`);
+      return receipt;
+    } catch (err) {
+      if (!(err instanceof TransactionReceiptNotFoundError)) throw err;
+    }
+    await new Promise((r) => setTimeout(r, RECEIPT_POLL_MS));
+  }
+}
+
+interface MinedTx {
+  receipt: TransactionReceipt;
+  timestamp: bigint;
+}
+
+async function sendAndMine(chain: DevChain, send: () => Promise<Hash>): Promise<MinedTx> {
+  const receipt = await minedReceipt(chain, await sendInLane(chain, send));
+  const block = await chain.client.getBlock({ blockHash: receipt.blockHash });
+  return { receipt, timestamp: block.timestamp };
+}
+
+function logsFrom(receipt: TransactionReceipt, address: Address): Log<bigint, number, false>[] {
+  return receipt.logs.filter((log) => log.address.toLowerCase() === address.toLowerCase());
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Initiating messages.
+
+export interface InitiatingLog {
+  chainId: bigint;
+  origin: Address;
+  blockNumber: bigint;
+  blockHash: Hash;
+  /** Block-level log index, as Identifier.logIndex counts it. */
+  logIndex: bigint;
+  timestamp: bigint;
+  txHash: Hash;
+  topics: Hex[];
+  data: Hex;
+  msgHash: Hash;
+  /** What an executing message for this log carries. */
+  identifier: Identifier;
+}
+
+// Distinct Ping numbers by default give every initiating message of a test run a distinct msgHash.
+let nextPing = 1n;
+
+function takePings(count: bigint): bigint {
+  const start = nextPing;
+  nextPing += count;
+  return start;
+}
+
+function toInitiatingLogs(chain: DevChain, { receipt, timestamp }: MinedTx): InitiatingLog[] {
+  return logsFrom(receipt, chain.emitter).map((log) => {
+    const origin = getAddress(log.address);
+    const chainId = BigInt(chain.chainId);
+    const logIndex = BigInt(log.logIndex);
+    return {
+      chainId,
+      origin,
+      blockNumber: log.blockNumber,
+      blockHash: log.blockHash,
+      logIndex,
+      timestamp,
+      txHash: log.transactionHash,
+      topics: [...log.topics],
+      data: log.data,
+      msgHash: messagePayloadHash(log),
+      identifier: { origin, blockNumber: log.blockNumber, logIndex, timestamp, chainId },
+    };
+  });
+}
+
+/** Emits one initiating log, Ping(n, data), and returns it as mined. */
+export async function emitInitiating(chain: DevChain, options: { n?: bigint; data?: Hex } = {}): Promise<InitiatingLog> {
+  const n = options.n ?? takePings(1n);
+  const data = options.data ?? '0x';
+  const mined = await sendAndMine(chain, () =>
+    chain.client.writeContract({
+      address: chain.emitter,
+      abi: emitterAbi,
+      functionName: 'ping',
+      args: [n, data],
+      gas: BASE_GAS + GAS_PER_PING + GAS_PER_DATA_BYTE * BigInt(byteLength(data)),
+    }),
+  );
+  const [log] = toInitiatingLogs(chain, mined);
+  if (!log) throw new Error(`ping transaction ${mined.receipt.transactionHash} emitted no log`);
+  return log;
+}
+
+/** Emits `count` initiating logs in one transaction. */
+export async function emitInitiatingMany(chain: DevChain, count: number, data: Hex = '0x'): Promise<InitiatingLog[]> {
+  const start = takePings(BigInt(count));
+  const mined = await sendAndMine(chain, () =>
+    chain.client.writeContract({
+      address: chain.emitter,
+      abi: emitterAbi,
+      functionName: 'pingMany',
+      args: [start, BigInt(count), data],
+      gas: BASE_GAS + BigInt(count) * (GAS_PER_PING + GAS_PER_DATA_BYTE * BigInt(byteLength(data))),
+    }),
+  );
+  return toInitiatingLogs(chain, mined);
+}
+
+function byteLength(data: Hex): number {
+  return (data.length - 2) / 2;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Executing messages.
+
+export interface ExecutedMessage {
+  chainId: bigint;
+  txHash: Hash;
+  blockNumber: bigint;
+  blockHash: Hash;
+  logIndex: bigint;
+  timestamp: bigint;
+  identifier: Identifier;
+  msgHash: Hash;
+}
+
+function toExecutedMessages(chain: DevChain, { receipt, timestamp }: MinedTx): ExecutedMessage[] {
+  return logsFrom(receipt, chain.inbox).map((log) => {
+    const decoded = decodeExecutingLog(log);
+    if (!decoded.ok) throw new Error(`inbox log ${log.logIndex} of ${log.transactionHash} did not decode: ${decoded.reason}`);
+    return {
+      chainId: BigInt(chain.chainId),
+      txHash: log.transactionHash,
+      blockNumber: log.blockNumber,
+      blockHash: log.blockHash,
+      logIndex: BigInt(log.logIndex),
+      timestamp,
+      identifier: decoded.identifier,
+      msgHash: decoded.msgHash,
+    };
+  });
+}
+
+/** Emits one ExecutingMessage from the inbox: valid or not is up to the caller's identifier and hash. */
+export async function executeMessage(chain: DevChain, identifier: Identifier, msgHash: Hash): Promise<ExecutedMessage> {
+  const mined = await sendAndMine(chain, () =>
+    chain.client.writeContract({
+      address: chain.inbox,
+      abi: devInboxAbi,
+      functionName: 'validateMessage',
+      args: [identifier, msgHash],
+      gas: BASE_GAS + GAS_PER_EXECUTING_MESSAGE,
+    }),
+  );
+  const [message] = toExecutedMessages(chain, mined);
+  if (!message) throw new Error(`validateMessage transaction ${mined.receipt.transactionHash} emitted no log`);
+  return message;
+}
+
+/** Emits one ExecutingMessage per item, all in one transaction, in order. */
+export async function executeMessages(
+  chain: DevChain,
+  items: readonly { identifier: Identifier; msgHash: Hash }[],
+): Promise<ExecutedMessage[]> {
+  const mined = await sendAndMine(chain, () =>
+    chain.client.writeContract({
+      address: chain.inbox,
+      abi: devInboxAbi,
+      functionName: 'validateMessages',
+      args: [items.map((i) => i.identifier), items.map((i) => i.msgHash)],
+      gas: BASE_GAS + BigInt(items.length) * GAS_PER_EXECUTING_MESSAGE,
+    }),
+  );
+  return toExecutedMessages(chain, mined);
+}
+
+export interface RawLogReceipt {
+  txHash: Hash;
+  blockNumber: bigint;
+  blockHash: Hash;
+  timestamp: bigint;
+  logs: { address: Address; logIndex: bigint; topics: Hex[]; data: Hex }[];
+}
+
+/** Emits an arbitrary log (0..4 topics) from the inbox address, for malformed-log tests. */
+export async function emitRawFromInbox(chain: DevChain, topics: readonly Hex[], data: Hex): Promise<RawLogReceipt> {
+  const { receipt, timestamp } = await sendAndMine(chain, () =>
+    chain.client.writeContract({
+      address: chain.inbox,
+      abi: devInboxAbi,
+      functionName: 'emitRaw',
+      args: [topics, data],
+      gas: BASE_GAS + GAS_PER_EXECUTING_MESSAGE + GAS_PER_DATA_BYTE * BigInt(byteLength(data)),
+    }),
+  );
+  return {
+    txHash: receipt.transactionHash,
+    blockNumber: receipt.blockNumber,
+    blockHash: receipt.blockHash,
+    timestamp,
+    logs: logsFrom(receipt, chain.inbox).map((log) => ({
+      address: getAddress(log.address),
+      logIndex: BigInt(log.logIndex),
+      topics: [...log.topics],
+      data: log.data,
+    })),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Blocks, time and snapshots. Each waits for the send lane first, so it acts on (or sees) the transactions
+// the test already asked for.
+
+export async function mine(chain: DevChain, blocks = 1): Promise<void> {
+  await laneSettled(chain);
+  await chain.client.mine({ blocks });
+}
+
+export async function setNextBlockTimestamp(chain: DevChain, timestamp: bigint): Promise<void> {
+  await laneSettled(chain);
+  await chain.client.setNextBlockTimestamp({ timestamp });
+}
+
+export async function increaseTime(chain: DevChain, seconds: number): Promise<void> {
+  await laneSettled(chain);
+  await chain.client.increaseTime({ seconds });
+}
+
+export async function setAutomine(chain: DevChain, on: boolean): Promise<void> {
+  await laneSettled(chain);
+  await chain.client.setAutomine(on);
+}
+
+export async function latestBlock(chain: DevChain): Promise<Block<bigint, false, 'latest'>> {
+  await laneSettled(chain);
+  return chain.client.getBlock({ blockTag: 'latest' });
+}
+
+// The head at each snapshot, so replaceBlocksFrom knows which block it replaces before the revert erases it.
+const snapshotHeads = new WeakMap<DevChain, Map<Hex, bigint>>();
+
+/**
+ * Takes an evm snapshot; its id can be used once, by revert or replaceBlocksFrom. (Under interval mining a
+ * block may land between the snapshot and the head read that replaceBlocksFrom relies on.)
+ */
+export async function snapshot(chain: DevChain): Promise<Hex> {
+  await laneSettled(chain);
+  const id = await chain.client.snapshot();
+  const head = await chain.client.getBlockNumber({ cacheTime: 0 });
+  const heads = snapshotHeads.get(chain) ?? new Map<Hex, bigint>();
+  heads.set(id, head);
+  snapshotHeads.set(chain, heads);
+  return id;
+}
+
+/** Reverts to a snapshot, which anvil consumes. */
+export async function revert(chain: DevChain, id: Hex): Promise<void> {
+  await laneSettled(chain);
+  // viem's revert() drops evm_revert's boolean, and a silently failed revert makes a test lie.
+  const ok: unknown = await chain.client.request({ method: 'evm_revert', params: [id] });
+  if (ok !== true) throw new Error(`evm_revert(${id}) failed on chain ${chain.chainId}: unknown or already used snapshot`);
+  snapshotHeads.get(chain)?.delete(id);
+}
+
+/**
+ * Replaces the block after the snapshot's head with an empty one, as the protocol replaces a block holding an
+ * invalid executing message with a deposits-only block. Everything mined after the snapshot is dropped; the
+ * replacement keeps the original's timestamp (anvil would otherwise rewind its clock to the snapshot).
+ */
+export async function replaceBlocksFrom(chain: DevChain, snapshotId: Hex): Promise<{ number: bigint; hash: Hash; timestamp: bigint }> {
+  const head = snapshotHeads.get(chain)?.get(snapshotId);
+  if (head === undefined) throw new Error(`snapshot ${snapshotId} was not taken with snapshot() on chain ${chain.chainId}`);
+  await laneSettled(chain);
+  const original = await chain.client.getBlock({ blockNumber: head + 1n }).catch((err: unknown) => {
+    if (err instanceof BlockNotFoundError) return undefined;
+    throw err;
+  });
+  await revert(chain, snapshotId);
+  if (original) await setNextBlockTimestamp(chain, original.timestamp);
+  await chain.client.mine({ blocks: 1 });
+  const replacement = await chain.client.getBlock({ blockNumber: head + 1n });
+  if (original && replacement.hash === original.hash) {
+    throw new Error(`block ${head + 1n} on chain ${chain.chainId} was empty already: its replacement is identical`);
+  }
+  return { number: replacement.number, hash: replacement.hash, timestamp: replacement.timestamp };
+}
+
+/** What `safe` (the cross-safe head) means through the proxy from now on; null hands it back to anvil. */
+export async function setSafe(chain: DevChain, n: bigint | null): Promise<void> {
+  chain.proxy.setLabel('safe', n);
+}
+
+/** What `finalized` means through the proxy from now on; null hands it back to anvil. */
+export async function setFinalized(chain: DevChain, n: bigint | null): Promise<void> {
+  chain.proxy.setLabel('finalized', n);
+}
