@@ -45,6 +45,11 @@ export async function startXmsg(devnet: Devnet, prefix: string, overrides: Recor
     },
   };
   const app = await startApp(config, { handlers: [recorder], logger: pino({ level: config.logLevel }) });
+  // Ready means every chain has a cursor: a message sent after this is never "before the start".
+  await waitFor('every chain to have a cursor', async () => {
+    const cursors = await Promise.all(config.chains.map((c) => app.redis.exists(app.store.keys.cursor(c.chainId))));
+    return cursors.every((n) => n === 1);
+  });
   return { app, events, baseUrl: `http://127.0.0.1:${app.port}`, stop: () => app.stop() };
 }
 

@@ -1,0 +1,160 @@
+import { keccak256, toHex, type Hex } from 'viem';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { EXECUTING_MESSAGE_TOPIC } from '../src/chain/inbox.js';
+import {
+  emitInitiating,
+  emitRawFromInbox,
+  executeMessage,
+  mine,
+  setFinalized,
+  setSafe,
+  startDevnet,
+  type DevChain,
+  type Devnet,
+} from '../src/devnet/devnet.js';
+import type { MessageEvent } from '../src/events/types.js';
+import {
+  cleanRedis,
+  messagesFor,
+  startXmsg,
+  uniquePrefix,
+  waitFor,
+  waitForMessage,
+  type RunningXmsg,
+} from './helpers/xmsg.js';
+
+const A = 921;
+const B = 922;
+
+let devnet: Devnet;
+const running: RunningXmsg[] = [];
+const prefixes: string[] = [];
+
+beforeAll(async () => {
+  devnet = await startDevnet({ chainIds: [A, B] });
+  // Anvil's own labels trail the head by 32/64 blocks; held at 0 nothing is promoted or dropped under these tests.
+  for (const c of devnet.chains) {
+    await setSafe(c, 0n);
+    await setFinalized(c, 0n);
+  }
+});
+afterAll(async () => {
+  await devnet?.stop();
+});
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((x) => x.stop()));
+  await Promise.all(prefixes.splice(0).map(cleanRedis));
+});
+
+function newPrefix(name: string) {
+  const p = uniquePrefix(name);
+  prefixes.push(p);
+  return p;
+}
+async function start(prefix: string, overrides: Record<string, string> = {}) {
+  // A fresh xmsg starts at the head block; an empty one keeps earlier tests' messages out of this test's counts.
+  for (const c of devnet.chains) await mine(c);
+  const x = await startXmsg(devnet, prefix, overrides);
+  running.push(x);
+  return x;
+}
+
+interface Sent {
+  msgHash: Hex;
+  invalid: boolean;
+}
+
+/** `count` messages executed on `to` from logs on the other chain, every fifth one forged. */
+async function sendMessages(from: DevChain, to: DevChain, count: number): Promise<Sent[]> {
+  const sent: Sent[] = [];
+  for (let i = 0; i < count; i++) {
+    const init = await emitInitiating(from);
+    const invalid = i % 5 === 4;
+    const msgHash = invalid ? keccak256(toHex(`forged ${init.msgHash}`)) : init.msgHash;
+    await executeMessage(to, init.identifier, msgHash);
+    sent.push({ msgHash, invalid });
+  }
+  return sent;
+}
+
+async function settledCount(x: RunningXmsg): Promise<number> {
+  const counts = await x.app.store.statusCounts();
+  return counts.filter((c) => c.status !== 'future' && c.status !== 'unknown').reduce((n, c) => n + c.count, 0);
+}
+
+function metricValue(text: string, name: string): number {
+  return text
+    .split('\n')
+    .filter((l) => l.startsWith(name))
+    .reduce((sum, l) => sum + Number(l.split(' ').at(-1)), 0);
+}
+
+const invalidEvents = (xs: RunningXmsg[]) =>
+  xs.flatMap((x) => x.events).filter((e): e is MessageEvent => e.type === 'invalid_message');
+
+describe('watcher', () => {
+  it('skips malformed inbox logs with a warning metric and carries on', async () => {
+    const x = await start(newPrefix('malformed'));
+    const b = devnet.chain(B);
+    await emitRawFromInbox(b, [EXECUTING_MESSAGE_TOPIC, keccak256('0x01'), keccak256('0x02')], `0x${'00'.repeat(160)}`);
+    await emitRawFromInbox(b, [EXECUTING_MESSAGE_TOPIC, keccak256('0x03')], '0x1234');
+    const [ok] = await sendMessages(devnet.chain(A), b, 1);
+    await waitForMessage(x.baseUrl, ok!.msgHash, { status: 'valid' });
+
+    const metrics = await (await fetch(`${x.baseUrl}/metrics`)).text();
+    expect(metricValue(metrics, `xmsg_malformed_logs_total{chain_id="${B}"}`)).toBe(2);
+    expect(metricValue(metrics, `xmsg_messages_seen_total{executing_chain_id="${B}"}`)).toBe(1);
+  });
+
+  it('backfills every block missed while stopped and processes each message exactly once', async () => {
+    const prefix = newPrefix('restart');
+    const first = await start(prefix);
+    // Something seen before the stop, so the restart must not redo it.
+    const early = await sendMessages(devnet.chain(A), devnet.chain(B), 5);
+    await waitFor('early messages', async () => (await settledCount(first)) === 5);
+    await first.stop();
+    running.splice(running.indexOf(first), 1);
+
+    const whileDown = [
+      ...(await sendMessages(devnet.chain(A), devnet.chain(B), 35)),
+      ...(await sendMessages(devnet.chain(B), devnet.chain(A), 35)),
+    ];
+    const second = await start(prefix);
+    const all = [...early, ...whileDown];
+    await waitFor('every message settled', async () => (await settledCount(second)) === all.length, 30_000);
+
+    for (const m of all) {
+      const found = await messagesFor(second.baseUrl, m.msgHash);
+      expect(found, m.msgHash).toHaveLength(1);
+      expect(found![0]!.status).toBe(m.invalid ? 'invalid' : 'valid');
+      expect(found![0]!.history.filter((h) => h.what.startsWith('status'))).toHaveLength(1);
+    }
+    const expectedInvalid = all.filter((m) => m.invalid).map((m) => m.msgHash).sort();
+    await waitFor('invalid events', () => invalidEvents([first, second]).length >= expectedInvalid.length);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(invalidEvents([first, second]).map((e) => e.message.msgHash).sort()).toEqual(expectedInvalid);
+    const metrics = await (await fetch(`${second.baseUrl}/metrics`)).text();
+    expect(metricValue(metrics, 'xmsg_messages_seen_total')).toBe(whileDown.length);
+  });
+
+  it('two replicas on one Redis make one job and one event per message', async () => {
+    const prefix = newPrefix('replicas');
+    const replicas = [await start(prefix), await start(prefix)];
+    const sent = [
+      ...(await sendMessages(devnet.chain(A), devnet.chain(B), 20)),
+      ...(await sendMessages(devnet.chain(B), devnet.chain(A), 20)),
+    ];
+    await waitFor('every message settled', async () => (await settledCount(replicas[0]!)) === sent.length, 30_000);
+    for (const m of sent) expect(await messagesFor(replicas[1]!.baseUrl, m.msgHash), m.msgHash).toHaveLength(1);
+
+    const expectedInvalid = sent.filter((m) => m.invalid).map((m) => m.msgHash).sort();
+    await waitFor('invalid events', () => invalidEvents(replicas).length >= expectedInvalid.length);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(invalidEvents(replicas).map((e) => e.message.msgHash).sort()).toEqual(expectedInvalid);
+
+    const seen = await Promise.all(
+      replicas.map(async (x) => metricValue(await (await fetch(`${x.baseUrl}/metrics`)).text(), 'xmsg_messages_seen_total')),
+    );
+    expect(seen[0]! + seen[1]!).toBe(sent.length);
+  });
+});
