@@ -6,6 +6,15 @@ import { ChainRpc } from './chain/rpc.js';
 import { SourceBlocks } from './chain/source-blocks.js';
 import type { Config } from './config.js';
 import type { EventHandler } from './events/types.js';
+import type { HealthReport } from '../commands/handlers.js';
+import { EscalationTimers } from './alerts/escalation.js';
+import { Notifier } from './alerts/notifier.js';
+import { AlertService } from './alerts/service.js';
+import { AlertStore } from './alerts/store.js';
+import { MessageLookup } from './chain/lookup.js';
+import { SlackAdapter } from './chat/slack/adapter.js';
+import { mountSlackInteractions } from './chat/slack/interactions.js';
+import type { ChatAdapter } from './chat/types.js';
 import { registerApi } from './http/api.js';
 import { HttpServer } from './http/server.js';
 import { Checker, createCheckQueue } from './jobs/checker.js';
@@ -21,6 +30,8 @@ export interface AppOptions {
   logger?: Logger;
   /** Replica identity in chain leases; random by default. */
   owner?: string;
+  /** Chat adapters besides the ones the configuration enables (the demo's console, tests). */
+  adapters?: ChatAdapter[];
 }
 
 export type App = Awaited<ReturnType<typeof startApp>>;
@@ -67,9 +78,46 @@ export async function startApp(config: Config, options: AppOptions = {}) {
   };
   const safety = new SafetyTracker(store, rpcs, outbox, checkQueue, finalizedOf, log);
 
+  const env = config.env;
+  const slack = env.SLACK_BOT_TOKEN
+    ? new SlackAdapter({
+        token: env.SLACK_BOT_TOKEN,
+        channel: env.SLACK_CHANNEL_ID!,
+        apiUrl: env.SLACK_API_URL,
+        oncallGroupId: env.SLACK_ONCALL_GROUP_ID,
+        escalationGroupId: env.SLACK_ESCALATION_GROUP_ID,
+      })
+    : undefined;
+  const adapters: ChatAdapter[] = [...(slack ? [slack] : []), ...(options.adapters ?? [])];
+  const alertStore = new AlertStore(redis, prefix, config.alerts.retentionS);
+  const notifier = new Notifier(adapters, alertStore, redis, connection, prefix, metrics, log, config.alerts.chatMaxPerS, config.alerts.retentionS);
+  const timers = new EscalationTimers(connection, prefix);
+  const alerts = new AlertService(alertStore, notifier, timers, config.alerts, metrics, log);
+  const rules = { dependencySet: config.dependencySet, expiryWindowS: config.expiryWindowS };
+  const lookup = new MessageLookup(rpcs, config.inbox, sources, rules, store, config.statusLookbackBlocks);
+  const queues = { check: checkQueue, events: outbox.queue, escalations: timers.queue };
+  const health = async (): Promise<HealthReport> => ({
+    chains: await Promise.all(
+      config.chains.map(async ({ chainId }) => {
+        const [heads, cursor, h] = await Promise.all([
+          redis.hgetall(store.keys.heads(chainId)),
+          redis.hget(store.keys.cursor(chainId), 'number'),
+          redis.hgetall(store.keys.health(chainId)),
+        ]);
+        return { chainId, latest: heads.latest, safe: heads.safe, finalized: heads.finalized, cursor: cursor ?? undefined, healthy: h.healthy !== '0', reason: h.reason };
+      }),
+    ),
+    queues: Object.fromEntries(
+      await Promise.all(Object.entries(queues).map(async ([name, q]) => [name, await q.getJobCounts('waiting', 'active', 'delayed', 'failed')] as const)),
+    ),
+  });
+  const commandDeps = { alerts, lookup, health };
+
+  await notifier.start();
+  alerts.start();
   const workers: Worker[] = [
     checker.startWorker(connection, prefix, config.checkerConcurrency),
-    startEventWorker(connection, prefix, [logEventHandler(log), ...(options.handlers ?? [])], metrics, log),
+    startEventWorker(connection, prefix, [logEventHandler(log), alerts, ...(options.handlers ?? [])], metrics, log),
   ];
   const followers = config.chains.map(
     (c) =>
@@ -86,6 +134,14 @@ export async function startApp(config: Config, options: AppOptions = {}) {
   let started = false;
   const http = new HttpServer(log);
   registerApi(http, { store, redis, metrics, chainIds: config.chains.map((c) => c.chainId), started: () => started });
+  if (env.SLACK_BOT_TOKEN) {
+    mountSlackInteractions(
+      http,
+      { token: env.SLACK_BOT_TOKEN, signingSecret: env.SLACK_SIGNING_SECRET!, apiUrl: env.SLACK_API_URL, oncallGroupId: env.SLACK_ONCALL_GROUP_ID, adminUserIds: env.SLACK_ADMIN_USER_IDS },
+      commandDeps,
+      log,
+    );
+  }
   const port = await http.listen(config.httpPort);
   for (const f of followers) f.start();
   started = true;
@@ -98,10 +154,10 @@ export async function startApp(config: Config, options: AppOptions = {}) {
       started = false;
       await Promise.all(followers.map((f) => f.stop()));
       await Promise.all(workers.map((w) => w.close()));
-      await Promise.all([outbox.close(), checkQueue.close(), http.close()]);
+      await Promise.all([outbox.close(), checkQueue.close(), notifier.close(), timers.close(), http.close()]);
       await Promise.all([redis.quit(), connection.quit()]);
       log.info('xmsg stopped');
     })());
 
-  return { port, owner, config, log, metrics, redis, store, outbox, checkQueue, followers, stop };
+  return { port, owner, config, log, metrics, redis, store, outbox, checkQueue, followers, alerts, notifier, commandDeps, stop };
 }

@@ -68,6 +68,9 @@ const envSchema = z.object({
   XMSG_ESCALATE_AFTER_S: positiveInt(300),
   XMSG_ESCALATION_REPEAT_S: positiveInt(900),
   XMSG_ALERT_RETENTION_S: positiveInt(2_592_000),
+  XMSG_ALERT_GROUP_WINDOW_S: positiveInt(600),
+  XMSG_CHAT_MAX_PER_S: positiveInt(1),
+  XMSG_STATUS_LOOKBACK_BLOCKS: positiveInt(5000),
   XMSG_DROPPED_RETENTION_S: positiveInt(3600),
   XMSG_HTTP_PORT: z.coerce.number().int().min(0).max(65_535).default(3000),
   XMSG_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -118,6 +121,8 @@ export interface Config {
   rpc: { retries: number; retryDelayMs: number; timeoutMs: number };
   checkerConcurrency: number;
   droppedRetentionS: number;
+  alerts: { escalateAfterS: number; escalationRepeatS: number; retentionS: number; groupWindowS: number; chatMaxPerS: number };
+  statusLookbackBlocks: number;
   httpPort: number;
   logLevel: Env['XMSG_LOG_LEVEL'];
   env: Env;
@@ -214,6 +219,14 @@ export async function loadConfig(env: NodeJS.ProcessEnv, probeChainId: ChainIdPr
     rpc: { retries: e.XMSG_RPC_RETRIES, retryDelayMs: e.XMSG_RPC_RETRY_DELAY_MS, timeoutMs: e.XMSG_RPC_TIMEOUT_MS },
     checkerConcurrency: e.XMSG_CHECKER_CONCURRENCY,
     droppedRetentionS: e.XMSG_DROPPED_RETENTION_S,
+    alerts: {
+      escalateAfterS: e.XMSG_ESCALATE_AFTER_S,
+      escalationRepeatS: e.XMSG_ESCALATION_REPEAT_S,
+      retentionS: e.XMSG_ALERT_RETENTION_S,
+      groupWindowS: e.XMSG_ALERT_GROUP_WINDOW_S,
+      chatMaxPerS: e.XMSG_CHAT_MAX_PER_S,
+    },
+    statusLookbackBlocks: e.XMSG_STATUS_LOOKBACK_BLOCKS,
     httpPort: e.XMSG_HTTP_PORT,
     logLevel: e.XMSG_LOG_LEVEL,
     env: e,

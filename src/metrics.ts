@@ -70,6 +70,24 @@ export function createMetrics() {
       labelNames: ['chain_id'] as const,
       registers: [registry],
     }),
+    alertChanges: new Counter({
+      name: 'xmsg_alert_changes_total',
+      help: 'Alert changes applied by this replica, by kind and action (opened, grew, ack, resolve, escalate, ...)',
+      labelNames: ['kind', 'action'] as const,
+      registers: [registry],
+    }),
+    escalations: new Counter({
+      name: 'xmsg_escalations_total',
+      help: 'On-call mentions made for unacknowledged or paging alerts, by kind',
+      labelNames: ['kind'] as const,
+      registers: [registry],
+    }),
+    chatDeliveries: new Counter({
+      name: 'xmsg_chat_deliveries_total',
+      help: 'Chat deliveries by platform and outcome (posted, retried, rejected)',
+      labelNames: ['platform', 'outcome'] as const,
+      registers: [registry],
+    }),
   };
 }
 

@@ -89,13 +89,21 @@ export class ChainRpc {
     return { number: BigInt(raw.number), hash: raw.hash, parentHash: raw.parentHash, timestamp: BigInt(raw.timestamp) };
   }
 
-  /** Logs of one address and topic0 over an inclusive block range. */
-  async logsInRange(address: Address, topic0: Hex, fromBlock: bigint, toBlock: bigint): Promise<ChainLog[]> {
+  /** Logs of one address matching leading topics (e.g. [topic0] or [topic0, topic1]) over an inclusive block range. */
+  async logsInRange(address: Address, topics: Hex[], fromBlock: bigint, toBlock: bigint): Promise<ChainLog[]> {
     const raw = (await this.client.request({
       method: 'eth_getLogs',
-      params: [{ address, topics: [topic0], fromBlock: numberToHex(fromBlock), toBlock: numberToHex(toBlock) }],
+      params: [{ address, topics, fromBlock: numberToHex(fromBlock), toBlock: numberToHex(toBlock) }],
     })) as unknown as RawRpcLog[];
     return raw.filter((l) => !l.removed).map(toChainLog);
+  }
+
+  /** The logs of a mined transaction; `undefined` when this chain does not know the transaction. */
+  async transactionLogs(txHash: Hex): Promise<ChainLog[] | undefined> {
+    const receipt = (await this.client.request({ method: 'eth_getTransactionReceipt', params: [txHash] })) as unknown as {
+      logs: RawRpcLog[];
+    } | null;
+    return receipt ? receipt.logs.map(toChainLog) : undefined;
   }
 
   /** Every log of one block, by hash, so the answer is about exactly that block even during a reorg. */

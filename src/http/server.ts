@@ -14,6 +14,8 @@ interface Route {
   pattern: RegExp;
   names: string[];
   handler: RouteHandler;
+  /** Hands the untouched request to a listener that reads the body itself (e.g. Bolt's receiver). */
+  raw?: (req: IncomingMessage, res: ServerResponse) => void;
 }
 
 const MAX_BODY_BYTES = 1024 * 1024;
@@ -37,6 +39,12 @@ export class HttpServer {
     return this;
   }
 
+  /** Mounts a Node request listener at an exact path for every method. */
+  mount(path: string, listener: (req: IncomingMessage, res: ServerResponse) => void): this {
+    this.routes.push({ method: '*', pattern: new RegExp(`^${path}/?$`), names: [], handler: () => undefined, raw: listener });
+    return this;
+  }
+
   async listen(port: number, host = '0.0.0.0'): Promise<number> {
     this.server = createServer((req, res) => void this.handle(req, res));
     await new Promise<void>((resolve, reject) => {
@@ -56,10 +64,14 @@ export class HttpServer {
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const matching = this.routes.filter((r) => r.pattern.test(url.pathname));
-    const route = matching.find((r) => r.method === req.method);
+    const route = matching.find((r) => r.method === req.method || r.method === '*');
     if (!route) {
       if (matching.length) sendJson(res, 405, { error: `method ${req.method} not allowed` });
       else sendJson(res, 404, { error: 'not found' });
+      return;
+    }
+    if (route.raw) {
+      route.raw(req, res);
       return;
     }
     const match = route.pattern.exec(url.pathname)!;

@@ -2,9 +2,8 @@ import { DelayedError, Queue, Worker, type ConnectionOptions, type Job } from 'b
 import type { Logger } from 'pino';
 import type { ChainRpc } from '../chain/rpc.js';
 import type { SourceBlocks } from '../chain/source-blocks.js';
+import { validateExecuting } from '../chain/validate.js';
 import {
-  checkValidity,
-  checkWithoutSource,
   isInvalid,
   isSettled,
   type ValidityRules,
@@ -102,17 +101,8 @@ export class Checker {
     return verdict.status;
   }
 
-  private async validate(data: MessageData, fresh: boolean): Promise<Verdict> {
-    const id = identifierOf(data);
-    const executedAt = BigInt(data.blockTimestamp);
-    const early = checkWithoutSource(id, executedAt, this.options.rules);
-    if (early) return early;
-    try {
-      const source = await this.sources.get(Number(id.chainId), id.blockNumber, { fresh });
-      return checkValidity(data.msgHash, id, executedAt, source, this.options.rules);
-    } catch (err) {
-      return { status: 'unknown', reason: `source lookup failed: ${firstLine(err)}` };
-    }
+  private validate(data: MessageData, fresh: boolean): Promise<Verdict> {
+    return validateExecuting(data.msgHash, identifierOf(data), BigInt(data.blockTimestamp), this.sources, this.options.rules, fresh);
   }
 
   private async publishChange(existing: MessageRecord, verdict: Verdict, job: Pick<Job<CheckJobData>, 'id'>) {
@@ -165,8 +155,4 @@ export class Checker {
     };
     await this.outbox.publish(event);
   }
-}
-
-function firstLine(err: unknown): string {
-  return (err instanceof Error ? err.message : String(err)).split('\n')[0] ?? 'unknown error';
 }

@@ -2,7 +2,8 @@ import type { Redis } from 'ioredis';
 import type { Hex } from 'viem';
 import type { Identifier } from '../chain/inbox.js';
 import { isSettled, type ValidityStatus } from '../chain/validity.js';
-import { keys, shortId, type Keys } from './keys.js';
+import type { ChainLog } from '../chain/rpc.js';
+import { keys, messageId, shortId, type Keys } from './keys.js';
 
 /** Where a tracked message's executing block stands. The last three end tracking. */
 export type Safety = 'unsafe' | 'cross-safe' | 'replaced' | 'reorged' | 'finalized';
@@ -38,6 +39,35 @@ export interface MessageRecord {
 
 /** Facts remembered about a message besides its status, e.g. that it was reported unpromoted. */
 export type MessageMark = 'unpromoted' | 'pending_timeout';
+
+/** The record data of an ExecutingMessage log, as the watcher and on-demand lookups build it. */
+export function messageDataOf(
+  chainId: number,
+  log: ChainLog,
+  decoded: { msgHash: Hex; identifier: Identifier },
+  blockTimestamp: bigint,
+  seenAt: number,
+): MessageData {
+  const { identifier } = decoded;
+  return {
+    id: messageId(chainId, log.blockHash, Number(log.logIndex)),
+    chainId,
+    blockNumber: String(log.blockNumber),
+    blockHash: log.blockHash,
+    blockTimestamp: String(blockTimestamp),
+    txHash: log.transactionHash,
+    logIndex: Number(log.logIndex),
+    msgHash: decoded.msgHash,
+    identifier: {
+      origin: identifier.origin,
+      blockNumber: String(identifier.blockNumber),
+      logIndex: String(identifier.logIndex),
+      timestamp: String(identifier.timestamp),
+      chainId: String(identifier.chainId),
+    },
+    seenAt,
+  };
+}
 
 export function identifierOf(data: MessageData): Identifier {
   const id = data.identifier;

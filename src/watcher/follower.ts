@@ -8,7 +8,8 @@ import type { CheckJobData } from '../jobs/checker.js';
 import type { EventOutbox } from '../jobs/events-outbox.js';
 import type { SafetyTracker } from '../jobs/safety.js';
 import type { Metrics } from '../metrics.js';
-import { messageId, type Keys } from '../store/keys.js';
+import type { Keys } from '../store/keys.js';
+import { messageDataOf } from '../store/messages.js';
 import { FENCE, Lease } from './lease.js';
 
 export interface FollowerOptions {
@@ -170,7 +171,7 @@ export class ChainFollower {
       }
     }
 
-    const logs = await this.rpc.logsInRange(this.inbox, EXECUTING_MESSAGE_TOPIC, from, to);
+    const logs = await this.rpc.logsInRange(this.inbox, [EXECUTING_MESSAGE_TOPIC], from, to);
     if (linked) {
       // The tip read again after the logs: unchanged means the logs came from the chain the headers describe.
       const tipAgain = await this.rpc.header(to);
@@ -211,29 +212,11 @@ export class ChainFollower {
         );
         continue;
       }
-      const id = messageId(this.chainId, log.blockHash, Number(log.logIndex));
-      const { identifier } = decoded;
+      const data = messageDataOf(this.chainId, log, decoded, headers.get(log.blockNumber)!.timestamp, seenAt);
       jobs.push({
         name: 'check',
-        data: {
-          id,
-          chainId: this.chainId,
-          blockNumber: String(log.blockNumber),
-          blockHash: log.blockHash,
-          blockTimestamp: String(headers.get(log.blockNumber)!.timestamp),
-          txHash: log.transactionHash,
-          logIndex: Number(log.logIndex),
-          msgHash: decoded.msgHash,
-          identifier: {
-            origin: identifier.origin,
-            blockNumber: String(identifier.blockNumber),
-            logIndex: String(identifier.logIndex),
-            timestamp: String(identifier.timestamp),
-            chainId: String(identifier.chainId),
-          },
-          seenAt,
-        },
-        opts: { jobId: id },
+        data,
+        opts: { jobId: data.id },
       });
     }
     if (!jobs.length) return;

@@ -1,0 +1,148 @@
+import type { Alert } from '../src/alerts/model.js';
+import type { AlertService } from '../src/alerts/service.js';
+import type { MessageLookup, Found } from '../src/chain/lookup.js';
+import type { Actor } from '../src/chat/types.js';
+import { parseCommand, SUBCOMMANDS, usageOf, type Command, type ListFilter } from './grammar.js';
+
+export interface ChainHealth {
+  chainId: number;
+  latest?: string;
+  safe?: string;
+  finalized?: string;
+  cursor?: string;
+  healthy: boolean;
+  reason?: string;
+}
+
+export interface HealthReport {
+  chains: ChainHealth[];
+  queues: Record<string, Record<string, number>>;
+}
+
+export interface CommandDeps {
+  alerts: AlertService;
+  lookup: MessageLookup;
+  health: () => Promise<HealthReport>;
+}
+
+/** What the adapter shows the user (ephemeral on every platform). Plain text with `code` spans only. */
+export interface CommandReply {
+  ok: boolean;
+  text: string;
+}
+
+/** Runs one `/xmsg ...` line for an actor: parse, check permission, execute. Never throws for user input. */
+export async function runCommand(input: string, actor: Actor, deps: CommandDeps): Promise<CommandReply> {
+  const parsed = parseCommand(input);
+  if (!parsed.ok) return { ok: false, text: `${parsed.error}.\nUsage:\n${parsed.usage}` };
+  return executeCommand(parsed.command, actor, deps);
+}
+
+export async function executeCommand(command: Command, actor: Actor, deps: CommandDeps): Promise<CommandReply> {
+  const spec = SUBCOMMANDS.find((s) => s.name === command.name)!;
+  if (spec.acts && !actor.canAct) {
+    return { ok: false, text: `You may not ${command.name}: ${actor.refusal ?? 'only the on-call group and admins may act on alerts'}.` };
+  }
+  const { alerts } = deps;
+  switch (command.name) {
+    case 'help':
+      return { ok: true, text: ['xmsg watches interop executing messages. Commands:', ...SUBCOMMANDS.map((s) => `${usageOf(s.name)}: ${s.summary}`)].join('\n') };
+    case 'list':
+      return { ok: true, text: await listAlerts(alerts, command.filter) };
+    case 'status':
+      return 'alertId' in command.target ? alertStatus(alerts, command.target.alertId) : messageStatus(deps.lookup, command.target.hash);
+    case 'ack':
+      return known(alerts, command.alertId, () => alerts.ack(command.alertId, actor));
+    case 'escalate':
+      return known(alerts, command.alertId, () => alerts.escalate(command.alertId, actor));
+    case 'resolve':
+      return known(alerts, command.alertId, () => alerts.resolve(command.alertId, actor));
+    case 'silence':
+      return alerts.silence(command.matcher, command.value, command.durationMs, command.reason, actor);
+    case 'unsilence':
+      return alerts.unsilence(command.silenceId, actor);
+    case 'health':
+      return { ok: true, text: renderHealth(await deps.health()) };
+  }
+}
+
+async function known(alerts: AlertService, alertId: string, action: () => Promise<CommandReply>): Promise<CommandReply> {
+  if (!(await alerts.store.get(alertId))) return { ok: false, text: `No alert ${alertId} (unknown, or expired after its retention).` };
+  return action();
+}
+
+export function alertLine(a: Alert): string {
+  const state = a.silenceId ? `${a.state}, silenced (${a.silenceId})` : a.state;
+  const ack = a.ackedBy ? `, acked by ${a.ackedBy}` : '';
+  return `${a.id} [${a.severity}] ${a.title}: ${a.count} occurrence${a.count === 1 ? '' : 's'}, ${state}${ack}, level ${a.escalationLevel}, opened ${new Date(a.createdAt).toISOString()}`;
+}
+
+async function listAlerts(alerts: AlertService, filter: ListFilter): Promise<string> {
+  const all = await alerts.store.list(filter === 'all' ? 'all' : 'unresolved');
+  const shown = all.filter((a) =>
+    filter === 'open' ? a.state === 'open' && !a.silenceId : filter === 'acked' ? a.state === 'acknowledged' : filter === 'silenced' ? a.silenceId !== '' : true,
+  );
+  const silences = filter === 'silenced' || filter === 'all' ? await alerts.store.activeSilences() : [];
+  const lines = shown.map(alertLine);
+  for (const s of silences) lines.push(`${s.id}: ${s.matcher} ${s.value} muted until ${new Date(s.until).toISOString()} by ${s.by}${s.reason ? `: ${s.reason}` : ''}`);
+  return lines.length ? `${filter} alerts:\n${lines.join('\n')}` : `No ${filter} alerts.`;
+}
+
+async function alertStatus(alerts: AlertService, alertId: string): Promise<CommandReply> {
+  const alert = await alerts.store.get(alertId);
+  if (!alert) return { ok: false, text: `No alert ${alertId} (unknown, or expired after its retention).` };
+  const audit = await alerts.store.audit(alertId);
+  const sample = alert.sample.map((m) => `  chain ${m.executingChainId} block ${m.blockNumber} tx \`${m.txHash}\` log ${m.logIndex} msgHash \`${m.msgHash}\`: ${m.status} (${m.reason})`);
+  return {
+    ok: true,
+    text: [
+      alertLine(alert),
+      `Latest: ${alert.detail}`,
+      ...(sample.length ? ['Messages:', ...sample] : []),
+      'Audit:',
+      ...audit.map((e) => `  ${new Date(e.at).toISOString()} ${e.who}: ${e.action}${e.note ? ` (${e.note})` : ''}`),
+    ].join('\n'),
+  };
+}
+
+async function messageStatus(lookup: MessageLookup, hash: `0x${string}`): Promise<CommandReply> {
+  let found: Found[];
+  try {
+    found = await lookup.byMsgHash(hash);
+    if (!found.length) found = await lookup.byTxHash(hash);
+  } catch (err) {
+    return { ok: false, text: `Could not look up \`${hash}\` on the chains: ${(err as Error).message.split('\n')[0]}` };
+  }
+  if (!found.length) return { ok: false, text: `No executing message with msgHash or txHash \`${hash}\` is tracked or in the recent blocks of any chain.` };
+  return { ok: true, text: found.map(foundLine).join('\n') };
+}
+
+function foundLine(f: Found): string {
+  if ('tracked' in f) {
+    const { data: d, status, reason, safety } = f.tracked;
+    return `chain ${d.chainId} block ${d.blockNumber} tx \`${d.txHash}\` log ${d.logIndex}: ${status} (${reason}), ${safety}; msgHash \`${d.msgHash}\` from chain ${d.identifier.chainId} block ${d.identifier.blockNumber} log ${d.identifier.logIndex}`;
+  }
+  const d = f.untracked;
+  return `chain ${d.chainId} block ${d.blockNumber} tx \`${d.txHash}\` log ${d.logIndex}: ${f.verdict.status} (${f.verdict.reason}), checked now (not tracked); msgHash \`${d.msgHash}\``;
+}
+
+function renderHealth(h: HealthReport): string {
+  const chains = h.chains.map((c) => {
+    const lag = c.latest !== undefined && c.cursor !== undefined ? BigInt(c.latest) - BigInt(c.cursor) : undefined;
+    return `chain ${c.chainId}: ${c.healthy ? 'healthy' : `UNHEALTHY (${c.reason ?? 'unknown'})`}; latest ${c.latest ?? '?'}, safe ${c.safe ?? '?'}, finalized ${c.finalized ?? '?'}, cursor ${c.cursor ?? '?'} (lag ${lag ?? '?'})`;
+  });
+  const queues = Object.entries(h.queues).map(([name, counts]) => `queue ${name}: ${Object.entries(counts).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+  return [...chains, ...queues].join('\n');
+}
+
+/** The four buttons on every alert's root message, on every platform. */
+export const ALERT_BUTTONS = ['ack', 'escalate', 'silence_1h', 'resolve'] as const;
+export type AlertButton = (typeof ALERT_BUTTONS)[number];
+const BUTTON_SILENCE_MS = 3_600_000;
+
+/** A button press: the same permission rule and actions as the matching command. */
+export async function runButton(button: AlertButton, alertId: string, actor: Actor, deps: CommandDeps): Promise<CommandReply> {
+  if (button !== 'silence_1h') return executeCommand({ name: button, alertId }, actor, deps);
+  if (!actor.canAct) return { ok: false, text: `You may not silence: ${actor.refusal ?? 'only the on-call group and admins may act on alerts'}.` };
+  return known(deps.alerts, alertId, () => deps.alerts.silenceAlert(alertId, BUTTON_SILENCE_MS, actor, 'silenced from the alert\'s button'));
+}

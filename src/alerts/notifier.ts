@@ -1,0 +1,144 @@
+import { Queue, UnrecoverableError, Worker, type ConnectionOptions } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { Metrics } from '../metrics.js';
+import { ChatRejected, ChatRetryLater, type AlertView, type ChatAdapter, type Mention, type ThreadRef } from '../chat/types.js';
+import { KINDS } from './model.js';
+import type { AlertStore } from './store.js';
+
+/** One chat action for one alert on one platform. `grew` is coalesced: it reports the count when it runs. */
+export type Delivery =
+  | { type: 'open'; alertId: string; seq: number; mention?: Mention }
+  | { type: 'update'; alertId: string; seq: number; text: string; mention?: Mention }
+  | { type: 'grew'; alertId: string };
+
+const MAX_BACKOFF_MS = 60_000;
+
+/**
+ * The chat outbox. Every chat action is a BullMQ job in a per-platform queue that runs one job at a time across
+ * all replicas (global concurrency 1), so an alert's root is posted before its replies and replies stay in order.
+ * A failure pauses the whole queue (BullMQ manual rate limit) and puts the job back at its head: a chat outage
+ * or a 429 delays alerts, never drops or reorders them.
+ */
+export class Notifier {
+  private readonly queues = new Map<string, Queue<Delivery>>();
+  private readonly workers: Worker<Delivery>[] = [];
+
+  constructor(
+    private readonly adapters: ChatAdapter[],
+    private readonly store: AlertStore,
+    private readonly redis: Redis,
+    private readonly connection: ConnectionOptions,
+    private readonly prefix: string,
+    private readonly metrics: Metrics,
+    private readonly log: Logger,
+    private readonly maxPerSecond: number,
+    private readonly retentionS: number,
+  ) {
+    for (const a of adapters) {
+      this.queues.set(
+        a.platform,
+        new Queue<Delivery>(`chat-${a.platform}`, {
+          connection,
+          prefix,
+          defaultJobOptions: { removeOnComplete: { age: 86_400, count: 10_000 }, removeOnFail: { age: 30 * 86_400 } },
+        }),
+      );
+    }
+  }
+
+  async start(): Promise<void> {
+    for (const adapter of this.adapters) {
+      const queue = this.queues.get(adapter.platform)!;
+      await queue.setGlobalConcurrency(1);
+      let failures = 0;
+      const worker: Worker<Delivery> = new Worker<Delivery>(
+        queue.name,
+        async (job) => {
+          try {
+            await this.deliver(adapter, job.data);
+            failures = 0;
+          } catch (err) {
+            if (err instanceof ChatRejected) {
+              this.metrics.chatDeliveries.inc({ platform: adapter.platform, outcome: 'rejected' });
+              this.log.error({ err: err.message, platform: adapter.platform, delivery: job.data }, 'chat platform rejected a delivery; skipped');
+              throw new UnrecoverableError(err.message);
+            }
+            failures++;
+            const wait = err instanceof ChatRetryLater && err.retryAfterMs !== undefined
+              ? err.retryAfterMs
+              : Math.min(1000 * 2 ** (failures - 1), MAX_BACKOFF_MS);
+            this.metrics.chatDeliveries.inc({ platform: adapter.platform, outcome: 'retried' });
+            this.log.warn({ err: (err as Error).message, platform: adapter.platform, waitMs: wait }, 'chat delivery failed; pausing the chat queue and retrying');
+            await worker.rateLimit(wait);
+            throw Worker.RateLimitError();
+          }
+        },
+        { connection: this.connection, prefix: this.prefix, concurrency: 1, limiter: { max: this.maxPerSecond, duration: 1000 } },
+      );
+      this.workers.push(worker);
+    }
+  }
+
+  /** Queues the chat side of an alert change on every platform. Job ids make a repeated call a no-op. */
+  async notify(delivery: Delivery): Promise<void> {
+    for (const [platform, queue] of this.queues) {
+      if (delivery.type === 'grew') {
+        // Coalesced: while one `grew` waits, more growth adds nothing; it reads the count when it runs.
+        await queue.add('grew', delivery, { deduplication: { id: `grew-${delivery.alertId}` } });
+      } else {
+        await queue.add(delivery.type, delivery, { jobId: `${platform}-${delivery.alertId}-${delivery.seq}` });
+      }
+    }
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.close()));
+    await Promise.all([...this.queues.values()].map((q) => q.close()));
+  }
+
+  private refKey = (platform: string, alertId: string) => `${this.prefix}:chat:${platform}:${alertId}`;
+  private reportedKey = (platform: string, alertId: string) => `${this.prefix}:chat:${platform}:${alertId}:reported`;
+
+  private async deliver(adapter: ChatAdapter, d: Delivery): Promise<void> {
+    const view = await this.view(d.alertId);
+    if (!view) return; // expired after retention: nothing left to show
+    const platform = adapter.platform;
+    let ref = await this.ref(platform, d.alertId);
+    const muted = view.alert.silenceId !== '';
+
+    if (!ref) {
+      if (muted) return; // a silenced alert has no thread until it is unmuted
+      ref = await adapter.postRoot(view, d.type === 'open' ? d.mention : undefined);
+      await this.redis.set(this.refKey(platform, d.alertId), JSON.stringify(ref), 'EX', this.retentionS);
+      await this.redis.set(this.reportedKey(platform, d.alertId), String(view.alert.count), 'EX', this.retentionS);
+      this.metrics.chatDeliveries.inc({ platform, outcome: 'posted' });
+      if (d.type === 'open') return;
+    }
+    if (d.type === 'open') return;
+
+    if (d.type === 'grew') {
+      const reported = Number((await this.redis.get(this.reportedKey(platform, d.alertId))) ?? 0);
+      const delta = view.alert.count - reported;
+      if (delta > 0) {
+        await adapter.reply(ref, { text: `${delta} more occurrence${delta === 1 ? '' : 's'}: ${view.alert.count} in all. Latest: ${view.alert.detail}` });
+        await this.redis.set(this.reportedKey(platform, d.alertId), String(view.alert.count), 'EX', this.retentionS);
+      }
+    } else {
+      await adapter.reply(ref, { text: d.text, mention: d.mention });
+    }
+    await adapter.editRoot(ref, view);
+    this.metrics.chatDeliveries.inc({ platform, outcome: 'posted' });
+  }
+
+  async ref(platform: string, alertId: string): Promise<ThreadRef | undefined> {
+    const raw = await this.redis.get(this.refKey(platform, alertId));
+    return raw ? (JSON.parse(raw) as ThreadRef) : undefined;
+  }
+
+  private async view(alertId: string): Promise<AlertView | undefined> {
+    const alert = await this.store.get(alertId);
+    if (!alert) return undefined;
+    return { alert, runbook: KINDS[alert.kind].runbook, audit: await this.store.audit(alertId) };
+  }
+}

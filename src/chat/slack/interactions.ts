@@ -1,0 +1,105 @@
+import { App, HTTPReceiver, LogLevel } from '@slack/bolt';
+import type { Logger } from 'pino';
+import { ALERT_BUTTONS, runButton, runCommand, type AlertButton, type CommandDeps, type CommandReply } from '../../../commands/handlers.js';
+import type { HttpServer } from '../../http/server.js';
+import type { Actor } from '../types.js';
+import { escapeSlack } from './render.js';
+
+export interface SlackInteractionSettings {
+  token: string;
+  signingSecret: string;
+  apiUrl: string;
+  oncallGroupId?: string;
+  adminUserIds: string[];
+}
+
+/** Slack wants an answer within 3 s; a command that takes longer is acknowledged first and answered via response_url. */
+const ANSWER_INLINE_WITHIN_MS = 2000;
+const MEMBERSHIP_TTL_MS = 60_000;
+
+/**
+ * `/xmsg` slash commands and alert buttons from Slack, through Bolt's HTTP receiver mounted on xmsg's own HTTP
+ * server at /slack/events (Bolt checks the v0 signature and the 5-minute timestamp window).
+ */
+export function mountSlackInteractions(http: HttpServer, settings: SlackInteractionSettings, deps: CommandDeps, log: Logger): App {
+  const receiver = new HTTPReceiver({ signingSecret: settings.signingSecret, endpoints: '/slack/events', logLevel: LogLevel.ERROR });
+  const app = new App({
+    receiver,
+    token: settings.token,
+    clientOptions: { slackApiUrl: settings.apiUrl },
+    tokenVerificationEnabled: false,
+    logLevel: LogLevel.ERROR,
+  });
+  const permissions = new OncallMembership(app, settings);
+
+  app.command('/xmsg', async ({ command, ack, respond }) => {
+    const actor = await permissions.actor(command.user_id, command.user_name);
+    const reply = runCommand(command.text ?? '', actor, deps).catch((err: unknown) => failure(err, log));
+    const quick = await Promise.race([reply, sleep(ANSWER_INLINE_WITHIN_MS).then(() => undefined)]);
+    if (quick) {
+      await ack({ response_type: 'ephemeral', text: escapeSlack(quick.text) });
+      return;
+    }
+    await ack({ response_type: 'ephemeral', text: 'Working on it…' });
+    await respond({ response_type: 'ephemeral', text: escapeSlack((await reply).text) });
+  });
+
+  app.action(/^xmsg_(ack|escalate|silence_1h|resolve)$/, async ({ action, body, ack, respond }) => {
+    await ack();
+    const button = ('action_id' in action ? action.action_id : '').replace(/^xmsg_/, '') as AlertButton;
+    const alertId = 'value' in action && typeof action.value === 'string' ? action.value : '';
+    if (!ALERT_BUTTONS.includes(button) || !/^XM-\d+$/.test(alertId)) {
+      await respond({ response_type: 'ephemeral', replace_original: false, text: 'This button does not name an alert.' });
+      return;
+    }
+    const user = body.user as { id: string; username?: string; name?: string };
+    const actor = await permissions.actor(user.id, user.username ?? user.name ?? user.id);
+    const reply = await runButton(button, alertId, actor, deps).catch((err: unknown) => failure(err, log));
+    await respond({ response_type: 'ephemeral', replace_original: false, text: escapeSlack(reply.text) });
+  });
+
+  app.error(async (err) => {
+    log.error({ err: err.message }, 'slack interaction failed');
+  });
+
+  http.mount('/slack/events', receiver.requestListener);
+  return app;
+}
+
+/** Who may act: members of the on-call user group (asked of Slack, cached a minute) and the configured admins. */
+class OncallMembership {
+  private cache?: { members: Set<string>; until: number };
+
+  constructor(
+    private readonly app: App,
+    private readonly settings: SlackInteractionSettings,
+  ) {}
+
+  async actor(userId: string, name: string): Promise<Actor> {
+    const base = { platform: 'slack', userId, name };
+    if (this.settings.adminUserIds.includes(userId)) return { ...base, canAct: true };
+    const group = this.settings.oncallGroupId;
+    if (!group) return { ...base, canAct: false, refusal: 'you are not in SLACK_ADMIN_USER_IDS and no on-call group (SLACK_ONCALL_GROUP_ID) is configured' };
+    try {
+      const members = await this.members(group);
+      return members.has(userId) ? { ...base, canAct: true } : { ...base, canAct: false, refusal: `you are not a member of the on-call user group ${group}` };
+    } catch (err) {
+      return { ...base, canAct: false, refusal: `could not check the on-call group (${(err as Error).message}); try again` };
+    }
+  }
+
+  private async members(group: string): Promise<Set<string>> {
+    if (this.cache && this.cache.until > Date.now()) return this.cache.members;
+    const res = await this.app.client.usergroups.users.list({ usergroup: group });
+    const members = new Set(res.users ?? []);
+    this.cache = { members, until: Date.now() + MEMBERSHIP_TTL_MS };
+    return members;
+  }
+}
+
+function failure(err: unknown, log: Logger): CommandReply {
+  log.error({ err }, 'command failed');
+  return { ok: false, text: `Something went wrong on xmsg's side: ${(err as Error).message?.split('\n')[0] ?? 'unknown error'}. Nothing was changed unless a thread reply says so.` };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

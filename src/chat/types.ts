@@ -1,0 +1,64 @@
+import type { Alert, AuditEntry } from '../alerts/model.js';
+
+/** Which on-call audience a post pages. Each adapter maps it to its platform's group or role. */
+export type Mention = 'oncall' | 'escalation';
+
+/** Where an alert's root message lives on one platform (channel and message id), kept in Redis. */
+export interface ThreadRef {
+  channel: string;
+  id: string;
+  /** Platform-specific extra, e.g. Discord's thread channel id. */
+  thread?: string;
+}
+
+export interface AlertView {
+  alert: Alert;
+  runbook: string;
+  audit: AuditEntry[];
+}
+
+export interface ChatUpdate {
+  text: string;
+  mention?: Mention;
+}
+
+/**
+ * One chat platform. The core talks to platforms only through this; adapters never decide alert state.
+ * Methods throw `ChatRetryLater` for transient failures (429, 5xx, network) and `ChatRejected` for requests the
+ * platform will never accept.
+ */
+export interface ChatAdapter {
+  readonly platform: string;
+  postRoot(view: AlertView, mention?: Mention): Promise<ThreadRef>;
+  reply(ref: ThreadRef, update: ChatUpdate): Promise<void>;
+  editRoot(ref: ThreadRef, view: AlertView): Promise<void>;
+}
+
+export class ChatRetryLater extends Error {
+  constructor(
+    message: string,
+    readonly retryAfterMs?: number,
+  ) {
+    super(message);
+    this.name = 'ChatRetryLater';
+  }
+}
+
+export class ChatRejected extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ChatRejected';
+  }
+}
+
+/** The identity a chat command or button press comes from, with what the platform says it may do. */
+export interface Actor {
+  platform: string;
+  userId: string;
+  name: string;
+  /** May acknowledge, escalate, resolve and silence; `refusal` says why not otherwise. */
+  canAct: boolean;
+  refusal?: string;
+}
+
+export const actorLabel = (a: Pick<Actor, 'platform' | 'userId' | 'name'>) => `${a.name} (${a.platform}:${a.userId})`;
