@@ -1,0 +1,44 @@
+/**
+ * The devnet helpers assume automine; the demo mines a block every second instead, so the steps that must not
+ * race with the miner (taking a snapshot, replacing a block) pause interval mining around themselves.
+ */
+import type { Hash, Hex } from 'viem';
+import { replaceBlocksFrom, setNextBlockTimestamp, snapshot, type DevChain } from '../../src/devnet/devnet.js';
+
+export const BLOCK_TIME_S = 1;
+
+async function withMiningPaused<T>(chain: DevChain, step: () => Promise<T>): Promise<T> {
+  await chain.client.setIntervalMining({ interval: 0 });
+  try {
+    return await step();
+  } finally {
+    await chain.client.setIntervalMining({ interval: BLOCK_TIME_S });
+  }
+}
+
+export function headOf(chain: DevChain): Promise<bigint> {
+  return chain.client.getBlockNumber({ cacheTime: 0 });
+}
+
+/**
+ * A snapshot whose recorded head is exact: with the miner running, a block can land between evm_snapshot and
+ * the head read that snapshot() keeps for replaceBlocksFrom, and the wrong block would be replaced.
+ */
+export async function exactSnapshot(chain: DevChain): Promise<{ id: Hex; head: bigint }> {
+  return withMiningPaused(chain, async () => ({ id: await snapshot(chain), head: await headOf(chain) }));
+}
+
+/**
+ * Replaces the block after the snapshot with an empty one, then puts the chain's clock back on the wall clock.
+ * The replacement keeps the original's timestamp and anvil carries on counting from there, so without the
+ * realignment this chain would lag the other by the seconds the replacement took, and a message initiated on
+ * the other chain would look executed before it was initiated (invalid: "a message from the future").
+ */
+export async function replaceAfterSnapshot(chain: DevChain, snapshotId: Hex): Promise<{ number: bigint; hash: Hash }> {
+  return withMiningPaused(chain, async () => {
+    const replacement = await replaceBlocksFrom(chain, snapshotId);
+    const now = BigInt(Math.floor(Date.now() / 1000));
+    await setNextBlockTimestamp(chain, now > replacement.timestamp ? now : replacement.timestamp + 1n);
+    return replacement;
+  });
+}
