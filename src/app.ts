@@ -57,6 +57,7 @@ export async function startApp(config: Config, options: AppOptions = {}) {
   const outbox = new EventOutbox(connection, prefix);
   const checkQueue = createCheckQueue(connection, prefix);
   const sources = new SourceBlocks(rpcs);
+  const rules = { dependencySet: config.dependencySet, expiryWindowS: config.expiryWindowS };
 
   const checker = new Checker(
     store,
@@ -64,7 +65,7 @@ export async function startApp(config: Config, options: AppOptions = {}) {
     rpcs,
     outbox,
     {
-      rules: { dependencySet: config.dependencySet, expiryWindowS: config.expiryWindowS },
+      rules,
       promotionDeadlineS: config.promotionDeadlineS,
       pendingDeadlineS: config.pendingDeadlineS,
       retryBaseMs: config.recheck.baseMs,
@@ -93,7 +94,6 @@ export async function startApp(config: Config, options: AppOptions = {}) {
   const notifier = new Notifier(adapters, alertStore, redis, connection, prefix, metrics, log, config.alerts.chatMaxPerS, config.alerts.retentionS);
   const timers = new EscalationTimers(connection, prefix);
   const alerts = new AlertService(alertStore, notifier, timers, config.alerts, metrics, log);
-  const rules = { dependencySet: config.dependencySet, expiryWindowS: config.expiryWindowS };
   const lookup = new MessageLookup(rpcs, config.inbox, sources, rules, store, config.statusLookbackBlocks);
   const queues = { check: checkQueue, events: outbox.queue, escalations: timers.queue };
   const health = async (): Promise<HealthReport> => ({
@@ -113,6 +113,24 @@ export async function startApp(config: Config, options: AppOptions = {}) {
   });
   const commandDeps = { alerts, lookup, health };
 
+  let started = false;
+  const http = new HttpServer(log);
+  registerApi(http, { store, redis, metrics, chainIds: config.chains.map((c) => c.chainId), started: () => started });
+  if (env.SLACK_BOT_TOKEN) {
+    mountSlackInteractions(
+      http,
+      { token: env.SLACK_BOT_TOKEN, signingSecret: env.SLACK_SIGNING_SECRET!, apiUrl: env.SLACK_API_URL, oncallGroupId: env.SLACK_ONCALL_GROUP_ID, adminUserIds: env.SLACK_ADMIN_USER_IDS },
+      commandDeps,
+      log,
+    );
+  }
+  // Listen first: a taken port fails the start before any worker or follower runs.
+  const port = await http.listen(config.httpPort).catch(async (err: unknown) => {
+    await Promise.all([outbox.close(), checkQueue.close(), notifier.close(), timers.close()]);
+    await Promise.all([redis.quit(), connection.quit()]);
+    throw err;
+  });
+
   await notifier.start();
   alerts.start();
   const workers: Worker[] = [
@@ -131,18 +149,6 @@ export async function startApp(config: Config, options: AppOptions = {}) {
       }),
   );
 
-  let started = false;
-  const http = new HttpServer(log);
-  registerApi(http, { store, redis, metrics, chainIds: config.chains.map((c) => c.chainId), started: () => started });
-  if (env.SLACK_BOT_TOKEN) {
-    mountSlackInteractions(
-      http,
-      { token: env.SLACK_BOT_TOKEN, signingSecret: env.SLACK_SIGNING_SECRET!, apiUrl: env.SLACK_API_URL, oncallGroupId: env.SLACK_ONCALL_GROUP_ID, adminUserIds: env.SLACK_ADMIN_USER_IDS },
-      commandDeps,
-      log,
-    );
-  }
-  const port = await http.listen(config.httpPort);
   for (const f of followers) f.start();
   started = true;
   log.info({ port, chains: config.chains.map((c) => c.chainId), owner }, 'xmsg started');

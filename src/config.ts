@@ -130,12 +130,14 @@ export interface Config {
 
 /** Validates the environment without touching the network. */
 export function parseEnv(env: NodeJS.ProcessEnv): Env {
-  const parsed = envSchema.safeParse(env);
+  // An empty variable (`FOO=` in a .env file) means "not set", the same for every variable.
+  const set = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v.trim() !== ''));
+  const parsed = envSchema.safeParse(set);
   if (parsed.success) return parsed.data;
   throw new ConfigError(
     parsed.error.issues.map((issue) => {
       const name = issue.path.join('.').split('.')[0] ?? '(environment)';
-      return `${name}: ${issue.message}${name in env ? ` (got ${JSON.stringify(env[name])})` : ''}`;
+      return `${name}: ${issue.message}${name in set ? ` (got ${JSON.stringify(set[name])})` : ''}`;
     }),
   );
 }

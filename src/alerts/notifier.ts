@@ -6,11 +6,14 @@ import { ChatRejected, ChatRetryLater, type AlertView, type ChatAdapter, type Me
 import { KINDS } from './model.js';
 import type { AlertStore } from './store.js';
 
-/** One chat action for one alert on one platform. `grew` is coalesced: it reports the count when it runs. */
+/**
+ * One chat action for one alert on one platform. `grew` reports the count as it is when the job runs, so of a
+ * burst of growth the first job reports nearly all of it and the rest find nothing new and make no API call.
+ */
 export type Delivery =
   | { type: 'open'; alertId: string; seq: number; mention?: Mention }
   | { type: 'update'; alertId: string; seq: number; text: string; mention?: Mention }
-  | { type: 'grew'; alertId: string };
+  | { type: 'grew'; alertId: string; seq: number };
 
 const MAX_BACKOFF_MS = 60_000;
 
@@ -83,12 +86,7 @@ export class Notifier {
   /** Queues the chat side of an alert change on every platform. Job ids make a repeated call a no-op. */
   async notify(delivery: Delivery): Promise<void> {
     for (const [platform, queue] of this.queues) {
-      if (delivery.type === 'grew') {
-        // Coalesced: while one `grew` waits, more growth adds nothing; it reads the count when it runs.
-        await queue.add('grew', delivery, { deduplication: { id: `grew-${delivery.alertId}` } });
-      } else {
-        await queue.add(delivery.type, delivery, { jobId: `${platform}-${delivery.alertId}-${delivery.seq}` });
-      }
+      await queue.add(delivery.type, delivery, { jobId: `${platform}-${delivery.alertId}-${delivery.seq}` });
     }
   }
 
@@ -120,10 +118,9 @@ export class Notifier {
     if (d.type === 'grew') {
       const reported = Number((await this.redis.get(this.reportedKey(platform, d.alertId))) ?? 0);
       const delta = view.alert.count - reported;
-      if (delta > 0) {
-        await adapter.reply(ref, { text: `${delta} more occurrence${delta === 1 ? '' : 's'}: ${view.alert.count} in all. Latest: ${view.alert.detail}` });
-        await this.redis.set(this.reportedKey(platform, d.alertId), String(view.alert.count), 'EX', this.retentionS);
-      }
+      if (delta <= 0) return;
+      await adapter.reply(ref, { text: `${delta} more occurrence${delta === 1 ? '' : 's'}: ${view.alert.count} in all. Latest: ${view.alert.detail}` });
+      await this.redis.set(this.reportedKey(platform, d.alertId), String(view.alert.count), 'EX', this.retentionS);
     } else {
       await adapter.reply(ref, { text: d.text, mention: d.mention });
     }

@@ -162,7 +162,7 @@ export class AlertService implements EventHandler {
     this.metrics.alertChanges.inc({ kind, action: r.created ? 'opened' : 'grew' });
     if (!r.created) {
       await this.unmuteIfSilenceEnded(r.alertId);
-      await this.notifier.notify({ type: 'grew', alertId: r.alertId });
+      await this.notifier.notify({ type: 'grew', alertId: r.alertId, seq: r.seq });
       return;
     }
     this.log.warn({ alertId: r.alertId, kind, chainId, silenced: silence?.id }, 'alert opened');

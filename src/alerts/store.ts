@@ -109,14 +109,16 @@ return r`,
   },
   // A change to an existing alert: operator actions and follow-ups. Preconditions per action are checked here so
   // that two people pressing the same button at once make one change.
-  // KEYS: alert, audit, unresolved, applied-event (or a dummy), msgs; ARGV: action, now, who, note, retention s,
-  // silence id, message id
+  // KEYS: alert, audit, unresolved, applied-event, msgs; ARGV: action, now, who, note (timer: level), retention s,
+  // silence id, message id, '1' when the change applies an event (then applying it twice returns the first result)
   // Returns 'refused|<reason>' or a result.
   xmsgAlertChange: {
     numberOfKeys: 5,
     lua: `${AUDIT}${RESULT}
-local done = redis.call('GET', KEYS[4])
-if done then return done end
+if ARGV[8] == '1' then
+  local done = redis.call('GET', KEYS[4])
+  if done then return done end
+end
 local st = redis.call('HGET', KEYS[1], 'state')
 if not st then return 'refused|unknown alert' end
 local action = ARGV[1]
@@ -163,7 +165,7 @@ end
 audit(KEYS[2], ARGV[2], ARGV[3], action, ARGV[4])
 local seq = redis.call('HINCRBY', KEYS[1], 'seq', 1)
 local r = result(redis.call('HGET', KEYS[1], 'id'), seq, 0, resolved)
-if KEYS[4] ~= KEYS[1] then redis.call('SET', KEYS[4], r, 'EX', 86400) end
+if ARGV[8] == '1' then redis.call('SET', KEYS[4], r, 'EX', 86400) end
 return r`,
   },
 } as const;
@@ -227,9 +229,9 @@ export class AlertStore {
     const k = this.keys;
     const raw = await this.redis.xmsgAlertChange(
       k.alert(alertId), k.audit(alertId), k.unresolved,
-      options.eventId ? k.appliedEvent(options.eventId) : k.alert(alertId), k.messages(alertId),
+      k.appliedEvent(options.eventId ?? 'none'), k.messages(alertId),
       action, options.now ?? Date.now(), who, action === 'timer' ? String(options.level ?? 1) : options.note ?? '',
-      this.retentionS, options.silenceId ?? '', options.messageId ?? '',
+      this.retentionS, options.silenceId ?? '', options.messageId ?? '', options.eventId ? '1' : '0',
     );
     if (raw.startsWith('refused|')) return { refused: raw.slice('refused|'.length) };
     return parseResult(raw)!;

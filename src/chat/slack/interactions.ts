@@ -25,9 +25,11 @@ export function mountSlackInteractions(http: HttpServer, settings: SlackInteract
   const receiver = new HTTPReceiver({ signingSecret: settings.signingSecret, endpoints: '/slack/events', logLevel: LogLevel.ERROR });
   const app = new App({
     receiver,
-    token: settings.token,
-    clientOptions: { slackApiUrl: settings.apiUrl },
-    tokenVerificationEnabled: false,
+    // A fixed authorization: Bolt would otherwise call auth.test for every request, and a Slack outage would then
+    // keep commands from being acknowledged at all.
+    authorize: async () => ({ botToken: settings.token }),
+    // Short retries: a command's answer is only useful within seconds.
+    clientOptions: { slackApiUrl: settings.apiUrl, retryConfig: { retries: 2, maxTimeout: 1000 } },
     logLevel: LogLevel.ERROR,
   });
   const permissions = new OncallMembership(app, settings);
@@ -90,7 +92,7 @@ class OncallMembership {
 
   private async members(group: string): Promise<Set<string>> {
     if (this.cache && this.cache.until > Date.now()) return this.cache.members;
-    const res = await this.app.client.usergroups.users.list({ usergroup: group });
+    const res = await this.app.client.usergroups.users.list({ token: this.settings.token, usergroup: group });
     const members = new Set(res.users ?? []);
     this.cache = { members, until: Date.now() + MEMBERSHIP_TTL_MS };
     return members;

@@ -1,0 +1,160 @@
+import { randomBytes } from 'node:crypto';
+import type { BlockJson } from './blocks.js';
+
+/** Who the fake workspace and its one installed app are. Fixed so tests can assert on them. */
+export const IDENTITY = {
+  teamId: 'T0XMSGTEST',
+  teamDomain: 'xmsg-test',
+  teamName: 'xmsg test',
+  appId: 'A0XMSGAPP',
+  botId: 'B0XMSGBOT',
+  botUserId: 'U0XMSGBOT',
+  botName: 'xmsg',
+  /** The deprecated verification token Slack still puts in every command and interaction payload. */
+  verificationToken: 'fake-verification-token',
+} as const;
+
+export interface MessageContent {
+  text: string;
+  blocks?: BlockJson[];
+}
+
+/** A message as the fake stores it: its current content and every content it had before an edit, oldest first. */
+export interface FakeMessage extends MessageContent {
+  channel: string;
+  ts: string;
+  /** Set on thread replies: the root's ts. */
+  threadTs?: string;
+  edits: number;
+  history: MessageContent[];
+}
+
+export interface FakeUser {
+  name: string;
+  realName?: string;
+}
+
+/**
+ * Message ids in Slack's "seconds.microseconds" form. Unique and strictly increasing even within one microsecond,
+ * because Slack orders a channel (and xmsg's tests) by them.
+ */
+class TsClock {
+  private lastMicros = 0;
+
+  next(): string {
+    this.lastMicros = Math.max(Date.now() * 1000, this.lastMicros + 1);
+    return `${Math.floor(this.lastMicros / 1e6)}.${String(this.lastMicros % 1e6).padStart(6, '0')}`;
+  }
+}
+
+export interface WorkspaceSeed {
+  usergroups?: Record<string, string[]>;
+  users?: Record<string, FakeUser>;
+}
+
+/** The workspace's state: channels' messages, users and user groups. */
+export class Workspace {
+  private readonly clock = new TsClock();
+  /** Per channel, roots and replies in posting order. */
+  private messages = new Map<string, FakeMessage[]>();
+  private users = new Map<string, FakeUser>();
+
+  constructor(private readonly seed: WorkspaceSeed) {
+    this.reset();
+  }
+
+  nextTs(): string {
+    return this.clock.next();
+  }
+
+  post(channel: string, content: MessageContent, threadTs?: string): FakeMessage {
+    const message: FakeMessage = { channel, ts: this.nextTs(), text: content.text, edits: 0, history: [] };
+    if (content.blocks?.length) message.blocks = withBlockIds(content.blocks);
+    if (threadTs) message.threadTs = threadTs;
+    this.channel(channel).push(message);
+    return message;
+  }
+
+  /** Replaces what the update names; Slack keeps the blocks when `blocks` is absent and drops them for `[]`. */
+  edit(message: FakeMessage, content: Partial<MessageContent>): void {
+    message.history.push(structuredClone(message.blocks ? { text: message.text, blocks: message.blocks } : { text: message.text }));
+    message.edits += 1;
+    if (content.text !== undefined) message.text = content.text;
+    if (content.blocks?.length) message.blocks = withBlockIds(content.blocks);
+    else if (content.blocks) delete message.blocks;
+  }
+
+  find(channel: string, ts: string): FakeMessage | undefined {
+    return this.messages.get(channel)?.find((m) => m.ts === ts);
+  }
+
+  roots(channel: string): FakeMessage[] {
+    return this.channel(channel).filter((m) => !m.threadTs);
+  }
+
+  replies(channel: string, threadTs: string): FakeMessage[] {
+    return this.channel(channel).filter((m) => m.threadTs === threadTs);
+  }
+
+  user(id: string): FakeUser | undefined {
+    return this.users.get(id);
+  }
+
+  /**
+   * Someone who sends a command or presses a button is a member of the workspace from then on, under the name the
+   * delivery gives (a group member seeded by id alone has a name made from the id until then).
+   */
+  rememberUser(id: string, name?: string): FakeUser {
+    const known = this.users.get(id);
+    const user = { ...known, name: name ?? known?.name ?? id.toLowerCase() };
+    this.users.set(id, user);
+    return user;
+  }
+
+  usergroup(id: string): string[] | undefined {
+    return this.seed.usergroups?.[id];
+  }
+
+  /** Back to the seed. The ts clock keeps running so a ts is never reused, even across tests. */
+  reset(): void {
+    this.messages = new Map();
+    this.users = new Map(Object.entries(this.seed.users ?? {}));
+    for (const members of Object.values(this.seed.usergroups ?? {})) {
+      for (const id of members) this.rememberUser(id);
+    }
+  }
+
+  private channel(id: string): FakeMessage[] {
+    let list = this.messages.get(id);
+    if (!list) this.messages.set(id, (list = []));
+    return list;
+  }
+}
+
+/** The message JSON Slack returns from chat.* methods and puts in interaction payloads. */
+export function messageJson(m: FakeMessage): Record<string, unknown> {
+  return {
+    type: 'message',
+    user: IDENTITY.botUserId,
+    bot_id: IDENTITY.botId,
+    app_id: IDENTITY.appId,
+    team: IDENTITY.teamId,
+    ts: m.ts,
+    text: m.text,
+    ...(m.blocks ? { blocks: structuredClone(m.blocks) } : {}),
+    ...(m.threadTs ? { thread_ts: m.threadTs, parent_user_id: IDENTITY.botUserId } : {}),
+  };
+}
+
+/** Slack gives every block without a `block_id` a random one; interaction payloads then carry it. */
+function withBlockIds(blocks: BlockJson[]): BlockJson[] {
+  const taken = new Set(blocks.flatMap((b) => (b.block_id ? [b.block_id] : [])));
+  return blocks.map((b) => {
+    if (b.block_id) return structuredClone(b);
+    let id: string;
+    do id = randomBytes(4).toString('base64url').slice(0, 5);
+    while (taken.has(id));
+    taken.add(id);
+    return { ...structuredClone(b), block_id: id };
+  });
+}

@@ -1,0 +1,257 @@
+import { keccak256, toHex, type Hex } from 'viem';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import {
+  emitInitiating,
+  emitInitiatingMany,
+  executeMessage,
+  executeMessages,
+  mine,
+  replaceBlocksFrom,
+  setFinalized,
+  setSafe,
+  snapshot,
+  startDevnet,
+  type Devnet,
+} from '../src/devnet/devnet.js';
+import { sendBlockAction, sendSlashCommand, startFakeSlack, type FakeSlack } from './fakes/slack.js';
+import { cleanRedis, startXmsg, uniquePrefix, waitFor, type RunningXmsg } from './helpers/xmsg.js';
+
+const A = 951;
+const B = 952;
+const TOKEN = 'xoxb-test-token';
+const SECRET = 'test-signing-secret';
+const CHANNEL = 'C0ALERTS';
+const ONCALL = 'S0ONCALL';
+const ONCALL_USER = 'U0ONCALL';
+const ADMIN = 'U0ADMIN';
+const STRANGER = 'U0STRANGER';
+
+let devnet: Devnet;
+let slack: FakeSlack;
+let prefix: string;
+const running: RunningXmsg[] = [];
+
+beforeAll(async () => {
+  devnet = await startDevnet({ chainIds: [A, B] });
+  slack = await startFakeSlack({ token: TOKEN, usergroups: { [ONCALL]: [ONCALL_USER] } });
+});
+afterAll(async () => {
+  await slack?.stop();
+  await devnet?.stop();
+});
+beforeEach(async () => {
+  prefix = uniquePrefix('slack');
+  slack.reset();
+  for (const c of devnet.chains) {
+    await setSafe(c, 0n);
+    await setFinalized(c, 0n);
+  }
+});
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((x) => x.stop()));
+  await cleanRedis(prefix);
+});
+
+async function start(overrides: Record<string, string> = {}) {
+  for (const c of devnet.chains) await mine(c);
+  const x = await startXmsg(devnet, prefix, {
+    SLACK_BOT_TOKEN: TOKEN,
+    SLACK_SIGNING_SECRET: SECRET,
+    SLACK_CHANNEL_ID: CHANNEL,
+    SLACK_ONCALL_GROUP_ID: ONCALL,
+    SLACK_ADMIN_USER_IDS: ADMIN,
+    SLACK_API_URL: slack.apiUrl,
+    XMSG_CHAT_MAX_PER_S: '50',
+    XMSG_ESCALATE_AFTER_S: '600',
+    ...overrides,
+  });
+  running.push(x);
+  return x;
+}
+
+const events = (x: RunningXmsg) => `${x.baseUrl}/slack/events`;
+const roots = () => slack.channelMessages(CHANNEL);
+const thread = (ts: string) => slack.threadReplies(CHANNEL, ts).map((m) => m.text);
+const mentions = (ts: string) => thread(ts).filter((t) => t.includes(`<!subteam^${ONCALL}>`));
+
+async function invalidMessage(): Promise<{ msgHash: Hex; blockNumber: bigint }> {
+  const init = await emitInitiating(devnet.chain(A));
+  const msgHash = keccak256(toHex(`forged ${init.msgHash}`));
+  const exec = await executeMessage(devnet.chain(B), init.identifier, msgHash);
+  return { msgHash, blockNumber: exec.blockNumber };
+}
+
+async function oneRoot() {
+  const [root] = await waitFor('the root message', () => (roots().length ? roots() : undefined));
+  return root!;
+}
+
+function buttonsOf(root: { blocks?: unknown[] }): string[] {
+  const actions = (root.blocks ?? []).find((b) => (b as { type: string }).type === 'actions') as { elements: Array<{ action_id: string }> } | undefined;
+  return actions?.elements.map((e) => e.action_id) ?? [];
+}
+
+describe('alerts in Slack', () => {
+  it('posts one root message with the four buttons for an invalid message, then follows it in the thread', async () => {
+    const x = await start();
+    const B_ = devnet.chain(B);
+    const before = await snapshot(B_);
+    const { msgHash } = await invalidMessage();
+    const root = await oneRoot();
+    expect(root.text).toContain('Invalid executing message on chain 952');
+    expect(JSON.stringify(root.blocks)).toContain(msgHash);
+    expect(buttonsOf(root)).toEqual(['xmsg_ack', 'xmsg_escalate', 'xmsg_silence_1h', 'xmsg_resolve']);
+
+    await replaceBlocksFrom(B_, before);
+    await mine(B_);
+    await waitFor('the replacement in the thread', () => thread(root.ts).some((t) => t.includes('was replaced')));
+    expect(roots()).toHaveLength(1);
+    expect(x.events.map((e) => e.type)).not.toContain('cross_safety_violation');
+  });
+
+  it('acknowledges from the button of an on-call member: thread reply, root edited, no escalation', async () => {
+    await start({ XMSG_ESCALATE_AFTER_S: '2', XMSG_ESCALATION_REPEAT_S: '2' });
+    await invalidMessage();
+    const root = await oneRoot();
+    const res = await sendBlockAction(events(running[0]!), SECRET, { userId: ONCALL_USER, userName: 'alice', channelId: CHANNEL, messageTs: root.ts, actionId: 'xmsg_ack', value: 'XM-1' });
+    expect(res.status).toBe(200);
+    await waitFor('the ack reply', () => thread(root.ts).some((t) => t.includes('Acknowledged by alice')));
+    await waitFor('the root edit', () => slack.channelMessages(CHANNEL)[0]!.text.includes('acknowledged by alice'));
+    await waitFor('the ephemeral answer', () => slack.responsesFor(res.responseUrl).length > 0);
+    await new Promise((r) => setTimeout(r, 3000));
+    expect(mentions(root.ts)).toEqual([]);
+  });
+
+  it('refuses the button to someone outside the on-call group and leaves the alert as it was', async () => {
+    const x = await start();
+    await invalidMessage();
+    const root = await oneRoot();
+    const res = await sendBlockAction(events(x), SECRET, { userId: STRANGER, userName: 'mallory', channelId: CHANNEL, messageTs: root.ts, actionId: 'xmsg_ack', value: 'XM-1' });
+    const [answer] = await waitFor('the refusal', () => (slack.responsesFor(res.responseUrl).length ? slack.responsesFor(res.responseUrl) : undefined));
+    expect(JSON.stringify(answer)).toContain('You may not ack');
+    expect((await x.app.alerts.store.get('XM-1'))?.state).toBe('open');
+    expect(thread(root.ts)).toEqual([]);
+  });
+
+  it('mentions the on-call group when nobody acknowledges, and again after the repeat interval', async () => {
+    await start({ XMSG_ESCALATE_AFTER_S: '1', XMSG_ESCALATION_REPEAT_S: '2' });
+    await invalidMessage();
+    const root = await oneRoot();
+    expect(root.text).not.toContain('<!subteam^');
+    await waitFor('the first page', () => mentions(root.ts).length === 1, 10_000);
+    await waitFor('the repeated page', () => mentions(root.ts).length === 2, 10_000);
+  });
+
+  it('pages in the first post for a cross-safety violation', async () => {
+    await start();
+    const { blockNumber } = await invalidMessage();
+    await oneRoot();
+    await setSafe(devnet.chain(B), blockNumber);
+    const violation = await waitFor('the violation root', () => roots().find((m) => m.text.includes('CONSENSUS BUG')));
+    expect(violation.text).toContain(`<!subteam^${ONCALL}>`);
+  });
+
+  it('resolves an unpromoted alert in its thread once the message is promoted', async () => {
+    await start({ XMSG_PROMOTION_DEADLINE_S: '1' });
+    const init = await emitInitiating(devnet.chain(A));
+    const exec = await executeMessage(devnet.chain(B), init.identifier, init.msgHash);
+    const root = await oneRoot();
+    expect(root.text).toContain('not cross-safe in time');
+    await setSafe(devnet.chain(B), exec.blockNumber);
+    await waitFor('auto-resolution', () => thread(root.ts).some((t) => t.includes('resolved automatically')));
+    await waitFor('the root shows resolved', () => roots()[0]!.text.includes('resolved by xmsg'));
+  });
+
+  it('folds 300 invalid messages of one block into one alert with count 300', async () => {
+    const x = await start();
+    const inits = await emitInitiatingMany(devnet.chain(A), 300);
+    await executeMessages(devnet.chain(B), inits.map((i) => ({ identifier: i.identifier, msgHash: keccak256(toHex(`forged ${i.msgHash}`)) })));
+    await waitFor('count 300', async () => (await x.app.alerts.store.get('XM-1'))?.count === 300, 30_000);
+    await waitFor('the root shows 300', () => JSON.stringify(roots()[0]?.blocks ?? []).includes('Occurrences*\\n300'));
+    expect(roots()).toHaveLength(1);
+    expect(await x.app.alerts.store.get('XM-2')).toBeUndefined();
+  });
+
+  it('delivers once and in order when Slack answers 429 twice', async () => {
+    const x = await start();
+    slack.failNext('chat.postMessage', 2, { status: 429, retryAfter: 1 });
+    const { msgHash } = await invalidMessage();
+    const root = await oneRoot();
+    await x.app.alerts.ack('XM-1', { platform: 'slack', userId: ADMIN, name: 'admin', canAct: true });
+    await waitFor('the ack reply', () => thread(root.ts).some((t) => t.includes('Acknowledged by admin')));
+    expect(roots()).toHaveLength(1);
+    expect(JSON.stringify(root.blocks)).toContain(msgHash);
+    expect(slack.faultedCalls.length).toBe(2);
+  });
+
+  it('makes one root message per alert with two replicas', async () => {
+    await start();
+    await start();
+    await invalidMessage();
+    await oneRoot();
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(roots()).toHaveLength(1);
+  });
+});
+
+describe('/xmsg in Slack', () => {
+  const say = async (x: RunningXmsg, text: string, userId = ONCALL_USER) => {
+    const res = await sendSlashCommand(events(x), SECRET, { text, userId, userName: 'alice', channelId: CHANNEL });
+    expect(res.status).toBe(200);
+    const body = res.body as { response_type?: string; text?: string };
+    expect(body.response_type).toBe('ephemeral');
+    return body.text ?? '';
+  };
+
+  it('answers every sub-command', async () => {
+    const x = await start();
+    const { msgHash } = await invalidMessage();
+    await oneRoot();
+
+    expect(await say(x, 'help')).toContain('/xmsg silence');
+    expect(await say(x, 'list')).toContain('XM-1 [critical]');
+    expect(await say(x, 'status XM-1')).toContain(msgHash);
+    expect(await say(x, `status ${msgHash}`)).toContain('invalid');
+    expect(await say(x, 'health')).toMatch(/chain 951: healthy; latest \d+/);
+    expect(await say(x, 'ack XM-1')).toContain('Acknowledged by alice');
+    expect(await say(x, 'list acked')).toContain('XM-1');
+    expect(await say(x, 'escalate XM-1')).toContain('Escalated by alice');
+    expect(await say(x, 'silence 951 2h noisy')).toMatch(/S-\d+: new alerts matching chain 951/);
+    expect(await say(x, 'list silenced')).toContain('chain 951 muted until');
+    expect(await say(x, 'unsilence S-1')).toContain('S-1 ended');
+    expect(await say(x, 'resolve XM-1')).toContain('Resolved by alice');
+    expect(await say(x, 'list all')).toContain('resolved');
+  });
+
+  it('looks up a message xmsg does not track on the chains', async () => {
+    const x = await start();
+    const init = await emitInitiating(devnet.chain(A));
+    // Executed before this xmsg started: it never tracked it.
+    const exec = await executeMessage(devnet.chain(B), init.identifier, init.msgHash);
+    await x.stop();
+    running.splice(0);
+    await cleanRedis(prefix);
+    const fresh = await start();
+    expect(await say(fresh, `status ${exec.txHash}`)).toContain('valid');
+    expect(await say(fresh, `status ${init.msgHash}`)).toContain('checked now (not tracked)');
+  });
+
+  it('answers bad input with a clear error and the usage', async () => {
+    const x = await start();
+    expect(await say(x, 'frobnicate')).toContain('unknown sub-command');
+    expect(await say(x, 'ack XM-999')).toContain('No alert XM-999');
+    expect(await say(x, 'silence 951 forever')).toContain('/xmsg silence &lt;chain-id');
+    expect(await say(x, 'ack XM-1 XM-2')).toContain('too many arguments');
+    expect(await say(x, 'resolve XM-1', STRANGER)).toContain('You may not resolve');
+    expect(await say(x, 'status <!channel>')).toContain('&lt;!channel&gt;');
+  });
+
+  it('rejects forged and stale signatures with 401 and does nothing', async () => {
+    const x = await start();
+    const forged = await sendSlashCommand(events(x), SECRET, { text: 'silence 951 1h', userId: ADMIN, channelId: CHANNEL, signatureOverride: 'v0=deadbeef' });
+    expect(forged.status).toBe(401);
+    const stale = await sendSlashCommand(events(x), SECRET, { text: 'silence 951 1h', userId: ADMIN, channelId: CHANNEL, timestamp: Math.floor(Date.now() / 1000) - 360 });
+    expect(stale.status).toBe(401);
+    expect(await x.app.alerts.store.activeSilences()).toEqual([]);
+  });
+});
