@@ -115,7 +115,7 @@ export async function startApp(config: Config, options: AppOptions = {}) {
 
   let started = false;
   const http = new HttpServer(log);
-  registerApi(http, { store, redis, metrics, chainIds: config.chains.map((c) => c.chainId), started: () => started });
+  registerApi(http, { store, alerts: alertStore, redis, metrics, chainIds: config.chains.map((c) => c.chainId), started: () => started });
   if (env.SLACK_BOT_TOKEN) {
     mountSlackInteractions(
       http,

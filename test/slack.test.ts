@@ -120,6 +120,15 @@ describe('alerts in Slack', () => {
     await waitFor('the ephemeral answer', () => slack.responsesFor(res.responseUrl).length > 0);
     await new Promise((r) => setTimeout(r, 3000));
     expect(mentions(root.ts)).toEqual([]);
+
+    const x = running[0]!;
+    const detail = (await (await fetch(`${x.baseUrl}/api/alerts/XM-1`)).json()) as { alert: { state: string }; audit: Array<{ who: string; action: string }> };
+    expect(detail.alert.state).toBe('acknowledged');
+    expect(detail.audit.map((e) => e.action)).toEqual(['opened', 'ack']);
+    expect(detail.audit[1]!.who).toBe(`alice (slack:${ONCALL_USER})`);
+    const acked = (await (await fetch(`${x.baseUrl}/api/alerts?state=acked`)).json()) as { alerts: Array<{ id: string }> };
+    expect(acked.alerts.map((a) => a.id)).toEqual(['XM-1']);
+    expect((await fetch(`${x.baseUrl}/api/alerts?state=bogus`)).status).toBe(400);
   });
 
   it('refuses the button to someone outside the on-call group and leaves the alert as it was', async () => {

@@ -1,11 +1,14 @@
 import type { Redis } from 'ioredis';
 import { isHex } from 'viem';
+import type { Alert } from '../alerts/model.js';
+import type { AlertStore } from '../alerts/store.js';
 import type { Metrics } from '../metrics.js';
 import type { MessageRecord, MessageStore } from '../store/messages.js';
 import { sendJson, type HttpServer } from './server.js';
 
 export interface ApiDeps {
   store: MessageStore;
+  alerts: AlertStore;
   redis: Redis;
   chainIds: number[];
   metrics: Metrics;
@@ -45,6 +48,45 @@ export function registerApi(http: HttpServer, deps: ApiDeps): void {
     }
     sendJson(res, 200, { msgHash: msgHash.toLowerCase(), messages: records.map(messageView) });
   });
+
+  http.route('GET', '/api/alerts', async (req, res) => {
+    const state = new URL(req.url ?? '/', 'http://localhost').searchParams.get('state') ?? 'unresolved';
+    if (!ALERT_FILTERS.includes(state as AlertFilter)) {
+      sendJson(res, 400, { error: `state must be one of ${ALERT_FILTERS.join(', ')}` });
+      return;
+    }
+    const alerts = await deps.alerts.list(state === 'all' || state === 'resolved' ? 'all' : 'unresolved', 500);
+    sendJson(res, 200, { alerts: alerts.filter((a) => matchesFilter(a, state as AlertFilter)) });
+  });
+
+  http.route('GET', '/api/alerts/:id', async (_req, res, params) => {
+    const id = (params.id ?? '').toUpperCase();
+    const alert = /^XM-\d+$/.test(id) ? await deps.alerts.get(id) : undefined;
+    if (!alert) {
+      sendJson(res, 404, { error: `no alert ${params.id}` });
+      return;
+    }
+    const audit = (await deps.alerts.audit(id)).map((e) => ({ ...e, at: new Date(e.at).toISOString() }));
+    sendJson(res, 200, { alert, audit });
+  });
+}
+
+const ALERT_FILTERS = ['unresolved', 'open', 'acked', 'silenced', 'resolved', 'all'] as const;
+type AlertFilter = (typeof ALERT_FILTERS)[number];
+
+function matchesFilter(a: Alert, f: AlertFilter): boolean {
+  switch (f) {
+    case 'open':
+      return a.state === 'open';
+    case 'acked':
+      return a.state === 'acknowledged';
+    case 'silenced':
+      return a.silenceId !== '' && a.state !== 'resolved';
+    case 'resolved':
+      return a.state === 'resolved';
+    default:
+      return true;
+  }
 }
 
 export function messageView(r: MessageRecord) {
