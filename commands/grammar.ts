@@ -14,25 +14,57 @@ export type Command =
 export type ListFilter = 'open' | 'acked' | 'silenced' | 'all';
 export const LIST_FILTERS: readonly ListFilter[] = ['open', 'acked', 'silenced', 'all'];
 
+
+export interface OptionSpec {
+  name: string;
+  description: string;
+  required: boolean;
+  choices?: readonly string[];
+}
+
 export interface SubcommandSpec {
   name: Command['name'];
   args: string;
   summary: string;
   /** Changes an alert or a silence: only on-call members and admins may run it. */
   acts: boolean;
+  /** The arguments as named options, in order, for platforms with structured commands (Discord). */
+  options: readonly OptionSpec[];
 }
 
+const alertIdOption: OptionSpec = { name: 'id', description: 'alert id, e.g. XM-42', required: true };
+
 export const SUBCOMMANDS: readonly SubcommandSpec[] = [
-  { name: 'help', args: '', summary: 'this help', acts: false },
-  { name: 'status', args: '<XM-id | msgHash | txHash>', summary: 'an alert, or a message (checked on chain if xmsg does not track it)', acts: false },
-  { name: 'list', args: '[open|acked|silenced|all]', summary: 'alerts (default: open)', acts: false },
-  { name: 'ack', args: '<XM-id>', summary: 'acknowledge: stops escalation', acts: true },
-  { name: 'escalate', args: '<XM-id>', summary: 'page the next on-call level now', acts: true },
-  { name: 'resolve', args: '<XM-id>', summary: 'close the alert', acts: true },
-  { name: 'silence', args: '<chain-id | origin | kind> <duration> [reason]', summary: 'mute new alerts matching a chain, origin address or alert kind, e.g. 2h, 30m, 1d', acts: true },
-  { name: 'unsilence', args: '<S-id>', summary: 'end a silence early', acts: true },
-  { name: 'health', args: '', summary: 'each chain\'s heads and lag, and queue depths', acts: false },
+  { name: 'help', args: '', summary: 'this help', acts: false, options: [] },
+  {
+    name: 'status', args: '<XM-id | msgHash | txHash>', summary: 'an alert, or a message (checked on chain if xmsg does not track it)', acts: false,
+    options: [{ name: 'target', description: 'XM-id, msgHash or txHash', required: true }],
+  },
+  {
+    name: 'list', args: '[open|acked|silenced|all]', summary: 'alerts (default: open)', acts: false,
+    options: [{ name: 'filter', description: 'which alerts (default open)', required: false, choices: LIST_FILTERS }],
+  },
+  { name: 'ack', args: '<XM-id>', summary: 'acknowledge: stops escalation', acts: true, options: [alertIdOption] },
+  { name: 'escalate', args: '<XM-id>', summary: 'page the next on-call level now', acts: true, options: [alertIdOption] },
+  { name: 'resolve', args: '<XM-id>', summary: 'close the alert', acts: true, options: [alertIdOption] },
+  {
+    name: 'silence', args: '<chain-id | origin | kind> <duration> [reason]', summary: 'mute new alerts matching a chain, origin address or alert kind, e.g. 2h, 30m, 1d', acts: true,
+    options: [
+      { name: 'target', description: 'chain id, origin address or alert kind', required: true },
+      { name: 'duration', description: 'e.g. 30m, 2h, 1d', required: true },
+      { name: 'reason', description: 'why, for the audit trail', required: false },
+    ],
+  },
+  { name: 'unsilence', args: '<S-id>', summary: 'end a silence early', acts: true, options: [{ name: 'id', description: 'silence id, e.g. S-3', required: true }] },
+  { name: 'health', args: '', summary: 'each chain\'s heads and lag, and queue depths', acts: false, options: [] },
 ];
+
+/** The command line a structured command stands for, so every platform goes through the same parser. */
+export function commandLine(subcommand: string, options: Record<string, string | undefined>): string {
+  const spec = SUBCOMMANDS.find((s) => s.name === subcommand);
+  if (!spec) return subcommand;
+  return [subcommand, ...spec.options.map((o) => options[o.name]?.trim()).filter((v): v is string => !!v)].join(' ');
+}
 
 export const usageOf = (name: Command['name']) => {
   const spec = SUBCOMMANDS.find((s) => s.name === name)!;

@@ -12,6 +12,9 @@ import { Notifier } from './alerts/notifier.js';
 import { AlertService } from './alerts/service.js';
 import { AlertStore } from './alerts/store.js';
 import { MessageLookup } from './chain/lookup.js';
+import { Client, GatewayIntentBits } from 'discord.js';
+import { DiscordAdapter } from './chat/discord/adapter.js';
+import { handleGatewayInteractions, mountDiscordHttpInteractions } from './chat/discord/interactions.js';
 import { SlackAdapter } from './chat/slack/adapter.js';
 import { mountSlackInteractions } from './chat/slack/interactions.js';
 import type { ChatAdapter } from './chat/types.js';
@@ -89,7 +92,16 @@ export async function startApp(config: Config, options: AppOptions = {}) {
         escalationGroupId: env.SLACK_ESCALATION_GROUP_ID,
       })
     : undefined;
-  const adapters: ChatAdapter[] = [...(slack ? [slack] : []), ...(options.adapters ?? [])];
+  // Discord: the standard gateway client receives interactions; its REST client (base from DISCORD_API_URL) posts.
+  const discordClient = env.DISCORD_BOT_TOKEN
+    ? new Client({ intents: [GatewayIntentBits.Guilds], rest: { api: env.DISCORD_API_URL } })
+    : undefined;
+  discordClient?.rest.setToken(env.DISCORD_BOT_TOKEN!);
+  const discord = discordClient
+    ? new DiscordAdapter(discordClient.rest, { channel: env.DISCORD_CHANNEL_ID!, oncallRoleId: env.DISCORD_ONCALL_ROLE_ID })
+    : undefined;
+  const discordPermissions = { oncallRoleId: env.DISCORD_ONCALL_ROLE_ID, adminRoleIds: env.DISCORD_ADMIN_ROLE_IDS };
+  const adapters: ChatAdapter[] = [...(slack ? [slack] : []), ...(discord ? [discord] : []), ...(options.adapters ?? [])];
   const alertStore = new AlertStore(redis, prefix, config.alerts.retentionS);
   const notifier = new Notifier(adapters, alertStore, redis, connection, prefix, metrics, log, config.alerts.chatMaxPerS, config.alerts.retentionS);
   const timers = new EscalationTimers(connection, prefix);
@@ -124,6 +136,9 @@ export async function startApp(config: Config, options: AppOptions = {}) {
       log,
     );
   }
+  if (discordClient && env.DISCORD_PUBLIC_KEY) {
+    mountDiscordHttpInteractions(http, env.DISCORD_PUBLIC_KEY, env.DISCORD_APPLICATION_ID!, discordClient.rest, discordPermissions, commandDeps, log);
+  }
   // Listen first: a taken port fails the start before any worker or follower runs.
   const port = await http.listen(config.httpPort).catch(async (err: unknown) => {
     await Promise.all([outbox.close(), checkQueue.close(), notifier.close(), timers.close()]);
@@ -150,6 +165,12 @@ export async function startApp(config: Config, options: AppOptions = {}) {
   );
 
   for (const f of followers) f.start();
+  if (discordClient) {
+    handleGatewayInteractions(discordClient, discordPermissions, commandDeps, log);
+    discordClient.on('error', (err) => log.warn({ err: err.message }, 'discord client error'));
+    // Not awaited: a gateway outage must not hold up alerting; discord.js reconnects by itself.
+    discordClient.login(env.DISCORD_BOT_TOKEN).catch((err: Error) => log.error({ err: err.message }, 'discord login failed'));
+  }
   started = true;
   log.info({ port, chains: config.chains.map((c) => c.chainId), owner }, 'xmsg started');
 
@@ -159,11 +180,12 @@ export async function startApp(config: Config, options: AppOptions = {}) {
     (stopping ??= (async () => {
       started = false;
       await Promise.all(followers.map((f) => f.stop()));
+      await discordClient?.destroy();
       await Promise.all(workers.map((w) => w.close()));
       await Promise.all([outbox.close(), checkQueue.close(), notifier.close(), timers.close(), http.close()]);
       await Promise.all([redis.quit(), connection.quit()]);
       log.info('xmsg stopped');
     })());
 
-  return { port, owner, config, log, metrics, redis, store, outbox, checkQueue, followers, alerts, notifier, commandDeps, stop };
+  return { port, owner, config, log, metrics, redis, store, outbox, checkQueue, followers, alerts, notifier, commandDeps, discordClient, stop };
 }

@@ -88,7 +88,7 @@ const envSchema = z.object({
   DISCORD_GUILD_ID: optionalText,
   DISCORD_ADMIN_ROLE_IDS: idList,
   DISCORD_API_URL: httpUrl.default('https://discord.com/api'),
-  DISCORD_PUBLIC_KEY: optionalText,
+  DISCORD_PUBLIC_KEY: z.string().trim().regex(/^[0-9a-fA-F]{64}$/, 'must be the 64 hex characters of the public key shown in the Developer Portal').optional(),
 });
 
 export type Env = z.infer<typeof envSchema>;

@@ -2,7 +2,7 @@ import { Queue, UnrecoverableError, Worker, type ConnectionOptions } from 'bullm
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Metrics } from '../metrics.js';
-import { ChatRejected, ChatRetryLater, type AlertView, type ChatAdapter, type Mention, type ThreadRef } from '../chat/types.js';
+import { ChatRejected, ChatRetryLater, type AlertView, type ChatAdapter, type ChatUpdate, type Mention, type ThreadRef } from '../chat/types.js';
 import { KINDS } from './model.js';
 import type { AlertStore } from './store.js';
 
@@ -119,13 +119,20 @@ export class Notifier {
       const reported = Number((await this.redis.get(this.reportedKey(platform, d.alertId))) ?? 0);
       const delta = view.alert.count - reported;
       if (delta <= 0) return;
-      await adapter.reply(ref, { text: `${delta} more occurrence${delta === 1 ? '' : 's'}: ${view.alert.count} in all. Latest: ${view.alert.detail}` });
+      ref = await this.reply(adapter, d.alertId, ref, { text: `${delta} more occurrence${delta === 1 ? '' : 's'}: ${view.alert.count} in all. Latest: ${view.alert.detail}` });
       await this.redis.set(this.reportedKey(platform, d.alertId), String(view.alert.count), 'EX', this.retentionS);
     } else {
-      await adapter.reply(ref, { text: d.text, mention: d.mention });
+      ref = await this.reply(adapter, d.alertId, ref, { text: d.text, mention: d.mention });
     }
     await adapter.editRoot(ref, view);
     this.metrics.chatDeliveries.inc({ platform, outcome: 'posted' });
+  }
+
+  private async reply(adapter: ChatAdapter, alertId: string, ref: ThreadRef, update: ChatUpdate): Promise<ThreadRef> {
+    const completed = await adapter.reply(ref, update);
+    if (!completed) return ref;
+    await this.redis.set(this.refKey(adapter.platform, alertId), JSON.stringify(completed), 'EX', this.retentionS);
+    return completed;
   }
 
   async ref(platform: string, alertId: string): Promise<ThreadRef | undefined> {

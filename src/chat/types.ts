@@ -30,7 +30,8 @@ export interface ChatUpdate {
 export interface ChatAdapter {
   readonly platform: string;
   postRoot(view: AlertView, mention?: Mention): Promise<ThreadRef>;
-  reply(ref: ThreadRef, update: ChatUpdate): Promise<void>;
+  /** Returns a new ref when the reply had to complete it (e.g. create the thread the root post could not). */
+  reply(ref: ThreadRef, update: ChatUpdate): Promise<ThreadRef | void>;
   editRoot(ref: ThreadRef, view: AlertView): Promise<void>;
 }
 

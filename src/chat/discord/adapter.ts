@@ -1,0 +1,86 @@
+import { DiscordAPIError, HTTPError, RateLimitError, Routes, type REST, type APIMessage, type APIChannel, type RESTPostAPIChannelMessageJSONBody } from 'discord.js';
+import { ChatRejected, ChatRetryLater, type AlertView, type ChatAdapter, type ChatUpdate, type Mention, type ThreadRef } from '../types.js';
+import { renderRoot } from './render.js';
+
+export interface DiscordSettings {
+  channel: string;
+  oncallRoleId?: string;
+}
+
+/** Discord error codes a person fixes (permissions, a deleted channel, a bad token): keep the alert and retry. */
+const FIX_AND_RETRY = new Set([10003, 50001, 50013, 0]);
+
+/**
+ * Posts alerts to one Discord channel through the bot's REST client: an embed with buttons, a thread started
+ * from it for every update, edits of the root. Mentions only ever name the on-call role (never @everyone).
+ */
+export class DiscordAdapter implements ChatAdapter {
+  readonly platform = 'discord';
+
+  constructor(
+    private readonly rest: REST,
+    private readonly settings: DiscordSettings,
+  ) {}
+
+  private mention(m: Mention | undefined): Pick<RESTPostAPIChannelMessageJSONBody, 'content' | 'allowed_mentions'> {
+    const role = this.settings.oncallRoleId;
+    if (!m || !role) return { allowed_mentions: { parse: [] } };
+    return { content: `<@&${role}>`, allowed_mentions: { parse: [], roles: [role] } };
+  }
+
+  async postRoot(view: AlertView, mention?: Mention): Promise<ThreadRef> {
+    const body: RESTPostAPIChannelMessageJSONBody = { ...renderRoot(view), ...this.mention(mention) };
+    const message = (await this.call(() => this.rest.post(Routes.channelMessages(this.settings.channel), { body }))) as APIMessage;
+    const ref: ThreadRef = { channel: this.settings.channel, id: message.id };
+    // The thread is created here when possible and by the first reply otherwise, so a failure never reposts the root.
+    try {
+      return { ...ref, thread: await this.startThread(ref, view.alert.id, view.alert.title) };
+    } catch {
+      return ref;
+    }
+  }
+
+  async reply(ref: ThreadRef, update: ChatUpdate): Promise<ThreadRef | void> {
+    const completed = ref.thread ? undefined : { ...ref, thread: await this.call(() => this.startThread(ref, ref.id, 'xmsg alert')) };
+    const thread = completed?.thread ?? ref.thread!;
+    const mention = this.mention(update.mention);
+    const content = truncate(`${mention.content ? `${mention.content} ` : ''}${update.text}`, 2000);
+    await this.call(() => this.rest.post(Routes.channelMessages(thread), { body: { content, allowed_mentions: mention.allowed_mentions } }));
+    return completed;
+  }
+
+  async editRoot(ref: ThreadRef, view: AlertView): Promise<void> {
+    await this.call(() => this.rest.patch(Routes.channelMessage(ref.channel, ref.id), { body: renderRoot(view) }));
+  }
+
+  private async startThread(ref: ThreadRef, alertId: string, title: string): Promise<string> {
+    const thread = (await this.rest.post(Routes.threads(ref.channel, ref.id), {
+      body: { name: truncate(`${alertId} ${title}`, 100), auto_archive_duration: 10080 },
+    })) as APIChannel;
+    return thread.id;
+  }
+
+  private async call<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      throw classify(err);
+    }
+  }
+}
+
+/** Maps @discordjs/rest errors onto the outbox's outcomes. 429s are normally waited out inside the REST client. */
+export function classify(err: unknown): Error {
+  if (err instanceof RateLimitError) return new ChatRetryLater('discord: rate limited', err.retryAfter);
+  if (err instanceof HTTPError) return new ChatRetryLater(`discord: HTTP ${err.status}`);
+  if (err instanceof DiscordAPIError) {
+    if (err.status >= 500 || err.status === 429) return new ChatRetryLater(`discord: HTTP ${err.status}`);
+    if (err.status === 401 || FIX_AND_RETRY.has(Number(err.code))) return new ChatRetryLater(`discord: ${err.message} (check the bot's settings)`, 30_000);
+    return new ChatRejected(`discord: ${err.message}`);
+  }
+  return new ChatRetryLater(`discord: ${(err as Error)?.message ?? String(err)}`);
+}
+
+function truncate(s: string, max: number): string {
+  return s.length > max ? `${s.slice(0, max - 1)}…` : s;
+}

@@ -1,0 +1,175 @@
+import { createPublicKey, verify, type KeyObject } from 'node:crypto';
+import {
+  Events,
+  InteractionResponseType,
+  InteractionType,
+  MessageFlags,
+  Routes,
+  type APIInteraction,
+  type APIInteractionGuildMember,
+  type Client,
+  type GuildMember,
+  type REST,
+} from 'discord.js';
+import type { Logger } from 'pino';
+import { commandLine } from '../../../commands/grammar.js';
+import { ALERT_BUTTONS, runButton, runCommand, type AlertButton, type CommandDeps, type CommandReply } from '../../../commands/handlers.js';
+import { sendJson, type HttpServer } from '../../http/server.js';
+import type { Actor } from '../types.js';
+import { parseButtonId } from './render.js';
+
+export interface DiscordPermissions {
+  oncallRoleId?: string;
+  adminRoleIds: string[];
+}
+
+/** Discord drops an interaction not answered within 3 s; slower work is deferred and answered by a follow-up. */
+const ANSWER_INLINE_WITHIN_MS = 2000;
+const NO_MENTIONS = { parse: [] as [] };
+
+/** What the user asked, as a reply to compute; the same for gateway and HTTP interactions. */
+type Ask = { kind: 'command'; line: string } | { kind: 'button'; customId: string };
+
+function actorOf(userId: string, name: string, roles: readonly string[], p: DiscordPermissions): Actor {
+  const base = { platform: 'discord', userId, name };
+  const allowed = [p.oncallRoleId, ...p.adminRoleIds].filter((r): r is string => !!r);
+  if (roles.some((r) => allowed.includes(r))) return { ...base, canAct: true };
+  return {
+    ...base,
+    canAct: false,
+    refusal: allowed.length ? 'you hold neither the on-call role nor an admin role' : 'no DISCORD_ONCALL_ROLE_ID or DISCORD_ADMIN_ROLE_IDS is configured',
+  };
+}
+
+function answer(ask: Ask, actor: Actor, deps: CommandDeps, log: Logger): Promise<CommandReply> {
+  const run = async (): Promise<CommandReply> => {
+    if (ask.kind === 'command') return runCommand(ask.line, actor, deps);
+    const parsed = parseButtonId(ask.customId);
+    if (!parsed || !ALERT_BUTTONS.includes(parsed.button as AlertButton)) return { ok: false, text: 'This button does not name an alert.' };
+    return runButton(parsed.button as AlertButton, parsed.alertId, actor, deps);
+  };
+  return run().catch((err: unknown) => {
+    log.error({ err }, 'discord interaction failed');
+    return { ok: false, text: `Something went wrong on xmsg's side: ${(err as Error).message?.split('\n')[0]}. Nothing was changed unless a thread reply says so.` };
+  });
+}
+
+async function within<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
+  const timeout = AbortSignal.timeout(ms);
+  const timedOut = new Promise<undefined>((resolve) => timeout.addEventListener('abort', () => resolve(undefined)));
+  return Promise.race([p, timedOut]);
+}
+
+const content = (r: CommandReply) => (r.text.length > 2000 ? `${r.text.slice(0, 1999)}…` : r.text);
+
+/** `/xmsg` and the alert buttons arriving over the gateway (the standard discord.js Client). */
+export function handleGatewayInteractions(client: Client, permissions: DiscordPermissions, deps: CommandDeps, log: Logger): void {
+  client.on(Events.InteractionCreate, async (interaction) => {
+    try {
+      let ask: Ask;
+      if (interaction.isChatInputCommand() && interaction.commandName === 'xmsg') {
+        const sub = interaction.options.getSubcommand(false) ?? 'help';
+        const options = Object.fromEntries((interaction.options.data[0]?.options ?? []).map((o) => [o.name, String(o.value ?? '')]));
+        ask = { kind: 'command', line: commandLine(sub, options) };
+      } else if (interaction.isButton()) {
+        ask = { kind: 'button', customId: interaction.customId };
+      } else {
+        return;
+      }
+      const actor = actorOf(interaction.user.id, interaction.user.username, rolesOf(interaction.member), permissions);
+      const reply = answer(ask, actor, deps, log);
+      const quick = await within(reply, ANSWER_INLINE_WITHIN_MS);
+      if (quick) {
+        await interaction.reply({ content: content(quick), flags: MessageFlags.Ephemeral, allowedMentions: NO_MENTIONS });
+        return;
+      }
+      await interaction.deferReply({ flags: MessageFlags.Ephemeral });
+      await interaction.editReply({ content: content(await reply), allowedMentions: NO_MENTIONS });
+    } catch (err) {
+      log.error({ err }, 'could not answer a discord interaction');
+    }
+  });
+}
+
+function rolesOf(member: GuildMember | APIInteractionGuildMember | null): string[] {
+  if (!member) return [];
+  return Array.isArray(member.roles) ? member.roles : [...(member as GuildMember).roles.cache.keys()];
+}
+
+/**
+ * The optional HTTP interactions endpoint (DISCORD_PUBLIC_KEY set): Ed25519 over timestamp + raw body, PING → PONG,
+ * 401 for anything not signed by Discord.
+ */
+export function mountDiscordHttpInteractions(
+  http: HttpServer,
+  publicKeyHex: string,
+  applicationId: string,
+  rest: REST,
+  permissions: DiscordPermissions,
+  deps: CommandDeps,
+  log: Logger,
+): void {
+  const key = discordPublicKey(publicKeyHex);
+  http.route('POST', '/discord/interactions', async (req, res, _params, body) => {
+    const signature = String(req.headers['x-signature-ed25519'] ?? '');
+    const timestamp = String(req.headers['x-signature-timestamp'] ?? '');
+    if (!verifySignature(key, signature, timestamp, body)) {
+      sendJson(res, 401, { error: 'invalid request signature' });
+      return;
+    }
+    let interaction: APIInteraction;
+    try {
+      interaction = JSON.parse(body.toString('utf8')) as APIInteraction;
+    } catch {
+      sendJson(res, 400, { error: 'body is not JSON' });
+      return;
+    }
+    if (interaction.type === InteractionType.Ping) {
+      sendJson(res, 200, { type: InteractionResponseType.Pong });
+      return;
+    }
+    let ask: Ask | undefined;
+    if (interaction.type === InteractionType.ApplicationCommand && interaction.data.name === 'xmsg' && 'options' in interaction.data) {
+      const sub = interaction.data.options?.[0];
+      const options = Object.fromEntries(
+        (sub && 'options' in sub ? (sub.options ?? []) : []).map((o) => [o.name, 'value' in o ? String(o.value) : '']),
+      );
+      ask = { kind: 'command', line: commandLine(sub?.name ?? 'help', options) };
+    } else if (interaction.type === InteractionType.MessageComponent) {
+      ask = { kind: 'button', customId: interaction.data.custom_id };
+    }
+    if (!ask) {
+      sendJson(res, 400, { error: 'unsupported interaction' });
+      return;
+    }
+    const user = interaction.member?.user ?? interaction.user;
+    const actor = actorOf(user?.id ?? 'unknown', user?.username ?? 'unknown', interaction.member?.roles ?? [], permissions);
+    const reply = answer(ask, actor, deps, log);
+    const quick = await within(reply, ANSWER_INLINE_WITHIN_MS);
+    if (quick) {
+      sendJson(res, 200, { type: InteractionResponseType.ChannelMessageWithSource, data: { content: content(quick), flags: MessageFlags.Ephemeral, allowed_mentions: NO_MENTIONS } });
+      return;
+    }
+    sendJson(res, 200, { type: InteractionResponseType.DeferredChannelMessageWithSource, data: { flags: MessageFlags.Ephemeral } });
+    const late = await reply;
+    await rest
+      .patch(Routes.webhookMessage(applicationId, interaction.token), { body: { content: content(late), allowed_mentions: NO_MENTIONS }, auth: false })
+      .catch((err: unknown) => log.error({ err }, 'could not send the deferred discord answer'));
+  });
+}
+
+/** Discord shows the public key as 32 raw bytes in hex; node wants it wrapped as an SPKI DER key. */
+export function discordPublicKey(hex: string): KeyObject {
+  const raw = Buffer.from(hex, 'hex');
+  if (raw.length !== 32) throw new Error('DISCORD_PUBLIC_KEY must be 64 hex characters');
+  return createPublicKey({ key: Buffer.concat([Buffer.from('302a300506032b6570032100', 'hex'), raw]), format: 'der', type: 'spki' });
+}
+
+function verifySignature(key: KeyObject, signatureHex: string, timestamp: string, body: Buffer): boolean {
+  if (!/^[0-9a-f]{128}$/i.test(signatureHex) || !timestamp) return false;
+  try {
+    return verify(null, Buffer.concat([Buffer.from(timestamp, 'utf8'), body]), key, Buffer.from(signatureHex, 'hex'));
+  } catch {
+    return false;
+  }
+}

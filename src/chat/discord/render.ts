@@ -1,0 +1,79 @@
+import { ButtonStyle, ComponentType, type APIActionRowComponent, type APIButtonComponent, type APIEmbed } from 'discord.js';
+import type { AlertButton } from '../../../commands/handlers.js';
+import type { Alert } from '../../alerts/model.js';
+import type { AlertView } from '../types.js';
+
+const COLOR: Record<Alert['severity'] | 'resolved', number> = { critical: 0xd32f2f, warning: 0xf9a825, resolved: 0x2e7d32 };
+
+const BUTTONS: Array<{ button: AlertButton; label: string; style: ButtonStyle }> = [
+  { button: 'ack', label: 'Acknowledge', style: ButtonStyle.Primary },
+  { button: 'escalate', label: 'Escalate', style: ButtonStyle.Danger },
+  { button: 'silence_1h', label: 'Silence 1h', style: ButtonStyle.Secondary },
+  { button: 'resolve', label: 'Resolve', style: ButtonStyle.Success },
+];
+
+/** Button custom ids carry the action and the alert: `xmsg|ack|XM-42`. */
+export const buttonId = (button: AlertButton, alertId: string) => `xmsg|${button}|${alertId}`;
+export function parseButtonId(customId: string): { button: string; alertId: string } | undefined {
+  const [tag, button, alertId] = customId.split('|');
+  return tag === 'xmsg' && button && alertId ? { button, alertId } : undefined;
+}
+
+export function stateLine(a: Alert): string {
+  const parts = [a.state === 'acknowledged' ? `acknowledged by ${a.ackedBy}` : a.state === 'resolved' ? `resolved by ${a.resolvedBy}` : 'open'];
+  if (a.silenceId) parts.push(`silenced (${a.silenceId})`);
+  if (a.escalationLevel > 0) parts.push(`escalation level ${a.escalationLevel}`);
+  return parts.join(', ');
+}
+
+/** The root message of an alert: one embed with the same facts as the Slack root, and the four buttons. */
+export function renderRoot(view: AlertView): { embeds: APIEmbed[]; components: APIActionRowComponent<APIButtonComponent>[] } {
+  const a = view.alert;
+  const fields: APIEmbed['fields'] = [
+    { name: 'Severity', value: a.severity, inline: true },
+    { name: 'Kind', value: a.kind, inline: true },
+    { name: 'Chain', value: `${a.chainId}${a.sourceChainIds.length ? ` (sources: ${a.sourceChainIds.join(', ')})` : ''}`, inline: true },
+    { name: 'Occurrences', value: String(a.count), inline: true },
+    { name: 'State', value: stateLine(a), inline: true },
+    { name: 'Opened', value: `<t:${Math.floor(a.createdAt / 1000)}:f>`, inline: true },
+  ];
+  for (const m of a.sample.slice(0, 3)) {
+    fields.push({
+      name: `Message in block ${m.blockNumber}`,
+      value: truncate(
+        [
+          `block \`${m.blockHash}\``,
+          `tx \`${m.txHash}\` log ${m.logIndex}`,
+          `msgHash \`${m.msgHash}\``,
+          `identifier: origin \`${m.identifier.origin}\`, chain ${m.identifier.chainId}, block ${m.identifier.blockNumber}, log ${m.identifier.logIndex}, timestamp ${m.identifier.timestamp}`,
+          `status **${m.status}**: ${m.reason}`,
+        ].join('\n'),
+        1024,
+      ),
+    });
+  }
+  if (a.count > a.sample.length) fields.push({ name: 'Latest', value: truncate(`…and ${a.count - a.sample.length} more. ${a.detail}`, 1024) });
+  else if (!a.sample.length) fields.push({ name: 'Detail', value: truncate(a.detail || '-', 1024) });
+  fields.push({ name: 'Runbook', value: truncate(view.runbook, 1024) });
+
+  const embed: APIEmbed = {
+    title: truncate(`${a.id} ${a.severity.toUpperCase()}: ${a.title}`, 256),
+    color: a.state === 'resolved' ? COLOR.resolved : COLOR[a.severity],
+    fields,
+    timestamp: new Date(a.createdAt).toISOString(),
+  };
+  const components: APIActionRowComponent<APIButtonComponent>[] =
+    a.state === 'resolved'
+      ? []
+      : [
+          {
+            type: ComponentType.ActionRow,
+            components: BUTTONS.map((b) => ({ type: ComponentType.Button, style: b.style, label: b.label, custom_id: buttonId(b.button, a.id) }) as APIButtonComponent),
+          },
+        ];
+  return { embeds: [embed], components };
+}
+
+function truncate(s: string, max: number): string {
+  return s.length > max ? `${s.slice(0, max - 1)}…` : s;
+}
