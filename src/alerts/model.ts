@@ -113,3 +113,11 @@ export const KINDS: Record<AlertKind, KindInfo> = {
 };
 
 export const isAlertKind = (s: string): s is AlertKind => (ALERT_KINDS as readonly string[]).includes(s);
+
+/** One line for an alert's state, shown the same way on every platform. */
+export function stateLine(a: Alert): string {
+  const parts = [a.state === 'acknowledged' ? `acknowledged by ${a.ackedBy}` : a.state === 'resolved' ? `resolved by ${a.resolvedBy}` : 'open'];
+  if (a.silenceId) parts.push(`silenced (${a.silenceId})`);
+  if (a.escalationLevel > 0) parts.push(`escalation level ${a.escalationLevel}`);
+  return parts.join(', ');
+}

@@ -1,5 +1,6 @@
 import { DiscordAPIError, HTTPError, RateLimitError, Routes, type REST, type APIMessage, type APIChannel, type RESTPostAPIChannelMessageJSONBody } from 'discord.js';
 import { ChatRejected, ChatRetryLater, type AlertView, type ChatAdapter, type ChatUpdate, type Mention, type ThreadRef } from '../types.js';
+import { truncate } from '../text.js';
 import { renderRoot } from './render.js';
 
 export interface DiscordSettings {
@@ -79,8 +80,4 @@ export function classify(err: unknown): Error {
     return new ChatRejected(`discord: ${err.message}`);
   }
   return new ChatRetryLater(`discord: ${(err as Error)?.message ?? String(err)}`);
-}
-
-function truncate(s: string, max: number): string {
-  return s.length > max ? `${s.slice(0, max - 1)}…` : s;
 }

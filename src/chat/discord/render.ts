@@ -1,6 +1,7 @@
 import { ButtonStyle, ComponentType, type APIActionRowComponent, type APIButtonComponent, type APIEmbed } from 'discord.js';
 import type { AlertButton } from '../../../commands/handlers.js';
-import type { Alert } from '../../alerts/model.js';
+import { stateLine, type Alert } from '../../alerts/model.js';
+import { truncate } from '../text.js';
 import type { AlertView } from '../types.js';
 
 const COLOR: Record<Alert['severity'] | 'resolved', number> = { critical: 0xd32f2f, warning: 0xf9a825, resolved: 0x2e7d32 };
@@ -17,13 +18,6 @@ export const buttonId = (button: AlertButton, alertId: string) => `xmsg|${button
 export function parseButtonId(customId: string): { button: string; alertId: string } | undefined {
   const [tag, button, alertId] = customId.split('|');
   return tag === 'xmsg' && button && alertId ? { button, alertId } : undefined;
-}
-
-export function stateLine(a: Alert): string {
-  const parts = [a.state === 'acknowledged' ? `acknowledged by ${a.ackedBy}` : a.state === 'resolved' ? `resolved by ${a.resolvedBy}` : 'open'];
-  if (a.silenceId) parts.push(`silenced (${a.silenceId})`);
-  if (a.escalationLevel > 0) parts.push(`escalation level ${a.escalationLevel}`);
-  return parts.join(', ');
 }
 
 /** The root message of an alert: one embed with the same facts as the Slack root, and the four buttons. */
@@ -72,8 +66,4 @@ export function renderRoot(view: AlertView): { embeds: APIEmbed[]; components: A
           },
         ];
   return { embeds: [embed], components };
-}
-
-function truncate(s: string, max: number): string {
-  return s.length > max ? `${s.slice(0, max - 1)}…` : s;
 }

@@ -1,5 +1,6 @@
 import type { KnownBlock } from '@slack/types';
-import type { Alert } from '../../alerts/model.js';
+import { stateLine, type Alert } from '../../alerts/model.js';
+import { truncate } from '../text.js';
 import type { AlertView } from '../types.js';
 
 /** The buttons on every root message; the value is the alert id. Shared with the action handler. */
@@ -15,13 +16,6 @@ export type SlackActionId = keyof typeof SLACK_ACTIONS;
 export const escapeSlack = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
 const SEVERITY_ICON: Record<Alert['severity'], string> = { critical: ':rotating_light:', warning: ':warning:' };
-
-export function stateLine(a: Alert): string {
-  const parts = [a.state === 'acknowledged' ? `acknowledged by ${a.ackedBy}` : a.state === 'resolved' ? `resolved by ${a.resolvedBy}` : 'open'];
-  if (a.silenceId) parts.push(`silenced (${a.silenceId})`);
-  if (a.escalationLevel > 0) parts.push(`escalation level ${a.escalationLevel}`);
-  return parts.join(', ');
-}
 
 /** Fallback text (notifications, screen readers) and the Block Kit body of an alert's root message. */
 export function renderRoot(view: AlertView, mentionText = ''): { text: string; blocks: KnownBlock[] } {
@@ -78,8 +72,4 @@ export function renderRoot(view: AlertView, mentionText = ''): { text: string; b
   }
   const icon = SEVERITY_ICON[a.severity];
   return { text: `${mentionText ? `${mentionText} ` : ''}${icon} ${escapeSlack(title)} (${escapeSlack(stateLine(a))})`, blocks };
-}
-
-function truncate(s: string, max: number): string {
-  return s.length > max ? `${s.slice(0, max - 1)}…` : s;
 }
