@@ -213,7 +213,10 @@ export class AlertStore {
       input.sourceChainId ?? '', input.summary ? JSON.stringify(input.summary) : '', input.detail,
       input.messageId ?? '', this.prefix, this.retentionS, input.silenceId,
     );
-    return parseResult(raw)!;
+    const result = parseResult(raw)!;
+    // Keeps the index of all alerts bounded: older entries' alerts have expired after their retention.
+    if (result.created) await this.redis.zremrangebyscore(k.all, '-inf', now - this.retentionS * 1000);
+    return result;
   }
 
   /**
