@@ -23,7 +23,7 @@ import { HttpServer } from './http/server.js';
 import { Checker, createCheckQueue } from './jobs/checker.js';
 import { EventOutbox, logEventHandler, startEventWorker } from './jobs/events-outbox.js';
 import { SafetyTracker } from './jobs/safety.js';
-import { createMetrics } from './metrics.js';
+import { createMetrics, observeJobs } from './metrics.js';
 import { MessageStore } from './store/messages.js';
 import { ChainFollower } from './watcher/follower.js';
 
@@ -104,10 +104,10 @@ export async function startApp(config: Config, options: AppOptions = {}) {
   const adapters: ChatAdapter[] = [...(slack ? [slack] : []), ...(discord ? [discord] : []), ...(options.adapters ?? [])];
   const alertStore = new AlertStore(redis, prefix, config.alerts.retentionS);
   const notifier = new Notifier(adapters, alertStore, redis, connection, prefix, metrics, log, config.alerts.chatMaxPerS, config.alerts.retentionS);
-  const timers = new EscalationTimers(connection, prefix);
+  const timers = new EscalationTimers(connection, prefix, metrics);
   const alerts = new AlertService(alertStore, notifier, timers, config.alerts, metrics, log);
   const lookup = new MessageLookup(rpcs, config.inbox, sources, rules, store, config.statusLookbackBlocks);
-  const queues = { check: checkQueue, events: outbox.queue, escalations: timers.queue };
+  const queues = { check: checkQueue, events: outbox.queue, escalations: timers.queue, ...notifier.queuesByName() };
   const health = async (): Promise<HealthReport> => ({
     chains: await Promise.all(
       config.chains.map(async ({ chainId }) => {
@@ -127,7 +127,7 @@ export async function startApp(config: Config, options: AppOptions = {}) {
 
   let started = false;
   const http = new HttpServer(log);
-  registerApi(http, { store, alerts: alertStore, redis, metrics, chainIds: config.chains.map((c) => c.chainId), started: () => started });
+  registerApi(http, { store, alerts: alertStore, redis, metrics, queues, chainIds: config.chains.map((c) => c.chainId), started: () => started });
   if (env.SLACK_BOT_TOKEN) {
     mountSlackInteractions(
       http,
@@ -152,6 +152,7 @@ export async function startApp(config: Config, options: AppOptions = {}) {
     checker.startWorker(connection, prefix, config.checkerConcurrency),
     startEventWorker(connection, prefix, [logEventHandler(log), alerts, ...(options.handlers ?? [])], metrics, log),
   ];
+  for (const w of workers) observeJobs(w, metrics);
   const followers = config.chains.map(
     (c) =>
       new ChainFollower(c.chainId, rpcs.get(c.chainId)!, redis, store.keys, config.inbox, checkQueue, safety, outbox, metrics, log, {

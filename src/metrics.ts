@@ -1,4 +1,5 @@
-import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Worker } from 'bullmq';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /**
  * One registry per xmsg instance (not prom-client's global one), so several instances can live in one process,
@@ -88,7 +89,42 @@ export function createMetrics() {
       labelNames: ['platform', 'outcome'] as const,
       registers: [registry],
     }),
+    alertsOpen: new Gauge({
+      name: 'xmsg_alerts_open',
+      help: 'Unresolved alerts by severity and state (open, acknowledged, silenced)',
+      labelNames: ['severity', 'state'] as const,
+      registers: [registry],
+    }),
+    queueJobs: new Gauge({
+      name: 'xmsg_queue_jobs',
+      help: 'Jobs in each BullMQ queue by state (waiting, active, delayed, failed)',
+      labelNames: ['queue', 'state'] as const,
+      registers: [registry],
+    }),
+    jobLatency: new Histogram({
+      name: 'xmsg_job_latency_seconds',
+      help: 'From a job being due (queued, or its delay elapsed) to its completion, retries included, by queue',
+      labelNames: ['queue'] as const,
+      buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
+      registers: [registry],
+    }),
+    jobFailures: new Counter({
+      name: 'xmsg_job_failures_total',
+      help: 'Job attempts that failed (and are retried unless attempts ran out), by queue',
+      labelNames: ['queue'] as const,
+      registers: [registry],
+    }),
   };
+}
+
+/** Records latency and failures of a worker's jobs (this replica's share of the queue). */
+export function observeJobs(worker: Worker, metrics: Metrics): void {
+  const queue = worker.name;
+  worker.on('completed', (job) => {
+    const dueAt = job.timestamp + (job.opts.delay ?? 0);
+    if (job.finishedOn) metrics.jobLatency.observe({ queue }, Math.max(0, job.finishedOn - dueAt) / 1000);
+  });
+  worker.on('failed', () => metrics.jobFailures.inc({ queue }));
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;

@@ -14,7 +14,7 @@ import {
   type Devnet,
 } from '../src/devnet/devnet.js';
 import { sendBlockAction, sendSlashCommand, startFakeSlack, type FakeSlack } from './fakes/slack.js';
-import { cleanRedis, startXmsg, uniquePrefix, waitFor, type RunningXmsg } from './helpers/xmsg.js';
+import { cleanRedis, metricValue, scrape, startXmsg, uniquePrefix, waitFor, type RunningXmsg } from './helpers/xmsg.js';
 
 const A = 951;
 const B = 952;
@@ -113,15 +113,23 @@ describe('alerts in Slack', () => {
     await start({ XMSG_ESCALATE_AFTER_S: '2', XMSG_ESCALATION_REPEAT_S: '2' });
     await invalidMessage();
     const root = await oneRoot();
-    const res = await sendBlockAction(events(running[0]!), SECRET, { userId: ONCALL_USER, userName: 'alice', channelId: CHANNEL, messageTs: root.ts, actionId: 'xmsg_ack', value: 'XM-1' });
+    const x = running[0]!;
+    const before = await scrape(x.baseUrl);
+    expect(metricValue(before, 'xmsg_alerts_open{severity="critical",state="open"}')).toBe(1);
+    expect(metricValue(before, 'xmsg_job_latency_seconds_count{queue="chat-slack"}')).toBeGreaterThanOrEqual(1);
+    expect(metricValue(before, 'xmsg_queue_jobs{queue="escalations",state="delayed"}')).toBe(1);
+    const res = await sendBlockAction(events(x), SECRET, { userId: ONCALL_USER, userName: 'alice', channelId: CHANNEL, messageTs: root.ts, actionId: 'xmsg_ack', value: 'XM-1' });
     expect(res.status).toBe(200);
     await waitFor('the ack reply', () => thread(root.ts).some((t) => t.includes('Acknowledged by alice')));
     await waitFor('the root edit', () => slack.channelMessages(CHANNEL)[0]!.text.includes('acknowledged by alice'));
     await waitFor('the ephemeral answer', () => slack.responsesFor(res.responseUrl).length > 0);
     await new Promise((r) => setTimeout(r, 3000));
     expect(mentions(root.ts)).toEqual([]);
+    const after = await scrape(x.baseUrl);
+    expect(metricValue(after, 'xmsg_alerts_open{severity="critical",state="open"}')).toBe(0);
+    expect(metricValue(after, 'xmsg_alerts_open{severity="critical",state="acknowledged"}')).toBe(1);
+    expect(metricValue(after, 'xmsg_queue_jobs{queue="escalations",state="delayed"}')).toBe(0);
 
-    const x = running[0]!;
     const detail = (await (await fetch(`${x.baseUrl}/api/alerts/XM-1`)).json()) as { alert: { state: string }; audit: Array<{ who: string; action: string }> };
     expect(detail.alert.state).toBe('acknowledged');
     expect(detail.audit.map((e) => e.action)).toEqual(['opened', 'ack']);

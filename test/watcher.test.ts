@@ -19,6 +19,7 @@ import {
   startXmsg,
   uniquePrefix,
   waitFor,
+  metricValue,
   waitForMessage,
   type RunningXmsg,
 } from './helpers/xmsg.js';
@@ -80,13 +81,6 @@ async function sendMessages(from: DevChain, to: DevChain, count: number): Promis
 async function settledCount(x: RunningXmsg): Promise<number> {
   const counts = await x.app.store.statusCounts();
   return counts.filter((c) => c.status !== 'future' && c.status !== 'unknown').reduce((n, c) => n + c.count, 0);
-}
-
-function metricValue(text: string, name: string): number {
-  return text
-    .split('\n')
-    .filter((l) => l.startsWith(name))
-    .reduce((sum, l) => sum + Number(l.split(' ').at(-1)), 0);
 }
 
 const invalidEvents = (xs: RunningXmsg[]) =>

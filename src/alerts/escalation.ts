@@ -1,4 +1,5 @@
 import { Queue, Worker, type ConnectionOptions } from 'bullmq';
+import { observeJobs, type Metrics } from '../metrics.js';
 
 export interface EscalationJob {
   alertId: string;
@@ -16,6 +17,7 @@ export class EscalationTimers {
   constructor(
     private readonly connection: ConnectionOptions,
     private readonly prefix: string,
+    private readonly metrics: Metrics,
   ) {
     this.queue = new Queue<EscalationJob>('escalations', {
       connection,
@@ -35,6 +37,7 @@ export class EscalationTimers {
       prefix: this.prefix,
       concurrency: 4,
     });
+    observeJobs(this.worker, this.metrics);
   }
 
   async schedule(alertId: string, level: number, delayMs: number): Promise<void> {

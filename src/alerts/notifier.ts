@@ -1,7 +1,7 @@
 import { Queue, UnrecoverableError, Worker, type ConnectionOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import type { Metrics } from '../metrics.js';
+import { observeJobs, type Metrics } from '../metrics.js';
 import { ChatRejected, ChatRetryLater, type AlertView, type ChatAdapter, type ChatUpdate, type Mention, type ThreadRef } from '../chat/types.js';
 import { KINDS } from './model.js';
 import type { AlertStore } from './store.js';
@@ -79,8 +79,14 @@ export class Notifier {
         },
         { connection: this.connection, prefix: this.prefix, concurrency: 1, limiter: { max: this.maxPerSecond, duration: 1000 } },
       );
+      observeJobs(worker, this.metrics);
       this.workers.push(worker);
     }
+  }
+
+  /** The per-platform outbox queues, keyed by queue name, for health and metrics. */
+  queuesByName(): Record<string, Queue<Delivery>> {
+    return Object.fromEntries([...this.queues.values()].map((q) => [q.name, q]));
   }
 
   /** Queues the chat side of an alert change on every platform. Job ids make a repeated call a no-op. */

@@ -1,3 +1,4 @@
+import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { isHex } from 'viem';
 import type { Alert } from '../alerts/model.js';
@@ -12,6 +13,8 @@ export interface ApiDeps {
   redis: Redis;
   chainIds: number[];
   metrics: Metrics;
+  /** Every queue of the replica by name, for the depth gauges. */
+  queues: Record<string, Queue>;
   /** True once every worker and follower has started. */
   started: () => boolean;
 }
@@ -112,7 +115,16 @@ export function messageView(r: MessageRecord) {
 }
 
 /** Gauges describe the whole cluster, so every replica reads them from Redis at scrape time. */
-async function refreshClusterGauges({ store, redis, chainIds, metrics }: ApiDeps): Promise<void> {
+async function refreshClusterGauges({ store, alerts, redis, chainIds, metrics, queues }: ApiDeps): Promise<void> {
+  metrics.alertsOpen.reset();
+  for (const a of await alerts.list('unresolved', 10_000)) {
+    metrics.alertsOpen.inc({ severity: a.severity, state: a.silenceId ? 'silenced' : a.state });
+  }
+  metrics.queueJobs.reset();
+  for (const [name, queue] of Object.entries(queues)) {
+    const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'failed');
+    for (const [state, n] of Object.entries(counts)) metrics.queueJobs.set({ queue: name, state }, n);
+  }
   metrics.messageStatus.reset();
   for (const c of await store.statusCounts()) {
     if (c.count > 0) {

@@ -119,3 +119,16 @@ export function waitForMessage(baseUrl: string, msgHash: string, want: { status?
 }
 
 export const eventsOfType = (events: DomainEvent[], type: DomainEvent['type']) => events.filter((e) => e.type === type);
+
+/** Sum of the samples of a Prometheus text exposition whose line starts with `name` (a metric, or one with labels). */
+export function metricValue(text: string, name: string): number {
+  return text
+    .split('\n')
+    .filter((l) => l.startsWith(name))
+    .reduce((sum, l) => sum + Number(l.split(' ').at(-1)), 0);
+}
+
+/** GET /metrics of a running replica, as Prometheus scrapes it. */
+export async function scrape(baseUrl: string): Promise<string> {
+  return (await fetch(`${baseUrl}/metrics`)).text();
+}
