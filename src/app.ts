@@ -15,6 +15,8 @@ import { MessageLookup } from './chain/lookup.js';
 import { Client, GatewayIntentBits } from 'discord.js';
 import { DiscordAdapter } from './chat/discord/adapter.js';
 import { handleGatewayInteractions, mountDiscordHttpInteractions } from './chat/discord/interactions.js';
+import { ConsoleAdapter } from './chat/console/adapter.js';
+import { ConsoleServer } from './chat/console/server.js';
 import { SlackAdapter } from './chat/slack/adapter.js';
 import { mountSlackInteractions } from './chat/slack/interactions.js';
 import type { ChatAdapter } from './chat/types.js';
@@ -101,7 +103,9 @@ export async function startApp(config: Config, options: AppOptions = {}) {
     ? new DiscordAdapter(discordClient.rest, { channel: env.DISCORD_CHANNEL_ID!, oncallRoleId: env.DISCORD_ONCALL_ROLE_ID })
     : undefined;
   const discordPermissions = { oncallRoleId: env.DISCORD_ONCALL_ROLE_ID, adminRoleIds: env.DISCORD_ADMIN_ROLE_IDS };
-  const adapters: ChatAdapter[] = [...(slack ? [slack] : []), ...(discord ? [discord] : []), ...(options.adapters ?? [])];
+  // The local web console (XMSG_CONSOLE=1): a chat platform kept in Redis, served on this HTTP server.
+  const consoleChat = env.XMSG_CONSOLE ? new ConsoleAdapter(redis, prefix, config.alerts.retentionS) : undefined;
+  const adapters: ChatAdapter[] = [...(slack ? [slack] : []), ...(discord ? [discord] : []), ...(consoleChat ? [consoleChat] : []), ...(options.adapters ?? [])];
   const alertStore = new AlertStore(redis, prefix, config.alerts.retentionS);
   const notifier = new Notifier(adapters, alertStore, redis, connection, prefix, metrics, log, config.alerts.chatMaxPerS, config.alerts.retentionS);
   const timers = new EscalationTimers(connection, prefix, metrics);
@@ -124,6 +128,7 @@ export async function startApp(config: Config, options: AppOptions = {}) {
     ),
   });
   const commandDeps = { alerts, lookup, health };
+  const consoleServer = consoleChat ? new ConsoleServer(consoleChat, commandDeps, config.redisUrl, log) : undefined;
 
   let started = false;
   const http = new HttpServer(log);
@@ -136,6 +141,7 @@ export async function startApp(config: Config, options: AppOptions = {}) {
       log,
     );
   }
+  consoleServer?.mount(http);
   if (discordClient && env.DISCORD_PUBLIC_KEY) {
     mountDiscordHttpInteractions(http, env.DISCORD_PUBLIC_KEY, env.DISCORD_APPLICATION_ID!, discordClient.rest, discordPermissions, commandDeps, log);
   }
@@ -147,6 +153,7 @@ export async function startApp(config: Config, options: AppOptions = {}) {
   });
 
   await notifier.start();
+  await consoleServer?.start();
   alerts.start();
   const workers: Worker[] = [
     checker.startWorker(connection, prefix, config.checkerConcurrency),
@@ -183,6 +190,7 @@ export async function startApp(config: Config, options: AppOptions = {}) {
       await Promise.all(followers.map((f) => f.stop()));
       await discordClient?.destroy();
       await Promise.all(workers.map((w) => w.close()));
+      await consoleServer?.close();
       await Promise.all([outbox.close(), checkQueue.close(), notifier.close(), timers.close(), http.close()]);
       await Promise.all([redis.quit(), connection.quit()]);
       log.info('xmsg stopped');

@@ -74,6 +74,10 @@ const envSchema = z.object({
   XMSG_DROPPED_RETENTION_S: positiveInt(3600),
   XMSG_HTTP_PORT: z.coerce.number().int().min(0).max(65_535).default(3000),
   XMSG_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  XMSG_CONSOLE: z
+    .enum(['0', '1', 'false', 'true'], { error: 'must be 1 (on) or 0 (off)' })
+    .default('0')
+    .transform((v) => v === '1' || v === 'true'),
   SLACK_BOT_TOKEN: optionalText,
   SLACK_SIGNING_SECRET: optionalText,
   SLACK_CHANNEL_ID: optionalText,

@@ -1,0 +1,125 @@
+import type { Redis } from 'ioredis';
+import type { AlertView, ChatAdapter, ChatUpdate, Mention, ThreadRef } from '../types.js';
+
+/** One reply in an alert's console thread. */
+export interface ConsoleReply {
+  at: number;
+  text: string;
+  mention?: Mention;
+}
+
+/** An alert as the console shows it: the root as last posted or edited by the chat outbox, and its thread. */
+export interface ConsoleThread extends AlertView {
+  postedAt: number;
+  editedAt: number;
+  /** Who the root post paged, if anyone (e.g. a consensus bug pages on-call at once). */
+  mention?: Mention;
+  replies: ConsoleReply[];
+}
+
+interface StoredRoot extends AlertView {
+  postedAt: number;
+  editedAt: number;
+  mention?: Mention;
+}
+
+/** Replies kept per thread (the newest); growth replies are already coalesced by the outbox, so this is a backstop. */
+const MAX_REPLIES = 500;
+
+export function consoleKeys(prefix: string) {
+  return {
+    root: (alertId: string) => `${prefix}:console:root:${alertId}`,
+    thread: (alertId: string) => `${prefix}:console:thread:${alertId}`,
+    /** Alerts with a console root; score = time of their last write (so entries age out with their keys). */
+    index: `${prefix}:console:alerts`,
+    /** Pub/sub channel: an alert's console thread changed (message = alert id), for every replica's browsers. */
+    changes: `${prefix}:console:changes`,
+  };
+}
+
+/**
+ * The local web console as a chat platform. The "channel" is Redis: the root (the alert view the outbox posts and
+ * edits) and the thread replies live under the xmsg prefix with the alert retention as expiry, so every replica
+ * serves the same console and it survives restarts. Every write is announced on a pub/sub channel that each
+ * replica's console server relays to its browsers.
+ */
+export class ConsoleAdapter implements ChatAdapter {
+  readonly platform = 'console';
+  readonly keys: ReturnType<typeof consoleKeys>;
+
+  constructor(
+    private readonly redis: Redis,
+    prefix: string,
+    private readonly retentionS: number,
+  ) {
+    this.keys = consoleKeys(prefix);
+  }
+
+  async postRoot(view: AlertView, mention?: Mention): Promise<ThreadRef> {
+    const id = view.alert.id;
+    const now = Date.now();
+    // The outbox may post the same root twice after a crash; keyed by alert id, the second post overwrites the first.
+    const previous = await this.root(id);
+    const root: StoredRoot = { ...view, postedAt: previous?.postedAt ?? now, editedAt: now, ...(mention ? { mention } : {}) };
+    await this.write(id, (m) => m.set(this.keys.root(id), JSON.stringify(root), 'EX', this.retentionS));
+    return { channel: 'console', id };
+  }
+
+  async reply(ref: ThreadRef, update: ChatUpdate): Promise<void> {
+    const reply: ConsoleReply = { at: Date.now(), text: update.text, ...(update.mention ? { mention: update.mention } : {}) };
+    await this.write(ref.id, (m) =>
+      m
+        .rpush(this.keys.thread(ref.id), JSON.stringify(reply))
+        .ltrim(this.keys.thread(ref.id), -MAX_REPLIES, -1)
+        .expire(this.keys.thread(ref.id), this.retentionS)
+        .expire(this.keys.root(ref.id), this.retentionS),
+    );
+  }
+
+  async editRoot(ref: ThreadRef, view: AlertView): Promise<void> {
+    const previous = await this.root(ref.id);
+    const now = Date.now();
+    const root: StoredRoot = { ...view, postedAt: previous?.postedAt ?? now, editedAt: now, ...(previous?.mention ? { mention: previous.mention } : {}) };
+    await this.write(ref.id, (m) => m.set(this.keys.root(ref.id), JSON.stringify(root), 'EX', this.retentionS));
+  }
+
+  /** The newest `limit` console threads (by last change), skipping any whose keys have expired. */
+  async threads(limit = 200): Promise<ConsoleThread[]> {
+    const now = Date.now();
+    await this.redis.zremrangebyscore(this.keys.index, '-inf', now - this.retentionS * 1000);
+    const ids = await this.redis.zrevrange(this.keys.index, 0, limit - 1);
+    if (!ids.length) return [];
+    const pipeline = this.redis.pipeline();
+    for (const id of ids) pipeline.get(this.keys.root(id)).lrange(this.keys.thread(id), 0, -1);
+    const results = (await pipeline.exec()) ?? [];
+    const threads: ConsoleThread[] = [];
+    const gone: string[] = [];
+    ids.forEach((id, i) => {
+      const [rootErr, rawRoot] = results[2 * i] ?? [];
+      const [threadErr, rawThread] = results[2 * i + 1] ?? [];
+      if (rootErr || threadErr) throw rootErr ?? threadErr;
+      if (typeof rawRoot !== 'string') {
+        gone.push(id);
+        return;
+      }
+      const root = JSON.parse(rawRoot) as StoredRoot;
+      threads.push({ ...root, replies: ((rawThread as string[] | null) ?? []).map((s) => JSON.parse(s) as ConsoleReply) });
+    });
+    if (gone.length) await this.redis.zrem(this.keys.index, ...gone);
+    return threads;
+  }
+
+  private async root(alertId: string): Promise<StoredRoot | undefined> {
+    const raw = await this.redis.get(this.keys.root(alertId));
+    return raw ? (JSON.parse(raw) as StoredRoot) : undefined;
+  }
+
+  /** One MULTI: the change, the index entry, then the announcement (published only if the change was applied). */
+  private async write(alertId: string, change: (m: ReturnType<Redis['multi']>) => ReturnType<Redis['multi']>): Promise<void> {
+    const now = Date.now();
+    const m = change(this.redis.multi()).zadd(this.keys.index, now, alertId).publish(this.keys.changes, alertId);
+    const results = await m.exec();
+    const failed = results?.find(([err]) => err);
+    if (failed) throw failed[0];
+  }
+}

@@ -1,0 +1,252 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { z } from 'zod';
+import { ALERT_BUTTONS, runButton, runCommand, type CommandDeps, type CommandReply, type HealthReport } from '../../../commands/handlers.js';
+import { sendJson, type HttpServer } from '../../http/server.js';
+import type { Actor } from '../types.js';
+import type { ConsoleAdapter, ConsoleThread } from './adapter.js';
+import { CONSOLE_PAGE } from './page.js';
+
+/** Console requests are a name, a command line or a button: a few hundred bytes. */
+const MAX_BODY_BYTES = 8 * 1024;
+const MAX_SSE_CLIENTS = 64;
+const HEALTH_EVERY_MS = 2000;
+const SHOWN_ALERTS = 200;
+
+// Names become the actor in audit trails and thread replies; control characters would garble them.
+const name = z
+  .string({ error: (issue) => (issue.input === undefined ? 'name is required: who you are, shown in the audit trail' : 'name must be a string') })
+  .trim()
+  .min(1, 'name is required: who you are, shown in the audit trail')
+  .max(64, 'name is longer than 64 characters')
+  .refine((s) => !/[\p{Cc}\p{Cf}]/u.test(s), 'name must not contain control characters');
+
+const commandBody = z.strictObject({
+  name,
+  text: z
+    .string({ error: (issue) => (issue.input === undefined ? 'text is required: the /xmsg command line' : 'text must be a string: the /xmsg command line') })
+    .max(2000, 'text is longer than 2000 characters'),
+});
+
+const buttonBody = z.strictObject({
+  name,
+  alertId: z.string({ error: 'alertId must be a string: the alert id, e.g. XM-42' }).regex(/^XM-\d{1,12}$/, 'alertId must be an alert id like XM-42'),
+  button: z.enum(ALERT_BUTTONS, { error: `button must be one of ${ALERT_BUTTONS.join(', ')}` }),
+});
+
+export interface ChainView {
+  chainId: number;
+  healthy: boolean;
+  reason?: string;
+  latest?: string;
+  safe?: string;
+  finalized?: string;
+  cursor?: string;
+  /** Blocks between the chain's latest head and what xmsg has processed. */
+  lag?: string;
+  /** Blocks between the latest head and the cross-safe head. */
+  unsafeBlocks?: string;
+}
+
+export interface ConsoleState {
+  platform: 'console';
+  now: number;
+  chains: ChainView[];
+  alerts: ConsoleThread[];
+}
+
+/**
+ * The local web console on xmsg's HTTP server: the page at `/`, its state as JSON, live updates over Server-Sent
+ * Events, and typed `/xmsg` commands and alert buttons that go through the shared command handlers. Changes made
+ * on any replica reach every replica's browsers through Redis pub/sub.
+ *
+ * A local tool: whoever reaches it acts as the operator named in the page. It answers only requests addressed to
+ * a loopback host name (blocks DNS rebinding) and refuses cross-site posts (Origin check, JSON only).
+ */
+export class ConsoleServer {
+  private readonly clients = new Set<ServerResponse>();
+  private subscriber?: Redis;
+  private healthTimer?: NodeJS.Timeout;
+
+  constructor(
+    private readonly adapter: ConsoleAdapter,
+    private readonly deps: CommandDeps,
+    private readonly redisUrl: string,
+    private readonly log: Logger,
+  ) {}
+
+  mount(http: HttpServer): void {
+    http.route('GET', '/', (req, res) => {
+      if (!this.local(req, res)) return;
+      res.writeHead(200, {
+        'content-type': 'text/html; charset=utf-8',
+        'cache-control': 'no-store',
+        // Everything the page needs is inline; nothing may be loaded from elsewhere.
+        'content-security-policy': "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+        'x-content-type-options': 'nosniff',
+        'referrer-policy': 'no-referrer',
+      });
+      res.end(CONSOLE_PAGE);
+    });
+
+    http.route('GET', '/console/state', async (req, res) => {
+      if (!this.local(req, res)) return;
+      sendJson(res, 200, await this.state());
+    });
+
+    http.route('GET', '/console/events', (req, res) => {
+      if (!this.local(req, res)) return;
+      if (this.clients.size >= MAX_SSE_CLIENTS) {
+        sendJson(res, 503, { error: `too many open consoles (${MAX_SSE_CLIENTS}); close some tabs` });
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive' });
+      res.write('retry: 2000\n\n');
+      this.clients.add(res);
+      res.on('close', () => this.clients.delete(res));
+      void this.sendHealth(res);
+    });
+
+    http.route('POST', '/console/command', async (req, res, _params, raw) => {
+      const body = this.parse(req, res, raw, commandBody);
+      if (!body) return;
+      const line = body.text.trim().replace(/^\/xmsg(?=\s|$)/i, '').trim();
+      sendJson(res, 200, await this.guard(runCommand(line, actor(body.name), this.deps)));
+    });
+
+    http.route('POST', '/console/button', async (req, res, _params, raw) => {
+      const body = this.parse(req, res, raw, buttonBody);
+      if (!body) return;
+      sendJson(res, 200, await this.guard(runButton(body.button, body.alertId, actor(body.name), this.deps)));
+    });
+  }
+
+  /** Subscribes to console changes from every replica and starts the heads ticker for open pages. */
+  async start(): Promise<void> {
+    const sub = new Redis(this.redisUrl, { maxRetriesPerRequest: null });
+    sub.on('error', (err) => this.log.warn({ err: err.message }, 'redis (console pub/sub) connection error'));
+    sub.on('message', (_channel: string, alertId: string) => this.broadcast('alert', { alertId }));
+    await sub.subscribe(this.adapter.keys.changes);
+    this.subscriber = sub;
+    this.healthTimer = setInterval(() => {
+      if (this.clients.size) void this.sendHealth();
+    }, HEALTH_EVERY_MS);
+    this.healthTimer.unref();
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.healthTimer);
+    for (const res of this.clients) res.end();
+    this.clients.clear();
+    await this.subscriber?.quit().catch(() => undefined);
+  }
+
+  async state(): Promise<ConsoleState> {
+    const [health, alerts] = await Promise.all([this.deps.health(), this.adapter.threads(SHOWN_ALERTS)]);
+    return { platform: 'console', now: Date.now(), chains: chainViews(health), alerts: alerts.sort(attentionFirst) };
+  }
+
+  private async sendHealth(only?: ServerResponse): Promise<void> {
+    try {
+      const chains = chainViews(await this.deps.health());
+      if (only) write(only, 'health', { chains });
+      else this.broadcast('health', { chains });
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message }, 'console: could not read chain health');
+    }
+  }
+
+  private broadcast(event: string, data: unknown): void {
+    for (const res of this.clients) write(res, event, data);
+  }
+
+  private guard(reply: Promise<CommandReply>): Promise<CommandReply> {
+    return reply.catch((err: unknown) => {
+      this.log.error({ err }, 'console command failed');
+      return { ok: false, text: `Something went wrong on xmsg's side: ${(err as Error).message?.split('\n')[0] ?? 'unknown error'}. Nothing was changed unless a thread reply says so.` };
+    });
+  }
+
+  /** Requests must be addressed to this machine by a loopback name; anything else is a rebinding or a remote caller. */
+  private local(req: IncomingMessage, res: ServerResponse): boolean {
+    const host = hostname(req.headers.host);
+    if (host !== undefined && LOOPBACK.has(host)) return true;
+    sendJson(res, 403, { error: 'the xmsg console answers only on localhost, 127.0.0.1 or [::1] (use an SSH tunnel to reach it remotely)' });
+    return false;
+  }
+
+  private parse<T>(req: IncomingMessage, res: ServerResponse, raw: Buffer, schema: z.ZodType<T>): T | undefined {
+    if (!this.local(req, res)) return undefined;
+    const origin = req.headers.origin;
+    if (origin !== undefined && origin !== `http://${req.headers.host}`) {
+      sendJson(res, 403, { error: `cross-site request from ${origin} refused` });
+      return undefined;
+    }
+    if (raw.length > MAX_BODY_BYTES) {
+      sendJson(res, 413, { error: `body larger than ${MAX_BODY_BYTES} bytes` });
+      return undefined;
+    }
+    if (!/^application\/json\s*(;|$)/i.test(req.headers['content-type'] ?? '')) {
+      sendJson(res, 415, { error: 'send JSON with content-type: application/json' });
+      return undefined;
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(raw.toString('utf8'));
+    } catch {
+      sendJson(res, 400, { error: 'the body is not valid JSON' });
+      return undefined;
+    }
+    const parsed = schema.safeParse(json);
+    if (!parsed.success) {
+      sendJson(res, 400, { error: parsed.error.issues.map(issueText).join('; ') });
+      return undefined;
+    }
+    return parsed.data;
+  }
+}
+
+const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+function hostname(host: string | undefined): string | undefined {
+  if (!host) return undefined;
+  const m = /^(\[[^\]]+\]|[^:]+)(?::\d+)?$/.exec(host.trim().toLowerCase());
+  return m?.[1];
+}
+
+function issueText(issue: z.core.$ZodIssue): string {
+  if (issue.code === 'unrecognized_keys') return `unknown field(s): ${issue.keys.join(', ')}`;
+  if (issue.code === 'invalid_type' && issue.path.length === 0) return 'the body must be a JSON object';
+  return issue.message;
+}
+
+/** A console user: the name typed into the page. The console is a local operator tool, so they may act. */
+function actor(name: string): Actor {
+  return { platform: 'console', userId: name, name, canAct: true };
+}
+
+function write(res: ServerResponse, event: string, data: unknown): void {
+  res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+}
+
+function chainViews(h: HealthReport): ChainView[] {
+  return h.chains.map((c) => ({
+    chainId: c.chainId,
+    healthy: c.healthy,
+    ...(c.reason ? { reason: c.reason } : {}),
+    latest: c.latest,
+    safe: c.safe,
+    finalized: c.finalized,
+    cursor: c.cursor,
+    lag: c.latest !== undefined && c.cursor !== undefined ? String(BigInt(c.latest) - BigInt(c.cursor)) : undefined,
+    unsafeBlocks: c.latest !== undefined && c.safe !== undefined ? String(BigInt(c.latest) - BigInt(c.safe)) : undefined,
+  }));
+}
+
+const STATE_ORDER = { open: 0, acknowledged: 1, resolved: 2 } as const;
+
+/** Open alerts first, then acknowledged, then resolved; newest first within each. */
+function attentionFirst(a: ConsoleThread, b: ConsoleThread): number {
+  return STATE_ORDER[a.alert.state] - STATE_ORDER[b.alert.state] || b.alert.createdAt - a.alert.createdAt;
+}
