@@ -1,5 +1,5 @@
 /**
- * `npm run demo`: a 2-chain anvil devnet, one xmsg replica in this process, and traffic with trouble now and
+ * `npm run demo`: a 3-chain anvil devnet, one xmsg replica in this process, and traffic with trouble now and
  * then, printed as a timeline for a person at a terminal. Runs until Ctrl-C, or for XMSG_DEMO_SECONDS seconds
  * (then exits 1 if it demonstrated nothing; that makes it a smoke test).
  *
@@ -10,7 +10,8 @@
 import { startApp, type App } from '../src/app.js';
 import { probeChainId } from '../src/chain/rpc.js';
 import { ConfigError, loadConfig, type Config } from '../src/config.js';
-import { startDevnet, type Devnet } from '../src/devnet/devnet.js';
+import { emitInitiating, setNextBlockTimestamp, startDevnet, type Devnet } from '../src/devnet/devnet.js';
+import { AlertLines } from './demo/alerts.js';
 import { BLOCK_TIME_S } from './demo/chain-ops.js';
 import { EventWatch } from './demo/events.js';
 import { SafetyLabels } from './demo/labels.js';
@@ -20,7 +21,10 @@ import { checkRedis, choosePort, deleteKeys, demoPrefix } from './demo/setup.js'
 import { printFinalSummary, printSummaryLine, type SummarySources } from './demo/summary.js';
 import { Traffic } from './demo/traffic.js';
 
-const CHAIN_IDS = [901, 902];
+const CHAIN_IDS = [901, 902, 903];
+// The third chain starts 8 days back, so that it holds an initiating log older than the 7-day expiry window.
+const STALE_CHAIN_ID = 903;
+const STALE_AGE_S = 8n * 86_400n;
 const SUMMARY_EVERY_MS = 10_000;
 // If a graceful stop hangs (it should take a few seconds), leave anyway rather than ignore the person's Ctrl-C.
 const STOP_TIMEOUT_MS = 30_000;
@@ -46,6 +50,7 @@ let app: App | undefined;
 let log: DemoLogger | undefined;
 let traffic: Traffic | undefined;
 let events: EventWatch | undefined;
+let alertLines: AlertLines | undefined;
 let summaryTimer: NodeJS.Timeout | undefined;
 let stopping = false;
 
@@ -62,8 +67,14 @@ function demoSeconds(): number | undefined {
 
 async function start(): Promise<void> {
   await checkRedis(redisUrl);
-  printer.note(`starting anvil devnet: chains ${CHAIN_IDS.join(' and ')}, a block every ${BLOCK_TIME_S} s`);
-  devnet = await startDevnet({ chainIds: CHAIN_IDS, blockTime: BLOCK_TIME_S });
+  printer.note(`starting anvil devnet: chains ${CHAIN_IDS.join(', ')}, a block every ${BLOCK_TIME_S} s`);
+  const now = () => BigInt(Math.floor(Date.now() / 1000));
+  devnet = await startDevnet({ chainIds: CHAIN_IDS, blockTime: BLOCK_TIME_S, genesisTimestamps: { [STALE_CHAIN_ID]: now() - STALE_AGE_S } });
+  const staleChain = devnet.chain(STALE_CHAIN_ID);
+  const stale = { chain: staleChain, log: await emitInitiating(staleChain) };
+  // Then the stale chain joins the present: its next block, and every one after, carries the wall clock.
+  await setNextBlockTimestamp(staleChain, now());
+  printer.note(`chain ${STALE_CHAIN_ID} began 8 days ago: its block ${stale.log.identifier.blockNumber} holds a log old enough to expire`);
   labels = new SafetyLabels(devnet);
   await labels.start();
 
@@ -86,6 +97,7 @@ async function start(): Promise<void> {
   printer.raw(`  chains     ${devnet.chains.map((c) => `${c.chainId} ${c.rpcUrl}`).join('   ')}  (xmsg's view, through the label proxy)`);
   printer.raw(`  metrics    ${base}/metrics`);
   printer.raw(`  messages   ${base}/api/messages/<msgHash>`);
+  printer.raw(`  alerts     ${base}/api/alerts?state=all`);
   printer.raw(`  health     ${base}/healthz  ${base}/readyz`);
   printer.raw(`  redis      ${redisUrl}  keys ${prefix}:*  (deleted on exit)`);
   printer.raw(`  safe = latest - 2, finalized = latest - 5; promotion deadline ${config.promotionDeadlineS} s`);
@@ -94,8 +106,10 @@ async function start(): Promise<void> {
   printer.raw(paint('grey', '  Ctrl-C to stop'));
   printer.raw();
 
-  traffic = new Traffic({ devnet, labels, events, printer, promotionDeadlineS: config.promotionDeadlineS, apiBase: base });
+  traffic = new Traffic({ devnet, labels, events, printer, promotionDeadlineS: config.promotionDeadlineS, apiBase: base, stale });
   traffic.start();
+  alertLines = new AlertLines(base, printer);
+  alertLines.start();
   const sources = summarySources();
   summaryTimer = setInterval(() => {
     if (sources) printSummaryLine(printer, sources).catch(() => undefined);
@@ -139,8 +153,10 @@ async function stop(reason: string, judge: boolean): Promise<never> {
   try {
     await traffic?.stop();
     await labels?.stop();
+    alertLines?.stop();
     const sources = summarySources();
     if (sources) ok = await printFinalSummary(printer, sources, judge);
+    if (alertLines) printer.raw(`  alerts by state: ${[...alertLines.counts()].map(([state, n]) => `${state} ${n}`).join(', ') || 'none'}`);
     // Shutting down makes xmsg's RPCs fail on purpose; those warnings would only confuse.
     log?.mute();
     await app?.stop();

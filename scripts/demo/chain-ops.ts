@@ -42,3 +42,16 @@ export async function replaceAfterSnapshot(chain: DevChain, snapshotId: Hex): Pr
     return replacement;
   });
 }
+
+/**
+ * Waits until the chain's head is at least as recent as `timestamp`, so that a message initiated on another
+ * chain is not executed in a block that looks older than it (anvil's interval miners drift apart by a second or
+ * so). A relayer would wait the same way.
+ */
+export async function untilClockReaches(chain: DevChain, timestamp: bigint): Promise<void> {
+  for (let i = 0; i < 50; i++) {
+    const head = await chain.client.getBlock({ blockTag: 'latest' });
+    if (head.timestamp >= timestamp) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

@@ -1,4 +1,4 @@
-import type { DomainEvent, EventHandler, EventType, MessageEvent } from '../../src/events/types.js';
+import type { ChainEvent, DomainEvent, EventHandler, EventType, MessageEvent } from '../../src/events/types.js';
 import { isMessageEvent } from '../../src/events/types.js';
 import { paint, shortenHexIn, shortHash, shortMessageId, truncate, type Colour, type Printer } from './print.js';
 
@@ -70,6 +70,10 @@ export class EventWatch implements EventHandler {
   waitForMessageEvent(type: EventType, msgHash: string, timeoutMs: number, signal: AbortSignal): Promise<MessageEvent | undefined> {
     const match = (e: DomainEvent): e is MessageEvent =>
       e.type === type && isMessageEvent(e) && e.message.msgHash.toLowerCase() === msgHash.toLowerCase();
+    return this.waitFor(match, timeoutMs, signal);
+  }
+
+  private waitFor<E extends DomainEvent>(match: (e: DomainEvent) => e is E, timeoutMs: number, signal: AbortSignal): Promise<E | undefined> {
     const seen = this.recent.find(match);
     if (seen) return Promise.resolve(seen);
     return new Promise((resolve) => {
@@ -85,6 +89,12 @@ export class EventWatch implements EventHandler {
       signal.addEventListener('abort', onAbort, { once: true });
       this.waiters.add(waiter);
     });
+  }
+
+  /** The first chain event of this type about this chain at or after `since` (ms), seen or still to come. */
+  waitForChainEvent(type: ChainEvent['type'], chainId: number, since: number, timeoutMs: number, signal: AbortSignal): Promise<ChainEvent | undefined> {
+    const match = (e: DomainEvent): e is ChainEvent => e.type === type && !isMessageEvent(e) && e.chainId === chainId && e.at >= since;
+    return this.waitFor(match, timeoutMs, signal);
   }
 
   private isSurprise(event: DomainEvent): boolean {

@@ -1,15 +1,12 @@
 /**
- * The messages the demo sends. Each scenario has a send phase, run by the traffic loop while it has the chains to
- * itself, and a follow phase, run in the background, that waits for the events xmsg should deliver.
- *
- * (An expired message is not among them: both chains share the wall clock, so an identifier 7 days old would
- * need a source block 7 days back.)
+ * The messages and faults the demo makes. Each scenario has a send phase, run by the traffic loop while it has
+ * the chains to itself, and a follow phase, run in the background, that waits for the events xmsg should deliver.
  */
 import { keccak256, toHex, type Hash } from 'viem';
-import { emitInitiating, executeMessage, type DevChain, type ExecutedMessage } from '../../src/devnet/devnet.js';
+import { emitInitiating, executeMessage, type DevChain, type ExecutedMessage, type InitiatingLog } from '../../src/devnet/devnet.js';
 import type { EventType } from '../../src/events/types.js';
 import type { EventWatch, SentLabel } from './events.js';
-import { exactSnapshot, headOf, replaceAfterSnapshot } from './chain-ops.js';
+import { exactSnapshot, headOf, replaceAfterSnapshot, untilClockReaches } from './chain-ops.js';
 import type { SafetyLabels } from './labels.js';
 import type { Printer } from './print.js';
 
@@ -18,6 +15,7 @@ export const KINDS = {
   unpromoted: { title: 'valid, held below safe', expects: ['unpromoted', 'promoted'] },
   replaced: { title: 'forged, to be replaced', expects: ['invalid_message', 'replaced'] },
   violation: { title: 'forged, let become safe', expects: ['invalid_message', 'cross_safety_violation'] },
+  expired: { title: '8 days old, to be replaced', expects: ['invalid_message', 'replaced'] },
 } as const satisfies Record<string, { title: string; expects: readonly EventType[] }>;
 export type Kind = keyof typeof KINDS;
 
@@ -51,6 +49,7 @@ const forge = (msgHash: Hash): Hash => keccak256(toHex(`forged ${msgHash}`));
 export async function sendValid(ctx: ScenarioContext, from: DevChain, to: DevChain): Promise<void> {
   const init = await emitInitiating(from);
   const label = ctx.register('valid', init.msgHash);
+  await untilClockReaches(to, init.identifier.timestamp);
   ctx.sent(label, from, to, await executeMessage(to, init.identifier, init.msgHash));
 }
 
@@ -62,6 +61,7 @@ export async function sendUnpromoted(ctx: ScenarioContext, from: DevChain, to: D
   const init = await emitInitiating(from);
   const label = ctx.register('unpromoted', init.msgHash);
   const holdBy = `unpromoted-${label.n}`;
+  await untilClockReaches(to, init.identifier.timestamp);
   // Held at the head before the executing transaction, so the safe head can never reach the block it lands in.
   ctx.labels.hold(to.chainId, holdBy, await headOf(to));
   const exec = await executeMessage(to, init.identifier, init.msgHash);
@@ -93,10 +93,29 @@ export async function sendUnpromoted(ctx: ScenarioContext, from: DevChain, to: D
  */
 export async function sendReplaced(ctx: ScenarioContext, from: DevChain, to: DevChain): Promise<Follow> {
   const init = await emitInitiating(from);
-  const msgHash = forge(init.msgHash);
-  const label = ctx.register('replaced', msgHash);
-  const outcome = (result: Outcome['result'], detail: string): Outcome => ({ scenario: 'invalid → replaced', n: label.n, result, detail });
-  const holdBy = `replaced-${label.n}`;
+  return executeThenReplace(ctx, 'replaced', from, to, init, forge(init.msgHash));
+}
+
+/**
+ * A message whose initiating log is older than the 7-day expiry window (the stale chain's genesis lies 8 days
+ * back): expired, so invalid, and its block is replaced like a forged one's.
+ */
+export async function sendExpired(ctx: ScenarioContext, stale: { chain: DevChain; log: InitiatingLog }, to: DevChain): Promise<Follow> {
+  return executeThenReplace(ctx, 'expired', stale.chain, to, stale.log, stale.log.msgHash);
+}
+
+async function executeThenReplace(
+  ctx: ScenarioContext,
+  kind: 'replaced' | 'expired',
+  from: DevChain,
+  to: DevChain,
+  init: InitiatingLog,
+  msgHash: Hash,
+): Promise<Follow> {
+  const label = ctx.register(kind, msgHash);
+  const scenario = kind === 'expired' ? 'expired → replaced' : 'invalid → replaced';
+  const outcome = (result: Outcome['result'], detail: string): Outcome => ({ scenario, n: label.n, result, detail });
+  const holdBy = `${kind}-${label.n}`;
 
   const { id, head } = await exactSnapshot(to);
   // The invalid block must never become cross-safe, or this would be the violation scenario.
@@ -140,4 +159,37 @@ export async function sendViolation(ctx: ScenarioContext, from: DevChain, to: De
     }
     return outcome('ok', 'invalid_message, then cross_safety_violation');
   };
+}
+
+// Enough failed follow steps (each retried) for xmsg to call the chain unhealthy, with room for a slow machine.
+const OUTAGE_MS = 14_000;
+
+/**
+ * The node of a chain goes away (every connection through xmsg's proxy is cut) and comes back: xmsg reports the
+ * chain unhealthy, then recovered. The demo's own transactions go to anvil directly and carry on.
+ */
+export async function takeNodeAway(ctx: Pick<ScenarioContext, 'printer' | 'signal' | 'events'>, chain: DevChain): Promise<Follow> {
+  const since = Date.now();
+  chain.proxy.setFaults({ down: true });
+  ctx.printer.note(`chain ${chain.chainId}'s node goes away for ${OUTAGE_MS / 1000} s`);
+  return async () => {
+    const outcome = (result: Outcome['result'], detail: string): Outcome => ({ scenario: 'node down → back', n: 0, result, detail });
+    const unhealthy = await ctx.events.waitForChainEvent('chain_unhealthy', chain.chainId, since, OUTAGE_MS + EVENT_TIMEOUT_MS, ctx.signal);
+    await sleepUnless(ctx.signal, OUTAGE_MS - (Date.now() - since));
+    chain.proxy.setFaults({});
+    if (ctx.signal.aborted) return outcome('interrupted', 'stopped during the outage');
+    ctx.printer.note(`chain ${chain.chainId}'s node is back`);
+    if (!unhealthy) return outcome('failed', 'no chain_unhealthy event');
+    const recovered = await ctx.events.waitForChainEvent('chain_recovered', chain.chainId, since, EVENT_TIMEOUT_MS, ctx.signal);
+    if (!recovered) return outcome(ctx.signal.aborted ? 'interrupted' : 'failed', 'no chain_recovered event');
+    return outcome('ok', 'chain_unhealthy, then chain_recovered');
+  };
+}
+
+function sleepUnless(signal: AbortSignal, ms: number): Promise<void> {
+  if (ms <= 0 || signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    signal.addEventListener('abort', () => { clearTimeout(timer); resolve(); }, { once: true });
+  });
 }

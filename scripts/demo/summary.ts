@@ -6,7 +6,7 @@ import { bold, paint, type Printer } from './print.js';
 import type { Traffic } from './traffic.js';
 
 /** The events the trouble scenarios provoke; a run that saw none of them demonstrated nothing. */
-export const EXPECTED_EVENTS: readonly EventType[] = ['invalid_message', 'replaced', 'cross_safety_violation', 'unpromoted', 'promoted'];
+export const EXPECTED_EVENTS: readonly EventType[] = ['invalid_message', 'replaced', 'cross_safety_violation', 'unpromoted', 'promoted', 'chain_unhealthy', 'chain_recovered'];
 
 export interface SummarySources {
   traffic: Traffic;

@@ -1,14 +1,16 @@
 import type { Hash } from 'viem';
-import type { DevChain, Devnet, ExecutedMessage } from '../../src/devnet/devnet.js';
+import type { DevChain, Devnet, ExecutedMessage, InitiatingLog } from '../../src/devnet/devnet.js';
 import type { EventWatch, SentLabel } from './events.js';
 import type { SafetyLabels } from './labels.js';
 import { paint, shortHash, type Printer } from './print.js';
 import {
   KINDS,
+  sendExpired,
   sendReplaced,
   sendUnpromoted,
   sendValid,
   sendViolation,
+  takeNodeAway,
   type Follow,
   type Kind,
   type Outcome,
@@ -18,15 +20,19 @@ import {
 const TICK_MS = 2000;
 /**
  * The trouble schedule, in ticks of a cycle (~1 min): the unpromoted hold starts first because it takes longest
- * (the promotion deadline), then the replacement, then the violation; every other tick sends a valid message.
- * Each cycle swaps the chains' roles.
+ * (the promotion deadline), then the replacement, the violation, the expired message, and the stale chain's node
+ * going away; every other tick sends a valid message. Each cycle swaps the first two chains' roles.
  */
 const CYCLE_TICKS = 30;
-const TROUBLE_AT = new Map<number, 'unpromoted' | 'replaced' | 'violation'>([
+const TROUBLE_AT = new Map<number, 'unpromoted' | 'replaced' | 'violation' | 'expired' | 'outage'>([
   [1, 'unpromoted'],
   [3, 'replaced'],
   [6, 'violation'],
+  [8, 'expired'],
+  [10, 'outage'],
 ]);
+// Every this many valid messages, one comes from the third chain.
+const FROM_THIRD_EVERY = 4;
 
 export interface TrafficOptions {
   devnet: Devnet;
@@ -36,6 +42,8 @@ export interface TrafficOptions {
   promotionDeadlineS: number;
   /** Base URL of xmsg's HTTP server, to point the person at /api/messages/<hash>. */
   apiBase: string;
+  /** The third chain, whose genesis lies 8 days back, and an initiating log from then (for expired messages). */
+  stale: { chain: DevChain; log: InitiatingLog };
 }
 
 /**
@@ -52,6 +60,7 @@ export class Traffic {
   private loop?: Promise<void>;
   private sentCount = 0;
   private validCount = 0;
+  private nodeAway = false;
 
   constructor(private readonly options: TrafficOptions) {}
 
@@ -100,6 +109,7 @@ export class Traffic {
 
   private async step(tick: number): Promise<void> {
     const [a, b] = this.options.devnet.chains;
+    const { stale } = this.options;
     if (!a || !b) throw new Error('the demo needs two chains');
     const cycle = Math.floor(tick / CYCLE_TICKS);
     // Alternate per cycle which chain has its safe head held and which sees the invalid blocks.
@@ -110,10 +120,18 @@ export class Traffic {
     if (trouble === 'unpromoted' && !isHeld(held)) return this.follow(await sendUnpromoted(this.context, troubled, held));
     if (trouble === 'replaced' && !isHeld(troubled)) return this.follow(await sendReplaced(this.context, held, troubled));
     if (trouble === 'violation' && !isHeld(troubled)) return this.follow(await sendViolation(this.context, held, troubled));
+    if (trouble === 'expired' && !isHeld(troubled)) return this.follow(await sendExpired(this.context, stale, troubled));
+    if (trouble === 'outage' && !this.nodeAway) {
+      this.nodeAway = true;
+      const follow = await takeNodeAway(this.context, stale.chain);
+      return this.follow(() => follow().finally(() => (this.nodeAway = false)));
+    }
 
     // A valid message, never executed on a chain whose safe head is held: it would be reported unpromoted too.
     let [from, to] = this.validCount % 2 === 0 ? [a, b] : [b, a];
     if (isHeld(to)) [from, to] = [to, from];
+    // The third chain only sends (its clock trails the others by a block), and not while its node is away.
+    if (this.validCount % FROM_THIRD_EVERY === FROM_THIRD_EVERY - 1 && !this.nodeAway) from = stale.chain;
     if (isHeld(to)) return;
     this.validCount++;
     await sendValid(this.context, from, to);

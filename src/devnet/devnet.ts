@@ -94,13 +94,15 @@ export interface DevnetOptions {
   chainIds: number[];
   /** Seconds between blocks; by default every transaction is mined at once (automine). */
   blockTime?: number;
+  /** Genesis timestamps (s) by chain id, e.g. days in the past so that a chain holds logs old enough to expire. */
+  genesisTimestamps?: Partial<Record<number, bigint>>;
 }
 
 export async function startDevnet(options: DevnetOptions): Promise<Devnet> {
   if (new Set(options.chainIds).size !== options.chainIds.length) {
     throw new Error(`duplicate chain ids: ${options.chainIds.join(', ')}`);
   }
-  const started = await Promise.allSettled(options.chainIds.map((chainId) => startChain(chainId, options.blockTime)));
+  const started = await Promise.allSettled(options.chainIds.map((chainId) => startChain(chainId, options.blockTime, options.genesisTimestamps?.[chainId])));
   const chains = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
   const stop = async (): Promise<void> => {
     await Promise.all(chains.map(async (c) => Promise.all([c.proxy.stop(), c.node.stop()])));
@@ -121,8 +123,10 @@ export async function startDevnet(options: DevnetOptions): Promise<Devnet> {
   };
 }
 
-async function startChain(chainId: number, blockTime: number | undefined): Promise<DevChain> {
-  const node = await startAnvil({ chainId, blockTime, extraArgs: ['--gas-limit', String(BLOCK_GAS_LIMIT)] });
+async function startChain(chainId: number, blockTime: number | undefined, genesisTimestamp: bigint | undefined): Promise<DevChain> {
+  const extraArgs = ['--gas-limit', String(BLOCK_GAS_LIMIT)];
+  if (genesisTimestamp !== undefined) extraArgs.push('--timestamp', String(genesisTimestamp));
+  const node = await startAnvil({ chainId, blockTime, extraArgs });
   let proxy: RpcProxy | undefined;
   try {
     proxy = await startRpcProxy(node.rpcUrl);
