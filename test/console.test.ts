@@ -5,6 +5,8 @@ import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { keccak256, toHex, type Hex } from 'viem';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { ConsoleAdapter } from '../src/chat/console/adapter.js';
+import type { ChatUpdate } from '../src/chat/types.js';
 import { ConfigError, parseEnv } from '../src/config.js';
 import { emitInitiating, executeMessage, mine, setFinalized, setSafe, startDevnet, type Devnet } from '../src/devnet/devnet.js';
 import { cleanRedis, startXmsg, uniquePrefix, waitFor, type RunningXmsg } from './helpers/xmsg.js';
@@ -246,6 +248,26 @@ describe('the local web console', () => {
     expect((await bad.json()) as object).toMatchObject({ ok: false, text: expect.stringContaining('"nope" is not an alert id like XM-42') });
     const unknown = await post('/console/button', JSON.stringify({ name: 'bob', alertId: 'XM-999', button: 'ack' }));
     expect((await unknown.json()) as object).toMatchObject({ ok: false, text: expect.stringContaining('No alert XM-999') });
+  });
+
+  it('keeps one reply per update when the outbox retries a delivery, with keys bounded by the retention', async () => {
+    const x = await start();
+    await invalidMessage();
+    const alert = await waitFor('XM-1', () => x.app.alerts.store.get('XM-1'));
+    // An alert id of its own, so the running outbox never writes these keys.
+    const chat = new ConsoleAdapter(x.app.redis, prefix, 60);
+    const ref = await chat.postRoot({ alert: { ...alert, id: 'XM-900' }, runbook: 'r', audit: [] });
+    const update = { text: 'once', key: '7' } as ChatUpdate;
+    await chat.reply(ref, update);
+    await chat.reply(ref, update);
+    await chat.reply(ref, { text: 'unkeyed' });
+    const thread = (await chat.threads()).find((t) => t.alert.id === 'XM-900');
+    expect(thread!.replies.map((r) => r.text)).toEqual(['once', 'unkeyed']);
+    for (const key of [chat.keys.root('XM-900'), chat.keys.thread('XM-900'), chat.keys.replied('XM-900')]) {
+      const ttl = await x.app.redis.ttl(key);
+      expect(ttl).toBeGreaterThan(0);
+      expect(ttl).toBeLessThanOrEqual(60);
+    }
   });
 
   it('is off unless XMSG_CONSOLE is set, and rejects values other than 1/0', async () => {

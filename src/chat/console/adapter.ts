@@ -30,6 +30,8 @@ export function consoleKeys(prefix: string) {
   return {
     root: (alertId: string) => `${prefix}:console:root:${alertId}`,
     thread: (alertId: string) => `${prefix}:console:thread:${alertId}`,
+    /** Keys of the updates already in an alert's thread, so a retried delivery does not reply twice. */
+    replied: (alertId: string) => `${prefix}:console:replied:${alertId}`,
     /** Alerts with a console root; score = time of their last write (so entries age out with their keys). */
     index: `${prefix}:console:alerts`,
     /** Pub/sub channel: an alert's console thread changed (message = alert id), for every replica's browsers. */
@@ -66,14 +68,18 @@ export class ConsoleAdapter implements ChatAdapter {
   }
 
   async reply(ref: ThreadRef, update: ChatUpdate): Promise<void> {
+    // The outbox runs one delivery at a time per platform, so check-then-write cannot race another reply.
+    const key = (update as ChatUpdate & { key?: string }).key;
+    if (key !== undefined && (await this.redis.sismember(this.keys.replied(ref.id), key))) return;
     const reply: ConsoleReply = { at: Date.now(), text: update.text, ...(update.mention ? { mention: update.mention } : {}) };
-    await this.write(ref.id, (m) =>
-      m
-        .rpush(this.keys.thread(ref.id), JSON.stringify(reply))
+    await this.write(ref.id, (m) => {
+      m.rpush(this.keys.thread(ref.id), JSON.stringify(reply))
         .ltrim(this.keys.thread(ref.id), -MAX_REPLIES, -1)
         .expire(this.keys.thread(ref.id), this.retentionS)
-        .expire(this.keys.root(ref.id), this.retentionS),
-    );
+        .expire(this.keys.root(ref.id), this.retentionS);
+      if (key !== undefined) m.sadd(this.keys.replied(ref.id), key).expire(this.keys.replied(ref.id), this.retentionS);
+      return m;
+    });
   }
 
   async editRoot(ref: ThreadRef, view: AlertView): Promise<void> {
