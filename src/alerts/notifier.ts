@@ -16,6 +16,8 @@ export type Delivery =
   | { type: 'grew'; alertId: string; seq: number };
 
 const MAX_BACKOFF_MS = 60_000;
+/** How long a delivered reply is remembered so that retries of its job skip it (as long as completed jobs are kept). */
+const REPLIED_MARK_S = 86_400;
 
 /**
  * The chat outbox. Every chat action is a BullMQ job in a per-platform queue that runs one job at a time across
@@ -103,6 +105,7 @@ export class Notifier {
 
   private refKey = (platform: string, alertId: string) => `${this.prefix}:chat:${platform}:${alertId}`;
   private reportedKey = (platform: string, alertId: string) => `${this.prefix}:chat:${platform}:${alertId}:reported`;
+  private repliedKey = (platform: string, alertId: string, seq: number) => `${this.prefix}:chat:${platform}:${alertId}:replied:${seq}`;
 
   private async deliver(adapter: ChatAdapter, d: Delivery): Promise<void> {
     const view = await this.view(d.alertId);
@@ -125,10 +128,15 @@ export class Notifier {
       const reported = Number((await this.redis.get(this.reportedKey(platform, d.alertId))) ?? 0);
       const delta = view.alert.count - reported;
       if (delta <= 0) return;
-      ref = await this.reply(adapter, d.alertId, ref, { text: `${delta} more occurrence${delta === 1 ? '' : 's'}: ${view.alert.count} in all. Latest: ${view.alert.detail}` });
+      ref = await this.reply(adapter, d.alertId, ref, { text: `${delta} more occurrence${delta === 1 ? '' : 's'}: ${view.alert.count} in all. Latest: ${view.alert.detail}`, key: `g${d.seq}` });
       await this.redis.set(this.reportedKey(platform, d.alertId), String(view.alert.count), 'EX', this.retentionS);
     } else {
-      ref = await this.reply(adapter, d.alertId, ref, { text: d.text, mention: d.mention });
+      // A retry after the reply went out but the root edit failed must not post the reply again.
+      const replied = this.repliedKey(platform, d.alertId, d.seq);
+      if (!(await this.redis.exists(replied))) {
+        ref = await this.reply(adapter, d.alertId, ref, { text: d.text, mention: d.mention, key: String(d.seq) });
+        await this.redis.set(replied, '1', 'EX', REPLIED_MARK_S);
+      }
     }
     await adapter.editRoot(ref, view);
     this.metrics.chatDeliveries.inc({ platform, outcome: 'posted' });

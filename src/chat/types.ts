@@ -20,6 +20,8 @@ export interface AlertView {
 export interface ChatUpdate {
   text: string;
   mention?: Mention;
+  /** Identifies this update among its alert's updates (the change sequence), for platforms with idempotent posts. */
+  key?: string;
 }
 
 /**

@@ -10,6 +10,7 @@ export interface DiscordSettings {
 
 /** Discord error codes a person fixes (permissions, a deleted channel, a bad token): keep the alert and retry. */
 const FIX_AND_RETRY = new Set([10003, 50001, 50013, 0]);
+const THREAD_ALREADY_CREATED = 160004;
 
 /**
  * Posts alerts to one Discord channel through the bot's REST client: an embed with buttons, a thread started
@@ -30,7 +31,10 @@ export class DiscordAdapter implements ChatAdapter {
   }
 
   async postRoot(view: AlertView, mention?: Mention): Promise<ThreadRef> {
-    const body: RESTPostAPIChannelMessageJSONBody = { ...renderRoot(view), ...this.mention(mention) };
+    // enforce_nonce: if an earlier attempt was carried out but its answer lost (a timeout the REST client retries, a
+    // 5xx after the write, a crash before the ref was saved), Discord returns that message instead of a second root.
+    const nonce = `${view.alert.id}-${view.alert.createdAt.toString(36)}`.slice(-25);
+    const body: RESTPostAPIChannelMessageJSONBody = { ...renderRoot(view), ...this.mention(mention), nonce, enforce_nonce: true };
     const message = (await this.call(() => this.rest.post(Routes.channelMessages(this.settings.channel), { body }))) as APIMessage;
     const ref: ThreadRef = { channel: this.settings.channel, id: message.id };
     // The thread is created here when possible and by the first reply otherwise, so a failure never reposts the root.
@@ -46,7 +50,11 @@ export class DiscordAdapter implements ChatAdapter {
     const thread = completed?.thread ?? ref.thread!;
     const mention = this.mention(update.mention);
     const content = truncate(`${mention.content ? `${mention.content} ` : ''}${update.text}`, 2000);
-    await this.call(() => this.rest.post(Routes.channelMessages(thread), { body: { content, allowed_mentions: mention.allowed_mentions } }));
+    // The root's id is unique to this alert on Discord, so with the update's key it names this reply once.
+    const nonce = update.key ? `${BigInt(thread).toString(36)}-${update.key}`.slice(0, 25) : undefined;
+    await this.call(() =>
+      this.rest.post(Routes.channelMessages(thread), { body: { content, allowed_mentions: mention.allowed_mentions, ...(nonce ? { nonce, enforce_nonce: true } : {}) } }),
+    );
     return completed;
   }
 
@@ -55,10 +63,16 @@ export class DiscordAdapter implements ChatAdapter {
   }
 
   private async startThread(ref: ThreadRef, alertId: string, title: string): Promise<string> {
-    const thread = (await this.rest.post(Routes.threads(ref.channel, ref.id), {
-      body: { name: truncate(`${alertId} ${title}`, 100), auto_archive_duration: 10080 },
-    })) as APIChannel;
-    return thread.id;
+    try {
+      const thread = (await this.rest.post(Routes.threads(ref.channel, ref.id), {
+        body: { name: truncate(`${alertId} ${title}`, 100), auto_archive_duration: 10080 },
+      })) as APIChannel;
+      return thread.id;
+    } catch (err) {
+      // An earlier attempt created it but its answer was lost: a thread started from a message has that message's id.
+      if (err instanceof DiscordAPIError && err.code === THREAD_ALREADY_CREATED) return ref.id;
+      throw err;
+    }
   }
 
   private async call<T>(fn: () => Promise<T>): Promise<T> {

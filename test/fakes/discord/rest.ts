@@ -25,7 +25,8 @@ export type RestRoute =
 /** How the next calls of a route fail. A 429 carries `retry_after` in seconds (fractions allowed), like Discord. */
 export type Fault =
   | { status: 429; retryAfter: number; scope?: 'user' | 'shared' | 'global' }
-  | { status: 500 | 502 | 503 | 504 };
+  /** `apply`: Discord carried the request out, then the answer was lost (a 502/504 from the edge after the write). */
+  | { status: 500 | 502 | 503 | 504; apply?: boolean };
 
 export interface RecordedCall {
   route: RestRoute;
@@ -151,7 +152,16 @@ export class DiscordRest {
     if (fault) {
       this.faulted.push({ route: m.route, method, path, body, at, fault });
       if (fault.status === 429) this.sendRateLimited(res, m.route, fault);
-      else send(res, fault.status, { message: `${fault.status}: Internal Server Error`, code: 0 });
+      else {
+        if (fault.apply) {
+          try {
+            this.dispatch(m, method, query, body);
+          } catch (err) {
+            if (!(err instanceof ApiError)) throw err;
+          }
+        }
+        send(res, fault.status, { message: `${fault.status}: Internal Server Error`, code: 0 });
+      }
       return;
     }
     let status = 200;

@@ -161,11 +161,14 @@ export class DiscordState {
   }
 
   /** A member by id, created (without roles) the first time someone new acts. */
-  member(userId: string, username = `user${userId.slice(-4)}`, roles?: string[]): FakeMember {
+  member(userId: string, username?: string, roles?: string[]): FakeMember {
     let m = this.members.get(userId);
     if (!m) {
-      m = { user: { id: userId, username, global_name: username, discriminator: '0', avatar: null, public_flags: 0 }, roles: [] };
+      const name = username ?? `user${userId.slice(-4)}`;
+      m = { user: { id: userId, username: name, global_name: name, discriminator: '0', avatar: null, public_flags: 0 }, roles: [] };
       this.members.set(userId, m);
+    } else if (username) {
+      m.user = { ...m.user, username, global_name: username };
     }
     if (roles) m.roles = [...roles];
     return m;
