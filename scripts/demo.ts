@@ -30,6 +30,8 @@ const SUMMARY_EVERY_MS = 10_000;
 const STOP_TIMEOUT_MS = 30_000;
 
 const DEMO_DEFAULTS = {
+  // The local web console is the demo's chat: alerts as threads, buttons and /xmsg commands, no account needed.
+  XMSG_CONSOLE: '1',
   // Short enough to see "unpromoted" within the demo's first half minute.
   XMSG_PROMOTION_DEADLINE_S: '20',
   // xmsg's own info lines would drown the timeline; its warnings still show, compacted.
@@ -95,6 +97,7 @@ async function start(): Promise<void> {
   printer.raw();
   printer.raw(bold('xmsg demo'));
   printer.raw(`  chains     ${devnet.chains.map((c) => `${c.chainId} ${c.rpcUrl}`).join('   ')}  (xmsg's view, through the label proxy)`);
+  if (config.env.XMSG_CONSOLE) printer.raw(`  console    ${bold(`http://localhost:${app.port}/`)}  (alerts, threads, buttons and /xmsg commands, live)`);
   printer.raw(`  metrics    ${base}/metrics`);
   printer.raw(`  messages   ${base}/api/messages/<msgHash>`);
   printer.raw(`  alerts     ${base}/api/alerts?state=all`);
@@ -102,7 +105,7 @@ async function start(): Promise<void> {
   printer.raw(`  redis      ${redisUrl}  keys ${prefix}:*  (deleted on exit)`);
   printer.raw(`  safe = latest - 2, finalized = latest - 5; promotion deadline ${config.promotionDeadlineS} s`);
   printer.raw(paint('grey', '             (xmsg forgets a message once both its blocks are final, seconds here; replaced ones stay an hour)'));
-  printer.raw(`  chat       ${chatText(config.env)}`);
+  printer.raw(`  Slack/Discord ${chatText(config.env)}`);
   printer.raw(paint('grey', '  Ctrl-C to stop'));
   printer.raw();
 
