@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import type { Worker } from 'bullmq';
-import { Redis } from 'ioredis';
 import { pino, type Logger } from 'pino';
 import { ChainRpc } from './chain/rpc.js';
 import { SourceBlocks } from './chain/source-blocks.js';
@@ -27,6 +26,7 @@ import { EventOutbox, logEventHandler, startEventWorker } from './jobs/events-ou
 import { SafetyTracker } from './jobs/safety.js';
 import { createMetrics, observeJobs } from './metrics.js';
 import { MessageStore } from './store/messages.js';
+import { connectRedis } from './store/redis.js';
 import { ChainFollower } from './watcher/follower.js';
 
 export interface AppOptions {
@@ -35,7 +35,7 @@ export interface AppOptions {
   logger?: Logger;
   /** Replica identity in chain leases; random by default. */
   owner?: string;
-  /** Chat adapters besides the ones the configuration enables (the demo's console, tests). */
+  /** Chat adapters besides the ones the configuration enables (tests). */
   adapters?: ChatAdapter[];
 }
 
@@ -52,8 +52,8 @@ export async function startApp(config: Config, options: AppOptions = {}) {
   const prefix = config.prefix;
 
   // BullMQ needs maxRetriesPerRequest: null so blocking worker commands survive Redis hiccups.
-  const connection = new Redis(config.redisUrl, { maxRetriesPerRequest: null, lazyConnect: false });
-  const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 20 });
+  const connection = connectRedis(config.redis, { maxRetriesPerRequest: null });
+  const redis = connectRedis(config.redis, { maxRetriesPerRequest: 20 });
   connection.on('error', (err) => log.warn({ err: err.message }, 'redis (queues) connection error'));
   redis.on('error', (err) => log.warn({ err: err.message }, 'redis connection error'));
 
@@ -128,7 +128,7 @@ export async function startApp(config: Config, options: AppOptions = {}) {
     ),
   });
   const commandDeps = { alerts, lookup, health };
-  const consoleServer = consoleChat ? new ConsoleServer(consoleChat, commandDeps, config.redisUrl, log) : undefined;
+  const consoleServer = consoleChat ? new ConsoleServer(consoleChat, commandDeps, config.redis, log) : undefined;
 
   let started = false;
   const http = new HttpServer(log);

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { getAddress, isAddress, type Address } from 'viem';
 import { z } from 'zod';
 import { DEFAULT_INBOX_ADDRESS } from './chain/inbox.js';
+import type { RedisTarget } from './store/redis.js';
 
 export const DEFAULT_EXPIRY_WINDOW_S = 604_800;
 
@@ -38,6 +39,12 @@ const envSchema = z.object({
     .string()
     .default('redis://127.0.0.1:6379')
     .refine((s) => /^rediss?:\/\//.test(s), 'must be a redis:// or rediss:// URL'),
+  REDIS_SENTINELS: z
+    .string()
+    .optional()
+    .transform((s) => (s ?? '').split(',').map((x) => x.trim()).filter(Boolean))
+    .pipe(z.array(z.string().regex(/^[^\s:]+:\d{1,5}$/, 'must be host:port entries, comma-separated'))),
+  REDIS_SENTINEL_NAME: optionalText,
   XMSG_REDIS_PREFIX: z
     .string()
     .default('xmsg')
@@ -108,7 +115,7 @@ export interface ChainConfig {
 }
 
 export interface Config {
-  redisUrl: string;
+  redis: RedisTarget;
   prefix: string;
   chains: ChainConfig[];
   dependencySet: ReadonlySet<number>;
@@ -196,6 +203,7 @@ export async function loadConfig(env: NodeJS.ProcessEnv, probeChainId: ChainIdPr
     }
   }
 
+  if (e.REDIS_SENTINELS.length && !e.REDIS_SENTINEL_NAME) problems.push('REDIS_SENTINEL_NAME: required when REDIS_SENTINELS is set (the master name the Sentinels monitor)');
   if (e.SLACK_BOT_TOKEN) {
     if (!e.SLACK_SIGNING_SECRET) problems.push('SLACK_SIGNING_SECRET: required when SLACK_BOT_TOKEN is set');
     if (!e.SLACK_CHANNEL_ID) problems.push('SLACK_CHANNEL_ID: required when SLACK_BOT_TOKEN is set');
@@ -208,7 +216,11 @@ export async function loadConfig(env: NodeJS.ProcessEnv, probeChainId: ChainIdPr
   if (problems.length) throw new ConfigError(problems);
 
   return {
-    redisUrl: e.REDIS_URL,
+    redis: {
+      url: e.REDIS_URL,
+      sentinels: e.REDIS_SENTINELS.map((hp) => ({ host: hp.slice(0, hp.lastIndexOf(':')), port: Number(hp.slice(hp.lastIndexOf(':') + 1)) })),
+      sentinelName: e.REDIS_SENTINEL_NAME,
+    },
     prefix: e.XMSG_REDIS_PREFIX,
     chains,
     dependencySet,

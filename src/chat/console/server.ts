@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
+import { connectRedis, type RedisTarget } from '../../store/redis.js';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { ALERT_BUTTONS, runButton, runCommand, type CommandDeps, type CommandReply, type HealthReport } from '../../../commands/handlers.js';
@@ -72,7 +73,7 @@ export class ConsoleServer {
   constructor(
     private readonly adapter: ConsoleAdapter,
     private readonly deps: CommandDeps,
-    private readonly redisUrl: string,
+    private readonly redisTarget: RedisTarget,
     private readonly log: Logger,
   ) {}
 
@@ -124,7 +125,7 @@ export class ConsoleServer {
 
   /** Subscribes to console changes from every replica and starts the heads ticker for open pages. */
   async start(): Promise<void> {
-    const sub = new Redis(this.redisUrl, { maxRetriesPerRequest: null });
+    const sub = connectRedis(this.redisTarget, { maxRetriesPerRequest: null });
     sub.on('error', (err) => this.log.warn({ err: err.message }, 'redis (console pub/sub) connection error'));
     sub.on('message', (_channel: string, alertId: string) => this.broadcast('alert', { alertId }));
     await sub.subscribe(this.adapter.keys.changes);

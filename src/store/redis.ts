@@ -1,0 +1,26 @@
+import { Redis, type RedisOptions } from 'ioredis';
+
+/** Where xmsg's Redis is: one server by URL, or the master a set of Sentinels names. */
+export interface RedisTarget {
+  url: string;
+  sentinels?: Array<{ host: string; port: number }>;
+  sentinelName?: string;
+}
+
+/**
+ * A connection to xmsg's Redis. With Sentinels, ioredis asks them for the current master and follows a failover;
+ * the URL then only gives the master's credentials, database and TLS.
+ */
+export function connectRedis(target: RedisTarget, options: RedisOptions = {}): Redis {
+  if (!target.sentinels?.length) return new Redis(target.url, options);
+  const url = new URL(target.url);
+  return new Redis({
+    sentinels: target.sentinels,
+    name: target.sentinelName,
+    username: decodeURIComponent(url.username) || undefined,
+    password: decodeURIComponent(url.password) || undefined,
+    db: Number(url.pathname.slice(1) || 0),
+    ...(url.protocol === 'rediss:' ? { tls: {}, enableTLSForSentinelMode: true } : {}),
+    ...options,
+  });
+}
