@@ -54,6 +54,11 @@ describe('configuration', () => {
     expect(problems.find((p) => p.startsWith('REDIS_URL:'))).toMatch(/redis:\/\//);
   });
 
+  it('checks the Sentinel settings', async () => {
+    expect(await problemsOf({ XMSG_L2_RPCS: rpcs(), REDIS_SENTINELS: '10.0.0.1' })).toEqual([expect.stringMatching(/^REDIS_SENTINELS: must be host:port/)]);
+    expect(await problemsOf({ XMSG_L2_RPCS: rpcs(), REDIS_SENTINELS: '10.0.0.1:26379' })).toEqual([expect.stringMatching(/^REDIS_SENTINEL_NAME: required/)]);
+  });
+
   it('requires the RPC list', async () => {
     expect(await problemsOf({})).toEqual([expect.stringMatching(/^XMSG_L2_RPCS: is required/)]);
   });
