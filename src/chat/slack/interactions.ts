@@ -1,3 +1,5 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { parse as parseQueryString } from 'node:querystring';
 import { App, HTTPReceiver, LogLevel } from '@slack/bolt';
 import type { Logger } from 'pino';
 import { ALERT_BUTTONS, runButton, runCommand, type AlertButton, type CommandDeps, type CommandReply } from '../../../commands/handlers.js';
@@ -16,6 +18,9 @@ export interface SlackInteractionSettings {
 /** Slack wants an answer within 3 s; a command that takes longer is acknowledged first and answered via response_url. */
 const ANSWER_INLINE_WITHIN_MS = 2000;
 const MEMBERSHIP_TTL_MS = 60_000;
+/** Bolt's own limit for a request body. */
+const MAX_BODY_BYTES = 4 * 1024 * 1024;
+const MAX_CLOCK_SKEW_S = 300;
 
 /**
  * `/xmsg` slash commands and alert buttons from Slack, through Bolt's HTTP receiver mounted on xmsg's own HTTP
@@ -60,12 +65,74 @@ export function mountSlackInteractions(http: HttpServer, settings: SlackInteract
     await respond({ response_type: 'ephemeral', replace_original: false, text: escapeSlack(reply.text) });
   });
 
+  // A button xmsg does not know (a forged or outdated payload): say so, rather than leave it unanswered (Bolt would
+  // answer 404 after 3 s and the person would see nothing).
+  app.action(/^(?!xmsg_(ack|escalate|silence_1h|resolve)$)/, async ({ ack, respond }) => {
+    await ack();
+    await respond({ response_type: 'ephemeral', replace_original: false, text: 'This button is not one of xmsg\'s. Try `/xmsg help`.' });
+  });
+
   app.error(async (err) => {
     log.error({ err: err.message }, 'slack interaction failed');
   });
 
-  http.mount('/slack/events', receiver.requestListener);
+  http.mount('/slack/events', (req, res) => void guardBody(req, res, receiver.requestListener, log));
   return app;
+}
+
+/**
+ * Reads the body before Bolt does and refuses one that is not a JSON object where Bolt expects one (the form's
+ * `payload`, or a JSON body): Bolt reads a property of whatever `JSON.parse` returns outside any try, so a signed
+ * `payload=null` would otherwise end the process with an unhandled rejection. Bolt uses the buffered body as is
+ * (`rawBody`) and still checks the signature. Also refuses a timestamp from more than 5 minutes in the future.
+ */
+async function guardBody(req: IncomingMessage, res: ServerResponse, bolt: (req: IncomingMessage, res: ServerResponse) => void, log: Logger): Promise<void> {
+  try {
+    if (req.method !== 'POST') return bolt(req, res);
+    // Bolt refuses a timestamp more than 5 minutes old but not one from the future; Slack's rule is "5 minutes off".
+    const sentAt = Number(req.headers['x-slack-request-timestamp']);
+    if (Number.isFinite(sentAt) && sentAt > Date.now() / 1000 + MAX_CLOCK_SKEW_S) {
+      res.writeHead(401, { 'content-type': 'text/plain' }).end('request timestamp is in the future');
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of req) {
+      size += (chunk as Buffer).length;
+      if (size > MAX_BODY_BYTES) {
+        res.writeHead(413, { 'content-type': 'text/plain' }).end(`body larger than ${MAX_BODY_BYTES} bytes`);
+        return;
+      }
+      chunks.push(chunk as Buffer);
+    }
+    const raw = Buffer.concat(chunks);
+    if (!isObjectBody(req.headers['content-type'], raw.toString('utf8'))) {
+      res.writeHead(400, { 'content-type': 'text/plain' }).end('malformed body: expected a form (its payload a JSON object) or a JSON object');
+      return;
+    }
+    (req as IncomingMessage & { rawBody?: Buffer }).rawBody = raw;
+    bolt(req, res);
+  } catch (err) {
+    log.warn({ err: (err as Error).message }, 'could not read a request to /slack/events');
+    if (!res.headersSent) res.writeHead(400, { 'content-type': 'text/plain' }).end('unreadable request');
+  }
+}
+
+/** What Bolt's body parser will make of the body is an object (it parses exactly this way). */
+function isObjectBody(contentType: string | undefined, body: string): boolean {
+  let parsed: unknown;
+  try {
+    if (contentType === 'application/x-www-form-urlencoded') {
+      const { payload } = parseQueryString(body);
+      if (typeof payload !== 'string') return true;
+      parsed = JSON.parse(payload);
+    } else {
+      parsed = JSON.parse(body);
+    }
+  } catch {
+    return true; // Bolt itself answers 400 for a body that does not parse
+  }
+  return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed);
 }
 
 /** Who may act: members of the on-call user group (asked of Slack, cached a minute) and the configured admins. */

@@ -1,0 +1,132 @@
+/**
+ * Chat faults: Slack answers 429 (with Retry-After) and 5xx, and is down outright at times, for a while, during
+ * which alerts are opened, acknowledged and resolved. Afterwards every alert's root is there once, the roots are
+ * in the order the alerts were opened, and each thread holds its replies once, in order.
+ */
+import { keccak256, toHex } from 'viem';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { emitInitiating, executeMessage, mine, setFinalized, setSafe, startDevnet, type Devnet } from '../../src/devnet/devnet.js';
+import { sendSlashCommand, startFakeSlack, type FakeSlack } from '../fakes/slack.js';
+import { cleanRedis, startXmsg, uniquePrefix, waitFor, type RunningXmsg } from '../helpers/xmsg.js';
+import { alertIdOfRoot, apiAlerts, FULL, Rng, scale, seedFor, sleep, SLACK, slackEnv } from './lib.js';
+
+const A = 979;
+const B = 980;
+const FAULT_MS = scale(10_000, 60_000);
+const ALERTS = scale(6, 20);
+
+let devnet: Devnet;
+let slack: FakeSlack;
+let x: RunningXmsg | undefined;
+const prefix = uniquePrefix('chaos-chat');
+
+beforeAll(async () => {
+  devnet = await startDevnet({ chainIds: [A, B] });
+  slack = await startFakeSlack({ token: SLACK.token, usergroups: { [SLACK.oncallGroup]: [SLACK.oncallUser] } });
+  for (const c of devnet.chains) {
+    await setSafe(c, 0n);
+    await setFinalized(c, 0n);
+    await mine(c);
+  }
+});
+
+afterAll(async () => {
+  slack?.setDown(false);
+  await x?.stop();
+  await slack?.stop();
+  await devnet?.stop();
+  await cleanRedis(prefix);
+});
+
+async function say(text: string): Promise<string> {
+  const res = await sendSlashCommand(`${x!.baseUrl}/slack/events`, SLACK.secret, { text, userId: SLACK.admin, userName: 'admin', channelId: SLACK.channel, slack });
+  expect(res.status).toBe(200);
+  return (res.body as { text?: string }).text ?? '';
+}
+
+describe('chaos: chat faults', () => {
+  it(
+    `delivers every alert once and in order after ${FAULT_MS / 1000} s of Slack 429s, 5xx and downtime`,
+    async () => {
+      x = await startXmsg(devnet, prefix, slackEnv(slack));
+      const rng = new Rng(seedFor(0x429));
+      const started = Date.now();
+      let faulting = true;
+
+      // Slack's trouble: each second one of: down (503 to everything), 429s, 500s. Queued faults wait for calls, so
+      // a new one is queued only when the last was used, and the rest are used up when the trouble ends.
+      const queued = new Map<string, number>();
+      const used = (method: string) => slack.faultedCalls.filter((c) => c.method === method && c.fault !== 'down').length;
+      const failNext = (method: string, fault: Parameters<FakeSlack['failNext']>[2]) => {
+        if ((queued.get(method) ?? 0) > used(method)) return;
+        slack.failNext(method, 1, fault);
+        queued.set(method, (queued.get(method) ?? 0) + 1);
+      };
+      const trouble = (async () => {
+        while (Date.now() - started < FAULT_MS) {
+          const mode = rng.pick(['down', 'down', '429', '500'] as const);
+          slack.setDown(mode === 'down');
+          if (mode === '429') {
+            failNext('chat.postMessage', { status: 429, retryAfter: 1 });
+            failNext('chat.update', { status: 429, retryAfter: 1 });
+          }
+          if (mode === '500') {
+            failNext('chat.postMessage', { status: 500 });
+            failNext('chat.update', { status: 503 });
+          }
+          await sleep(1000);
+        }
+        slack.setDown(false);
+        // Used up here, on a channel and message of no alert, so the trouble ends now.
+        for (const [method, n] of queued) {
+          for (let i = used(method); i < n; i++) {
+            await fetch(`${slack.apiUrl}${method}`, {
+              method: 'POST',
+              headers: { authorization: `Bearer ${SLACK.token}`, 'content-type': 'application/json' },
+              body: JSON.stringify({ channel: 'C0DRAIN', ts: '1.000000', text: 'drain' }),
+            });
+          }
+        }
+        faulting = false;
+      })();
+
+      // Meanwhile: alerts opened, acknowledged and resolved (a resolved alert makes the next message a new alert).
+      const opened: string[] = [];
+      for (let i = 0; i < ALERTS; i++) {
+        const init = await emitInitiating(devnet.chain(A));
+        await executeMessage(devnet.chain(B), init.identifier, keccak256(toHex(`forged ${init.msgHash}`)));
+        const alert = await waitFor(`alert ${i + 1}`, async () => (await apiAlerts(x!.baseUrl)).find((a) => a.state === 'open' && !opened.includes(a.id)));
+        opened.push(alert.id);
+        expect(await say(`ack ${alert.id}`)).toContain('Acknowledged by admin');
+        expect(await say(`resolve ${alert.id}`)).toContain('Resolved by admin');
+        await sleep(Math.max(0, started + ((i + 1) * FAULT_MS) / ALERTS - Date.now()));
+      }
+      await trouble;
+      expect(faulting).toBe(false);
+      const faulted = slack.faultedCalls;
+      expect(faulted.some((c) => c.fault !== 'down' && 'status' in c.fault && c.fault.status === 429)).toBe(true);
+      expect(faulted.some((c) => c.fault === 'down' || ('status' in c.fault && c.fault.status >= 500))).toBe(true);
+      expect(opened).toEqual(Array.from({ length: ALERTS }, (_, i) => `XM-${i + 1}`));
+
+      // Afterwards: everything, once, in order.
+      const expectedThread = ['Acknowledged by admin.', 'Resolved by admin.'];
+      const threadOf = (ts: string) => slack.threadReplies(SLACK.channel, ts).map((m) => m.text);
+      await waitFor(
+        'every root and thread delivered',
+        () => {
+          const roots = slack.channelMessages(SLACK.channel);
+          return roots.length >= ALERTS && roots.every((r) => threadOf(r.ts).length >= expectedThread.length && r.text.includes('resolved by'));
+        },
+        scale(60_000, 120_000),
+      ).catch(() => undefined); // the assertions below say what is missing
+      const roots = slack.channelMessages(SLACK.channel);
+      expect(roots.map(alertIdOfRoot)).toEqual(opened);
+      for (const root of roots) {
+        expect(threadOf(root.ts), alertIdOfRoot(root)).toEqual(expectedThread);
+        expect(root.text, alertIdOfRoot(root)).toContain('resolved by admin');
+      }
+      console.info(`chat faults: ${faulted.length} faulted Slack calls; delivered ${Date.now() - started - FAULT_MS} ms after the faults ended`);
+    },
+    (FULL ? 300 : 120) * 1000,
+  );
+});

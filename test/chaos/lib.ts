@@ -1,0 +1,398 @@
+/**
+ * Shared pieces of the chaos tests: the scale switch, a seeded random generator, message traffic on the devnet,
+ * a private redis-server that may be killed, and the end-state checks every chaos test makes (every message
+ * tracked with the right status, every invalid one in exactly one alert, one Slack root per alert).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { keccak256, toHex, type Hex } from 'viem';
+import { emitInitiatingMany, executeMessages, type DevChain } from '../../src/devnet/devnet.js';
+import type { FakeMessage, FakeSlack } from '../fakes/slack.js';
+import { waitFor } from '../helpers/xmsg.js';
+
+/** `XMSG_CHAOS_SCALE=full` (what `npm run chaos` sets) picks the long form; `npm test` runs the short one. */
+export const FULL = process.env.XMSG_CHAOS_SCALE === 'full';
+export const scale = <T>(short: T, full: T): T => (FULL ? full : short);
+/** Seeds are fixed so a failure can be replayed; XMSG_CHAOS_SEED overrides them all. */
+export const seedFor = (fallback: number): number => Number(process.env.XMSG_CHAOS_SEED ?? fallback);
+
+/** mulberry32: small, fast, and the same sequence for the same seed everywhere. */
+export class Rng {
+  private a: number;
+
+  constructor(seed: number) {
+    this.a = seed >>> 0;
+  }
+
+  next(): number {
+    this.a = (this.a + 0x6d2b79f5) >>> 0;
+    let t = this.a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  }
+
+  /** An integer in [0, n). */
+  int(n: number): number {
+    return Math.floor(this.next() * n);
+  }
+
+  between(min: number, max: number): number {
+    return min + this.next() * (max - min);
+  }
+
+  pick<T>(items: readonly T[]): T {
+    return items[this.int(items.length)]!;
+  }
+
+  /** `k` distinct integers of [0, n), ascending. */
+  sample(n: number, k: number): number[] {
+    const chosen = new Set<number>();
+    while (chosen.size < Math.min(k, n)) chosen.add(this.int(n));
+    return [...chosen].sort((a, b) => a - b);
+  }
+}
+
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+// ---------------------------------------------------------------------------------------------------------
+// Traffic.
+
+export interface SentMessage {
+  msgHash: Hex;
+  invalid: boolean;
+  /** The executing chain. */
+  chainId: number;
+}
+
+/**
+ * `count` messages in two transactions: `count` initiating logs on `from`, then one transaction on `to` executing
+ * each of them; the ones whose position is in `invalid` carry a forged msgHash.
+ */
+export async function sendBatch(from: DevChain, to: DevChain, count: number, invalid: ReadonlySet<number> = new Set()): Promise<SentMessage[]> {
+  const inits = await emitInitiatingMany(from, count);
+  const items = inits.map((init, i) => ({
+    identifier: init.identifier,
+    msgHash: invalid.has(i) ? keccak256(toHex(`forged ${init.msgHash}`)) : init.msgHash,
+  }));
+  await executeMessages(to, items);
+  return items.map((item, i) => ({ msgHash: item.msgHash, invalid: invalid.has(i), chainId: to.chainId }));
+}
+
+/**
+ * A stream of `total` messages in batches of `batchSize`, alternating direction between two chains, paced to last
+ * about `durationMs`; the `invalid` positions (of the whole stream) are forged. `onBatch` runs after each batch.
+ */
+export async function stream(
+  chains: readonly [DevChain, DevChain],
+  o: { total: number; batchSize: number; invalid: ReadonlySet<number>; durationMs: number; onBatch?: (sent: SentMessage[]) => void | Promise<void> },
+): Promise<SentMessage[]> {
+  const sent: SentMessage[] = [];
+  const batches = Math.ceil(o.total / o.batchSize);
+  const started = Date.now();
+  for (let b = 0; b < batches; b++) {
+    const first = b * o.batchSize;
+    const count = Math.min(o.batchSize, o.total - first);
+    const invalid = new Set([...o.invalid].filter((i) => i >= first && i < first + count).map((i) => i - first));
+    const [from, to] = b % 2 === 0 ? chains : [chains[1], chains[0]];
+    const batch = await sendBatch(from, to, count, invalid);
+    sent.push(...batch);
+    await o.onBatch?.(batch);
+    const due = started + ((b + 1) * o.durationMs) / batches;
+    if (due > Date.now()) await sleep(due - Date.now());
+  }
+  return sent;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// The end state, through the HTTP API (as an operator sees it), Redis (which messages each alert covers) and the
+// loopback Slack (what on-call saw).
+
+interface ApiAlert {
+  id: string;
+  kind: string;
+  state: string;
+  count: number;
+  chainId: number;
+  resolvedBy: string;
+}
+
+export async function apiAlerts(baseUrl: string): Promise<ApiAlert[]> {
+  const res = await fetch(`${baseUrl}/api/alerts?state=all`);
+  if (!res.ok) throw new Error(`GET /api/alerts: ${res.status}`);
+  return ((await res.json()) as { alerts: ApiAlert[] }).alerts;
+}
+
+interface ApiMessage {
+  id: string;
+  status: string;
+  history: Array<{ what: string }>;
+}
+
+/** How many times a message's status was set: once for a message checked once. */
+const statusChanges = (m: ApiMessage) => m.history.filter((h) => h.what.startsWith('status')).length;
+
+async function apiMessages(baseUrl: string, msgHash: string): Promise<ApiMessage[]> {
+  const res = await fetch(`${baseUrl}/api/messages/${msgHash}`);
+  if (res.status === 404) return [];
+  if (!res.ok) throw new Error(`GET /api/messages/${msgHash}: ${res.status}`);
+  return ((await res.json()) as { messages: ApiMessage[] }).messages;
+}
+
+async function inParallel<T, R>(items: readonly T[], width: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(width, items.length) }, async () => {
+      while (next < items.length) {
+        const i = next++;
+        out[i] = await fn(items[i]!);
+      }
+    }),
+  );
+  return out;
+}
+
+export interface Coverage {
+  /** Messages not tracked, or tracked with the wrong status, or more than once. */
+  wrong: string[];
+  /** Invalid messages in no alert. */
+  unalerted: string[];
+  /** Invalid messages counted in more than one alert. */
+  doubled: string[];
+  /** Sum of the invalid_message alerts' counts. */
+  alertedCount: number;
+  invalidAlerts: ApiAlert[];
+  /** message id of each sent message (undefined when not tracked). */
+  ids: Map<Hex, string | undefined>;
+}
+
+/**
+ * Where every sent message stands: tracked once with the right settled status, and each invalid one in exactly
+ * one `invalid_message` alert (by the alert's message set, which also holds the ones grouping folded in).
+ */
+export async function coverage(baseUrl: string, redisUrl: string, prefix: string, sent: readonly SentMessage[]): Promise<Coverage> {
+  const wrong: string[] = [];
+  const ids = new Map<Hex, string | undefined>();
+  await inParallel(sent, 16, async (m) => {
+    const found = await apiMessages(baseUrl, m.msgHash);
+    const want = m.invalid ? 'invalid' : 'valid';
+    if (found.length !== 1 || found[0]!.status !== want) {
+      wrong.push(`${m.msgHash}: ${found.length ? found.map((f) => f.status).join(',') : 'not tracked'} (want ${want})`);
+    } else if (statusChanges(found[0]!) !== 1) {
+      wrong.push(`${m.msgHash}: status set ${statusChanges(found[0]!)} times: ${found[0]!.history.map((h) => h.what).join('; ')}`);
+    }
+    ids.set(m.msgHash, found[0]?.id);
+  });
+  const alerts = await apiAlerts(baseUrl);
+  const invalidAlerts = alerts.filter((a) => a.kind === 'invalid_message');
+  const redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 3 });
+  const owner = new Map<string, string[]>();
+  try {
+    await redis.connect();
+    for (const a of invalidAlerts) {
+      for (const messageId of await redis.smembers(`${prefix}:alert:${a.id}:msgs`)) owner.set(messageId, [...(owner.get(messageId) ?? []), a.id]);
+    }
+  } finally {
+    redis.disconnect();
+  }
+  const unalerted: string[] = [];
+  const doubled: string[] = [];
+  for (const m of sent.filter((s) => s.invalid)) {
+    const id = ids.get(m.msgHash);
+    const holders = id ? (owner.get(id) ?? []) : [];
+    if (holders.length === 0) unalerted.push(m.msgHash);
+    if (holders.length > 1) doubled.push(`${m.msgHash} in ${holders.join(', ')}`);
+  }
+  return { wrong, unalerted, doubled, alertedCount: invalidAlerts.reduce((n, a) => n + a.count, 0), invalidAlerts, ids };
+}
+
+/** Waits until every sent message is settled as expected and every invalid one is alerted; returns the coverage. */
+export async function waitForCoverage(baseUrl: () => string, redisUrl: string, prefix: string, sent: readonly SentMessage[], timeoutMs: number): Promise<Coverage> {
+  let last: Coverage | undefined;
+  const want = sent.filter((m) => m.invalid).length;
+  try {
+    return await waitFor(
+      'every message tracked and every invalid one alerted',
+      async () => {
+        last = await coverage(baseUrl(), redisUrl, prefix, sent);
+        return last.wrong.length === 0 && last.unalerted.length === 0 && last.alertedCount >= want ? last : undefined;
+      },
+      timeoutMs,
+    );
+  } catch (err) {
+    if (!last) throw err;
+    return last; // the caller's assertions say what is missing
+  }
+}
+
+/** The alert id of a Slack root: its title starts with it (`XM-7 CRITICAL: ...`); its buttons carry it too. */
+export function alertIdOfRoot(m: FakeMessage): string | undefined {
+  const fromText = /(?:^|\s)(XM-\d+) (?:CRITICAL|WARNING):/.exec(m.text)?.[1];
+  if (fromText) return fromText;
+  for (const block of m.blocks ?? []) {
+    const elements = (block as { elements?: Array<{ value?: unknown }> }).elements ?? [];
+    const value = elements.find((e) => typeof e.value === 'string' && /^XM-\d+$/.test(e.value))?.value;
+    if (typeof value === 'string') return value;
+  }
+  return undefined;
+}
+
+/** Root messages per alert id in a channel. */
+export function rootsByAlert(slack: FakeSlack, channel: string): Map<string, FakeMessage[]> {
+  const out = new Map<string, FakeMessage[]>();
+  for (const m of slack.channelMessages(channel)) {
+    const id = alertIdOfRoot(m) ?? `(no alert id: ${m.text.slice(0, 60)})`;
+    out.set(id, [...(out.get(id) ?? []), m]);
+  }
+  return out;
+}
+
+/** Waits until every alert has a root in Slack; returns the roots per alert (more than one is a failure). */
+export async function waitForRoots(slack: FakeSlack, channel: string, alertIds: readonly string[], timeoutMs: number): Promise<Map<string, FakeMessage[]>> {
+  try {
+    return await waitFor('a Slack root for every alert', () => {
+      const roots = rootsByAlert(slack, channel);
+      return alertIds.every((id) => roots.has(id)) ? roots : undefined;
+    }, timeoutMs);
+  } catch {
+    return rootsByAlert(slack, channel);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// A private redis-server that a test may kill and restart (never the shared one at 6379).
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+const redisChildren = new Set<ChildProcess>();
+let redisHooks = false;
+function trackRedis(child: ChildProcess): void {
+  if (!redisHooks) {
+    redisHooks = true;
+    process.on('exit', () => {
+      for (const c of redisChildren) c.kill('SIGKILL');
+    });
+  }
+  redisChildren.add(child);
+  child.once('exit', () => redisChildren.delete(child));
+}
+
+export interface OwnRedis {
+  url: string;
+  port: number;
+  dir: string;
+  /** `kill -9`: whatever the server acknowledged is in its append-only file (appendfsync always). */
+  kill(): Promise<void>;
+  /** Starts it again on the same port and directory; resolves when it answers PING with its data loaded. */
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * redis-server on a free port with `appendonly yes` and `appendfsync always`: every write it acknowledged is on
+ * disk before the reply, so a kill -9 loses nothing that a client was told had happened.
+ */
+export async function startOwnRedis(): Promise<OwnRedis> {
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'xmsg-chaos-redis-'));
+  let child: ChildProcess | undefined;
+  let exited: Promise<void> = Promise.resolve();
+  const url = `redis://127.0.0.1:${port}`;
+
+  const start = async (): Promise<void> => {
+    const c = spawn(
+      'redis-server',
+      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'yes', '--appendfsync', 'always', '--dir', dir, '--maxmemory-policy', 'noeviction'],
+      { stdio: 'ignore' },
+    );
+    child = c;
+    trackRedis(c);
+    exited = new Promise((r) => c.once('exit', () => r()));
+    const deadline = Date.now() + 15_000;
+    for (;;) {
+      if (c.exitCode !== null) throw new Error(`redis-server on port ${port} exited with ${c.exitCode}`);
+      const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+      probe.on('error', () => undefined);
+      const ok = await probe
+        .connect()
+        .then(() => probe.ping())
+        .then((r) => r === 'PONG', () => false);
+      probe.disconnect();
+      if (ok) return; // PING answers only once the AOF is loaded (LOADING otherwise)
+      if (Date.now() > deadline) throw new Error(`redis-server on port ${port} not ready`);
+      await sleep(50);
+    }
+  };
+
+  const kill = async (): Promise<void> => {
+    child?.kill('SIGKILL');
+    await exited;
+  };
+
+  await start();
+  return {
+    url,
+    port,
+    dir,
+    kill,
+    start,
+    async stop() {
+      await kill();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Slack settings shared by the chaos tests.
+
+export const SLACK = {
+  token: 'xoxb-chaos-token',
+  secret: 'chaos-signing-secret',
+  channel: 'C0CHAOS',
+  oncallGroup: 'S0ONCALL',
+  oncallUser: 'U0ONCALL',
+  admin: 'U0ADMIN',
+} as const;
+
+/** The environment that turns Slack on against the loopback fake; alerts are never escalated during a test. */
+export function slackEnv(slack: FakeSlack): Record<string, string> {
+  return {
+    SLACK_BOT_TOKEN: SLACK.token,
+    SLACK_SIGNING_SECRET: SLACK.secret,
+    SLACK_CHANNEL_ID: SLACK.channel,
+    SLACK_ONCALL_GROUP_ID: SLACK.oncallGroup,
+    SLACK_ADMIN_USER_IDS: SLACK.admin,
+    SLACK_API_URL: slack.apiUrl,
+    XMSG_CHAT_MAX_PER_S: '50',
+    XMSG_ESCALATE_AFTER_S: '86400',
+  };
+}
+
+/** True once every chain has a cursor in Redis (a replica follows it). */
+export async function cursorsExist(redisUrl: string, prefix: string, chainIds: readonly number[]): Promise<boolean> {
+  const redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  redis.on('error', () => undefined);
+  try {
+    await redis.connect();
+    const found = await Promise.all(chainIds.map((c) => redis.exists(`${prefix}:cursor:${c}`)));
+    return found.every((n) => n === 1);
+  } finally {
+    redis.disconnect();
+  }
+}

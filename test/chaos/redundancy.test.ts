@@ -1,0 +1,95 @@
+/**
+ * Redundancy: three replicas as OS processes on one Redis, one of them killed with SIGKILL at seeded random
+ * moments of a message stream and restarted each time. Nothing may be lost or doubled: every message tracked once
+ * with the right status, every invalid one in exactly one alert, exactly one Slack root per alert.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mine, setFinalized, setSafe, startDevnet, type Devnet } from '../../src/devnet/devnet.js';
+import { startFakeSlack, type FakeSlack } from '../fakes/slack.js';
+import { replicaLogDir, startReplicas, type Replica } from '../helpers/replica.js';
+import { cleanRedis, REDIS_URL, testEnv, uniquePrefix, waitFor } from '../helpers/xmsg.js';
+import { cursorsExist, FULL, Rng, scale, seedFor, SLACK, slackEnv, sleep, stream, waitForCoverage, waitForRoots } from './lib.js';
+
+const A = 971;
+const B = 972;
+const TOTAL = scale(400, 2000);
+const INVALID = scale(10, 50);
+const KILLS = scale(3, 10);
+const BATCH = scale(10, 20);
+const STREAM_MS = scale(12_000, 100_000);
+// A job that was running in a killed replica comes back when its BullMQ lock expires and a stalled-job check
+// runs (30 s each by default): up to a minute after the kill.
+const SETTLE_MS = scale(75_000, 120_000);
+
+let devnet: Devnet;
+let slack: FakeSlack;
+let replicas: Replica[] = [];
+const prefix = uniquePrefix('chaos-redundancy');
+const logDir = replicaLogDir('redundancy');
+
+beforeAll(async () => {
+  devnet = await startDevnet({ chainIds: [A, B] });
+  slack = await startFakeSlack({ token: SLACK.token, usergroups: { [SLACK.oncallGroup]: [SLACK.oncallUser] } });
+  for (const c of devnet.chains) {
+    await setSafe(c, 0n);
+    await setFinalized(c, 0n);
+    await mine(c);
+  }
+});
+
+afterAll(async () => {
+  await Promise.all(replicas.map((r) => r.kill()));
+  await slack?.stop();
+  await devnet?.stop();
+  await cleanRedis(prefix);
+});
+
+describe('chaos: redundancy', () => {
+  it(
+    `loses nothing and doubles nothing while replicas are killed -9 (${TOTAL} messages, ${INVALID} invalid, ${KILLS} kills)`,
+    async () => {
+      const env = testEnv(devnet, prefix, { ...slackEnv(slack), XMSG_ALERT_GROUP_WINDOW_S: '1', XMSG_LOG_LEVEL: 'info' });
+      replicas = await startReplicas(3, 'replica', env, logDir);
+      await waitFor('every chain followed', () => cursorsExist(REDIS_URL, prefix, [A, B]));
+
+      const rng = new Rng(seedFor(0xc0ffee));
+      const invalid = new Set(rng.sample(TOTAL, INVALID));
+      const killAt = Array.from({ length: KILLS }, () => rng.between(0.05, 0.85) * STREAM_MS).sort((a, b) => a - b);
+      const kills: string[] = [];
+      const started = Date.now();
+
+      const chaos = (async () => {
+        for (const at of killAt) {
+          await sleep(Math.max(0, started + at - Date.now()));
+          const victim = rng.pick(replicas);
+          await victim.kill();
+          kills.push(`${victim.name} at ${Date.now() - started} ms`);
+          await sleep(rng.between(0, 1000));
+          await victim.start();
+        }
+      })();
+      const sent = await stream([devnet.chain(A), devnet.chain(B)], { total: TOTAL, batchSize: BATCH, invalid, durationMs: STREAM_MS });
+      await chaos;
+      expect(kills).toHaveLength(KILLS);
+
+      const cov = await waitForCoverage(() => replicas[0]!.baseUrl, REDIS_URL, prefix, sent, SETTLE_MS);
+      const context = `kills: ${kills.join('; ')}; logs in ${logDir}`;
+      expect(cov.wrong, context).toEqual([]);
+      expect(cov.unalerted, context).toEqual([]);
+      expect(cov.doubled, context).toEqual([]);
+      expect(cov.alertedCount, context).toBe(INVALID);
+
+      const alertIds = cov.invalidAlerts.map((a) => a.id);
+      const roots = await waitForRoots(slack, SLACK.channel, alertIds, SETTLE_MS / 2);
+      const missing = alertIds.filter((id) => !roots.has(id));
+      const doubled = [...roots].filter(([, r]) => r.length > 1).map(([id, r]) => `${id} x${r.length}`);
+      expect(missing, context).toEqual([]);
+      expect(doubled, context).toEqual([]);
+      expect([...roots.keys()].sort(), context).toEqual([...alertIds].sort());
+
+      for (const r of replicas) expect(r.alive, `${r.name} still running`).toBe(true);
+      console.info(`redundancy: ${TOTAL} messages, ${INVALID} invalid in ${alertIds.length} alerts; ${context}`);
+    },
+    (FULL ? 420 : 150) * 1000,
+  );
+});

@@ -1,0 +1,107 @@
+/**
+ * RPC faults: the devnet's proxy in front of one chain fails 30% of requests and holds some for 2 s. xmsg must
+ * lose nothing and must not call the chain unhealthy while it still makes progress; when the node really goes
+ * away there is one chain_unhealthy alert, which resolves itself when the node comes back.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mine, setFinalized, setSafe, startDevnet, type Devnet } from '../../src/devnet/devnet.js';
+import { startFakeSlack, type FakeSlack } from '../fakes/slack.js';
+import { cleanRedis, REDIS_URL, startXmsg, uniquePrefix, waitFor, type RunningXmsg } from '../helpers/xmsg.js';
+import { apiAlerts, FULL, Rng, scale, seedFor, SLACK, slackEnv, stream, waitForCoverage, waitForRoots, rootsByAlert } from './lib.js';
+
+const A = 975;
+const B = 976;
+const TOTAL = scale(150, 1000);
+const INVALID = scale(6, 30);
+const STREAM_MS = scale(12_000, 60_000);
+
+let devnet: Devnet;
+let slack: FakeSlack;
+let x: RunningXmsg | undefined;
+const prefix = uniquePrefix('chaos-rpc');
+
+beforeAll(async () => {
+  devnet = await startDevnet({ chainIds: [A, B] });
+  slack = await startFakeSlack({ token: SLACK.token, usergroups: { [SLACK.oncallGroup]: [SLACK.oncallUser] } });
+  for (const c of devnet.chains) {
+    await setSafe(c, 0n);
+    await setFinalized(c, 0n);
+    await mine(c);
+  }
+});
+
+afterAll(async () => {
+  devnet?.chain(B).proxy.setFaults({});
+  await x?.stop();
+  await slack?.stop();
+  await devnet?.stop();
+  await cleanRedis(prefix);
+});
+
+function metricSum(text: string, prefix: string): number {
+  return text
+    .split('\n')
+    .filter((l) => l.startsWith(prefix))
+    .reduce((sum, l) => sum + Number(l.split(' ').at(-1)), 0);
+}
+
+describe('chaos: RPC faults', () => {
+  it(
+    'loses nothing through a flaky node, stays healthy while it progresses, and alerts (then resolves) when it is gone',
+    async () => {
+      // The RPC client's retries as in production (3), faster so the test is short.
+      x = await startXmsg(devnet, prefix, {
+        ...slackEnv(slack),
+        XMSG_RPC_RETRIES: '3',
+        XMSG_RPC_RETRY_DELAY_MS: '100',
+        XMSG_RPC_TIMEOUT_MS: '5000',
+        XMSG_UNHEALTHY_AFTER_FAILURES: '3',
+        XMSG_ALERT_GROUP_WINDOW_S: '1',
+      });
+      const a = devnet.chain(A);
+      const b = devnet.chain(B);
+      const rng = new Rng(seedFor(0xfa17));
+
+      // Phase 1: flaky. Both directions, so B is both followed (executing) and looked up (source) through the faults.
+      b.proxy.setFaults({ failRate: 0.3, stallRate: 0.1, stallMs: 2000, seed: seedFor(0xfa17) });
+      const cursorB = async () => Number((await x!.app.redis.hget(x!.app.store.keys.cursor(B), 'number')) ?? -1);
+      const cursorAtStart = await cursorB();
+      const sent = await stream([a, b], { total: TOTAL, batchSize: 10, invalid: new Set(rng.sample(TOTAL, INVALID)), durationMs: STREAM_MS });
+      const cov = await waitForCoverage(() => x!.baseUrl, REDIS_URL, prefix, sent, scale(60_000, 120_000));
+      const metrics = await (await fetch(`${x.baseUrl}/metrics`)).text();
+      b.proxy.setFaults({});
+
+      expect(cov.wrong).toEqual([]);
+      expect(cov.unalerted).toEqual([]);
+      expect(cov.doubled).toEqual([]);
+      expect(cov.alertedCount).toBe(INVALID);
+      expect(await cursorB()).toBeGreaterThan(cursorAtStart);
+      // The faults did happen, and xmsg rode them out without calling the chain unhealthy.
+      expect(metricSum(metrics, `xmsg_rpc_errors_total{chain_id="${B}"}`)).toBeGreaterThan(0);
+      expect(x.events.filter((e) => e.type === 'chain_unhealthy')).toEqual([]);
+      expect((await apiAlerts(x.baseUrl)).filter((al) => al.kind === 'chain_unhealthy')).toEqual([]);
+      expect(await x.app.redis.hget(x.app.store.keys.health(B), 'healthy')).not.toBe('0');
+
+      // Phase 2: the node is gone. Messages keep being made on the chain; the proxy refuses every connection.
+      b.proxy.setFaults({ down: true });
+      const unhealthy = await waitFor('a chain_unhealthy alert', async () => (await apiAlerts(x!.baseUrl)).find((al) => al.kind === 'chain_unhealthy' && al.chainId === B), 30_000);
+      expect(unhealthy.state).toBe('open');
+      const duringOutage = await stream([a, b], { total: 20, batchSize: 5, invalid: new Set([2, 7, 17]), durationMs: 1000 });
+      const [root] = (await waitForRoots(slack, SLACK.channel, [unhealthy.id], 20_000)).get(unhealthy.id) ?? [];
+      expect(root?.text).toContain(`Chain ${B}`);
+
+      // Phase 3: back. The alert resolves itself, in the thread, and what happened meanwhile is caught up.
+      b.proxy.setFaults({});
+      const resolved = await waitFor('the chain_unhealthy alert resolved', async () => (await apiAlerts(x!.baseUrl)).find((al) => al.id === unhealthy.id && al.state === 'resolved'), 30_000);
+      expect(resolved.resolvedBy).toBe('xmsg');
+      await waitFor('the recovery in the thread', () => slack.threadReplies(SLACK.channel, root!.ts).some((m) => m.text.includes('recovered')), 20_000);
+      const after = await waitForCoverage(() => x!.baseUrl, REDIS_URL, prefix, [...sent, ...duringOutage], 30_000);
+      expect(after.wrong).toEqual([]);
+      expect(after.unalerted).toEqual([]);
+      expect(after.doubled).toEqual([]);
+      expect((await apiAlerts(x.baseUrl)).filter((al) => al.kind === 'chain_unhealthy')).toHaveLength(1);
+      expect([...rootsByAlert(slack, SLACK.channel)].filter(([, r]) => r.length !== 1)).toEqual([]);
+    },
+    (FULL ? 300 : 120) * 1000,
+  );
+});
