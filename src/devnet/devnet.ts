@@ -96,13 +96,15 @@ export interface DevnetOptions {
   blockTime?: number;
   /** Genesis timestamps (s) by chain id, e.g. days in the past so that a chain holds logs old enough to expire. */
   genesisTimestamps?: Partial<Record<number, bigint>>;
+  /** More anvil arguments for every chain, e.g. the benchmark's `--hardfork cancun --prune-history 100`. */
+  anvilArgs?: string[];
 }
 
 export async function startDevnet(options: DevnetOptions): Promise<Devnet> {
   if (new Set(options.chainIds).size !== options.chainIds.length) {
     throw new Error(`duplicate chain ids: ${options.chainIds.join(', ')}`);
   }
-  const started = await Promise.allSettled(options.chainIds.map((chainId) => startChain(chainId, options.blockTime, options.genesisTimestamps?.[chainId])));
+  const started = await Promise.allSettled(options.chainIds.map((chainId) => startChain(chainId, options.blockTime, options.genesisTimestamps?.[chainId], options.anvilArgs ?? [])));
   const chains = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
   const stop = async (): Promise<void> => {
     await Promise.all(chains.map(async (c) => Promise.all([c.proxy.stop(), c.node.stop()])));
@@ -123,8 +125,13 @@ export async function startDevnet(options: DevnetOptions): Promise<Devnet> {
   };
 }
 
-async function startChain(chainId: number, blockTime: number | undefined, genesisTimestamp: bigint | undefined): Promise<DevChain> {
-  const extraArgs = ['--gas-limit', String(BLOCK_GAS_LIMIT)];
+async function startChain(
+  chainId: number,
+  blockTime: number | undefined,
+  genesisTimestamp: bigint | undefined,
+  anvilArgs: string[],
+): Promise<DevChain> {
+  const extraArgs = ['--gas-limit', String(BLOCK_GAS_LIMIT), ...anvilArgs];
   if (genesisTimestamp !== undefined) extraArgs.push('--timestamp', String(genesisTimestamp));
   const node = await startAnvil({ chainId, blockTime, extraArgs });
   let proxy: RpcProxy | undefined;
