@@ -1,5 +1,6 @@
 import { Queue, Worker, type ConnectionOptions } from 'bullmq';
 import { observeJobs, type Metrics } from '../metrics.js';
+import { MAX_STALLED_COUNT } from '../jobs/stalls.js';
 
 export interface EscalationJob {
   alertId: string;
@@ -36,6 +37,7 @@ export class EscalationTimers {
       connection: this.connection,
       prefix: this.prefix,
       concurrency: 4,
+      maxStalledCount: MAX_STALLED_COUNT,
     });
     observeJobs(this.worker, this.metrics);
   }

@@ -5,6 +5,7 @@ import { observeJobs, type Metrics } from '../metrics.js';
 import { ChatRejected, ChatRetryLater, type AlertView, type ChatAdapter, type ChatUpdate, type Mention, type ThreadRef } from '../chat/types.js';
 import { KINDS } from './model.js';
 import type { AlertStore } from './store.js';
+import { MAX_STALLED_COUNT } from '../jobs/stalls.js';
 
 /**
  * One chat action for one alert on one platform. `grew` reports the count as it is when the job runs, so of a
@@ -79,7 +80,7 @@ export class Notifier {
             throw Worker.RateLimitError();
           }
         },
-        { connection: this.connection, prefix: this.prefix, concurrency: 1, limiter: { max: this.maxPerSecond, duration: 1000 } },
+        { connection: this.connection, prefix: this.prefix, concurrency: 1, maxStalledCount: MAX_STALLED_COUNT, limiter: { max: this.maxPerSecond, duration: 1000 } },
       );
       observeJobs(worker, this.metrics);
       this.workers.push(worker);

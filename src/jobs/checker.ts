@@ -13,6 +13,7 @@ import {
 import type { MessageEvent } from '../events/types.js';
 import type { EventOutbox } from './events-outbox.js';
 import { identifierOf, type MessageData, type MessageRecord, type MessageStore } from '../store/messages.js';
+import { MAX_STALLED_COUNT } from './stalls.js';
 
 export const CHECK_QUEUE = 'check';
 
@@ -68,6 +69,7 @@ export class Checker {
       connection,
       prefix,
       concurrency,
+      maxStalledCount: MAX_STALLED_COUNT,
       settings: {
         backoffStrategy: (attemptsMade: number) => Math.min(retryBaseMs * 2 ** Math.max(0, attemptsMade - 1), retryMaxMs),
       },

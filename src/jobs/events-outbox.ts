@@ -2,6 +2,7 @@ import { Queue, Worker, type ConnectionOptions } from 'bullmq';
 import type { Logger } from 'pino';
 import type { Metrics } from '../metrics.js';
 import type { DomainEvent, EventHandler } from '../events/types.js';
+import { MAX_STALLED_COUNT } from './stalls.js';
 
 export const EVENTS_QUEUE = 'events';
 
@@ -49,7 +50,7 @@ export function startEventWorker(
       for (const handler of handlers) await handler.onEvent(job.data);
       metrics.events.inc({ type: job.data.type });
     },
-    { connection, prefix, concurrency: 8 },
+    { connection, prefix, concurrency: 8, maxStalledCount: MAX_STALLED_COUNT },
   );
   worker.on('failed', (job, err) => log.error({ err, eventId: job?.id }, 'event handler failed; will retry'));
   return worker;

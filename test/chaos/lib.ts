@@ -12,6 +12,7 @@ import { Redis } from 'ioredis';
 import { keccak256, toHex, type Hex } from 'viem';
 import { emitInitiatingMany, executeMessages, type DevChain } from '../../src/devnet/devnet.js';
 import type { FakeMessage, FakeSlack } from '../fakes/slack.js';
+import { killOnExit } from '../helpers/replica.js';
 import { waitFor } from '../helpers/xmsg.js';
 
 /** `XMSG_CHAOS_SCALE=full` (what `npm run chaos` sets) picks the long form; `npm test` runs the short one. */
@@ -279,19 +280,6 @@ export async function freePort(): Promise<number> {
   });
 }
 
-const redisChildren = new Set<ChildProcess>();
-let redisHooks = false;
-function trackRedis(child: ChildProcess): void {
-  if (!redisHooks) {
-    redisHooks = true;
-    process.on('exit', () => {
-      for (const c of redisChildren) c.kill('SIGKILL');
-    });
-  }
-  redisChildren.add(child);
-  child.once('exit', () => redisChildren.delete(child));
-}
-
 export interface OwnRedis {
   url: string;
   port: number;
@@ -321,7 +309,7 @@ export async function startOwnRedis(): Promise<OwnRedis> {
       { stdio: 'ignore' },
     );
     child = c;
-    trackRedis(c);
+    killOnExit(c);
     exited = new Promise((r) => c.once('exit', () => r()));
     const deadline = Date.now() + 15_000;
     for (;;) {
@@ -395,4 +383,74 @@ export async function cursorsExist(redisUrl: string, prefix: string, chainIds: r
   } finally {
     redis.disconnect();
   }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// A proxy in front of the loopback Slack that can hold one call: either its answer (the call has reached Slack and
+// changed it; the caller has not heard back) or the call itself (it never reaches Slack if the caller dies first).
+// Killing the caller then is the worst moment for an outbox.
+
+export interface HoldingProxy {
+  /** What SLACK_API_URL points at (`{url}/api/`). */
+  apiUrl: string;
+  /** Holds the next call of `method` (its answer, or the whole call) until release(); resolves once it is held. */
+  holdNext(method: string, what: 'answer' | 'call'): Promise<void>;
+  /** Lets held calls go on; a held call whose caller has gone is dropped. */
+  release(): void;
+  stop(): Promise<void>;
+}
+
+export async function startHoldingProxy(targetUrl: string): Promise<HoldingProxy> {
+  const { createServer: createHttpServer } = await import('node:http');
+  let holding: { method: string; what: 'answer' | 'call'; reached: () => void } | undefined;
+  const held: Array<() => void> = [];
+  const hold = (reached: () => void) => new Promise<void>((r) => {
+    held.push(r);
+    reached();
+  });
+  const server = createHttpServer((req, res) => {
+    let callerGone = false;
+    res.on('close', () => (callerGone = true));
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      void (async () => {
+        const method = decodeURIComponent((req.url ?? '').replace(/^\/api\//, '').split('?')[0] ?? '');
+        const mine = holding && holding.method === method ? holding : undefined;
+        if (mine) holding = undefined;
+        if (mine?.what === 'call') {
+          await hold(mine.reached);
+          if (callerGone) return;
+        }
+        const headers = Object.fromEntries(
+          Object.entries(req.headers).filter(([k, v]) => typeof v === 'string' && !['host', 'content-length', 'connection'].includes(k)),
+        ) as Record<string, string>;
+        try {
+          const upstream = await fetch(`${targetUrl}${req.url}`, { method: req.method, headers, body: req.method === 'GET' ? undefined : Buffer.concat(chunks) });
+          const text = await upstream.text();
+          if (mine?.what === 'answer') await hold(mine.reached);
+          if (callerGone) return;
+          const passed = [...upstream.headers].filter(([k]) => !['content-length', 'transfer-encoding', 'connection', 'content-encoding'].includes(k));
+          res.writeHead(upstream.status, Object.fromEntries(passed));
+          res.end(text);
+        } catch (err) {
+          if (!callerGone) res.writeHead(502).end(String(err));
+        }
+      })();
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as { port: number };
+  return {
+    apiUrl: `http://127.0.0.1:${port}/api/`,
+    holdNext: (method, what) => new Promise<void>((reached) => (holding = { method, what, reached })),
+    release() {
+      for (const r of held.splice(0)) r();
+    },
+    async stop() {
+      for (const r of held.splice(0)) r();
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+    },
+  };
 }

@@ -32,16 +32,17 @@ function installHooks(): void {
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     const onSignal = (): void => {
       killAll();
-      if (process.listenerCount(signal) === 1) {
-        process.off(signal, onSignal);
-        process.kill(process.pid, signal);
-      }
+      // A listener disables the signal's default action. Ours goes away and the signal is raised again, so it
+      // still ends the process, or reaches the listeners that remain (e.g. the devnet's, which do the same).
+      process.off(signal, onSignal);
+      process.kill(process.pid, signal);
     };
     process.on(signal, onSignal);
   }
 }
 
-function track(child: ChildProcess): void {
+/** Kills `child` with SIGKILL when this process ends, however it ends. */
+export function killOnExit(child: ChildProcess): void {
   if (!hooksInstalled) installHooks();
   liveChildren.add(child);
   child.once('exit', () => liveChildren.delete(child));
@@ -115,7 +116,7 @@ export class Replica {
       ...this.options.env,
     };
     const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    track(child);
+    killOnExit(child);
     log.on('error', () => undefined);
     // 'close' rather than 'exit': it comes after the last output, so nothing is written to the log after its end.
     const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) =>
