@@ -46,7 +46,8 @@ export class HttpServer {
   }
 
   async listen(port: number, host = '0.0.0.0'): Promise<number> {
-    this.server = createServer((req, res) => void this.handle(req, res));
+    // Whatever a request does, it must not end the process as an unhandled rejection.
+    this.server = createServer((req, res) => void this.handle(req, res).catch((err: unknown) => this.failed(req, res, err)));
     await new Promise<void>((resolve, reject) => {
       this.server!.once('error', reject);
       this.server!.listen(port, host, resolve);
@@ -75,7 +76,13 @@ export class HttpServer {
       return;
     }
     const match = route.pattern.exec(url.pathname)!;
-    const params = Object.fromEntries(route.names.map((n, i) => [n, decodeURIComponent(match[i + 1]!)]));
+    let params: Record<string, string>;
+    try {
+      params = Object.fromEntries(route.names.map((n, i) => [n, decodeURIComponent(match[i + 1]!)]));
+    } catch {
+      sendJson(res, 400, { error: 'malformed percent-encoding in the path' });
+      return;
+    }
     try {
       const body = await readBody(req);
       await route.handler(req, res, params, body);
@@ -88,6 +95,13 @@ export class HttpServer {
       if (!res.headersSent) sendJson(res, 500, { error: 'internal error' });
       else res.end();
     }
+  }
+
+  private failed(req: IncomingMessage, res: ServerResponse, err: unknown): void {
+    this.log.error({ err, url: req.url }, 'HTTP request failed');
+    const bad = err instanceof TypeError || err instanceof URIError; // an unparseable URL, for one
+    if (!res.headersSent) sendJson(res, bad ? 400 : 500, { error: bad ? 'bad request' : 'internal error' });
+    else res.end();
   }
 }
 

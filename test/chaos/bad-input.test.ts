@@ -197,6 +197,22 @@ describe('chaos: bad input', () => {
     expect((await fetch(`${replica!.baseUrl}/healthz`)).status).toBe(200);
   });
 
+  it('answers malformed HTTP API requests with a 4xx, never a 500 or a crash', async () => {
+    const paths = [
+      '/api/messages/%E0', '/api/messages/%', '/api/messages/%ZZ', `/api/messages/0x${'a'.repeat(64)}%00`, `/api/messages/${'0x'.padEnd(5000, 'f')}`,
+      '/api/alerts/%E0%A4%A', '/api/alerts/XM-%', '/api/alerts/XM-99999999999999999999', '/api/alerts/__proto__', '/api/alerts?state=%E0', '/api/alerts?state=__proto__',
+      '/%', '/slack/events/%E0', '/metrics/%',
+    ];
+    const outcomes: string[] = [];
+    for (const path of paths) {
+      const status = await fetch(`${replica!.baseUrl}${path}`).then((r) => r.status, (err: Error) => `no answer (${err.message})`);
+      if (typeof status !== 'number' || status >= 500) outcomes.push(`${path.slice(0, 80)}: ${status}`);
+    }
+    expect(outcomes, `logs in ${logDir}`).toEqual([]);
+    expect(replica!.alive, `the replica is still running (${logDir})`).toBe(true);
+    expect((await fetch(`${replica!.baseUrl}/healthz`)).status).toBe(200);
+  });
+
   it('skips malformed inbox logs mixed into a block with real messages, counts them, and affects nothing else', async () => {
     const metric = async (name: string) =>
       (await (await fetch(`${replica!.baseUrl}/metrics`)).text())
