@@ -20,9 +20,9 @@ import {
   type Devnet,
 } from '../../src/devnet/devnet.js';
 import { postSignedForm, sendBlockAction, sendSlashCommand, startFakeSlack, type FakeSlack } from '../fakes/slack.js';
-import { replicaLogDir, Replica } from '../helpers/replica.js';
+import { Replica } from '../helpers/replica.js';
 import { cleanRedis, REDIS_URL, testEnv, uniquePrefix, waitFor } from '../helpers/xmsg.js';
-import { cursorsExist, FULL, Rng, scale, seedFor, SLACK, slackEnv, waitForCoverage, type SentMessage } from './lib.js';
+import { chaosLogDir, cursorsExist, FULL, Rng, scale, seedFor, SLACK, slackEnv, waitForCoverage, type SentMessage } from './lib.js';
 
 const A = 981;
 const B = 982;
@@ -33,7 +33,7 @@ let devnet: Devnet;
 let slack: FakeSlack;
 let replica: Replica | undefined;
 const prefix = uniquePrefix('chaos-input');
-const logDir = replicaLogDir('bad-input');
+const logDir = chaosLogDir('bad-input');
 
 beforeAll(async () => {
   devnet = await startDevnet({ chainIds: [A, B] });

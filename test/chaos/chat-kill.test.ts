@@ -7,9 +7,9 @@ import { keccak256, toHex } from 'viem';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { emitInitiating, executeMessage, mine, setFinalized, setSafe, startDevnet, type Devnet } from '../../src/devnet/devnet.js';
 import { startFakeSlack, type FakeSlack } from '../fakes/slack.js';
-import { Replica, replicaLogDir } from '../helpers/replica.js';
+import { Replica } from '../helpers/replica.js';
 import { cleanRedis, REDIS_URL, testEnv, uniquePrefix, waitFor } from '../helpers/xmsg.js';
-import { apiAlerts, cursorsExist, FULL, rootsByAlert, SLACK, slackEnv, startHoldingProxy, type HoldingProxy } from './lib.js';
+import { chaosLogDir, apiAlerts, cursorsExist, FULL, rootsByAlert, SLACK, slackEnv, startHoldingProxy, type HoldingProxy } from './lib.js';
 
 const A = 983;
 const B = 984;
@@ -19,7 +19,7 @@ let slack: FakeSlack;
 let proxy: HoldingProxy;
 let replica: Replica | undefined;
 const prefix = uniquePrefix('chaos-chatkill');
-const logDir = replicaLogDir('chat-kill');
+const logDir = chaosLogDir('chat-kill');
 
 beforeAll(async () => {
   devnet = await startDevnet({ chainIds: [A, B] });

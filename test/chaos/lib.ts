@@ -4,7 +4,7 @@
  * tracked with the right status, every invalid one in exactly one alert, one Slack root per alert).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +12,7 @@ import { Redis } from 'ioredis';
 import { keccak256, toHex, type Hex } from 'viem';
 import { emitInitiatingMany, executeMessages, type DevChain } from '../../src/devnet/devnet.js';
 import type { FakeMessage, FakeSlack } from '../fakes/slack.js';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 import { killOnExit } from '../helpers/replica.js';
 import { waitFor } from '../helpers/xmsg.js';
 
@@ -59,6 +60,26 @@ export class Rng {
 }
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/**
+ * A directory for this file's replica logs, made before its tests run; removed after them if they all passed,
+ * kept (and named) otherwise.
+ */
+export function chaosLogDir(name: string): string {
+  const dir = join(tmpdir(), `xmsg-${name}-${Date.now().toString(36)}-${process.pid}`);
+  let failed = false;
+  beforeAll(() => {
+    mkdirSync(dir, { recursive: true });
+  });
+  afterEach(({ task }) => {
+    if (task.result?.state === 'fail' || task.result?.errors?.length) failed = true;
+  });
+  afterAll(() => {
+    if (failed) console.info(`replica logs kept in ${dir}`);
+    else rmSync(dir, { recursive: true, force: true });
+  });
+  return dir;
+}
 
 // ---------------------------------------------------------------------------------------------------------
 // Traffic.

@@ -8,9 +8,10 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mine, setFinalized, setSafe, startDevnet, type Devnet } from '../../src/devnet/devnet.js';
 import { startFakeSlack, type FakeSlack } from '../fakes/slack.js';
-import { replicaLogDir, startReplicas, type Replica } from '../helpers/replica.js';
+import { startReplicas, type Replica } from '../helpers/replica.js';
 import { testEnv, uniquePrefix, waitFor } from '../helpers/xmsg.js';
 import {
+  chaosLogDir,
   cursorsExist,
   FULL,
   Rng,
@@ -38,7 +39,7 @@ let slack: FakeSlack;
 let redis: OwnRedis | undefined;
 let replicas: Replica[] = [];
 const prefix = uniquePrefix('chaos-redis');
-const logDir = replicaLogDir('redis-restart');
+const logDir = chaosLogDir('redis-restart');
 
 beforeAll(async () => {
   devnet = await startDevnet({ chainIds: [A, B] });

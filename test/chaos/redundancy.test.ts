@@ -6,9 +6,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mine, setFinalized, setSafe, startDevnet, type Devnet } from '../../src/devnet/devnet.js';
 import { startFakeSlack, type FakeSlack } from '../fakes/slack.js';
-import { replicaLogDir, startReplicas, type Replica } from '../helpers/replica.js';
+import { startReplicas, type Replica } from '../helpers/replica.js';
 import { cleanRedis, REDIS_URL, testEnv, uniquePrefix, waitFor } from '../helpers/xmsg.js';
-import { cursorsExist, FULL, Rng, scale, seedFor, SLACK, slackEnv, sleep, stream, waitForCoverage, waitForRoots } from './lib.js';
+import { chaosLogDir, cursorsExist, FULL, Rng, scale, seedFor, SLACK, slackEnv, sleep, stream, waitForCoverage, waitForRoots } from './lib.js';
 
 const A = 971;
 const B = 972;
@@ -25,7 +25,7 @@ let devnet: Devnet;
 let slack: FakeSlack;
 let replicas: Replica[] = [];
 const prefix = uniquePrefix('chaos-redundancy');
-const logDir = replicaLogDir('redundancy');
+const logDir = chaosLogDir('redundancy');
 
 beforeAll(async () => {
   devnet = await startDevnet({ chainIds: [A, B] });

@@ -5,9 +5,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { latestBlock, mine, setFinalized, setSafe, startDevnet, type DevChain, type Devnet } from '../../src/devnet/devnet.js';
 import { startFakeSlack, type FakeSlack } from '../fakes/slack.js';
-import { replicaLogDir, startReplicas, type Replica } from '../helpers/replica.js';
+import { startReplicas, type Replica } from '../helpers/replica.js';
 import { cleanRedis, REDIS_URL, testEnv, uniquePrefix, waitFor } from '../helpers/xmsg.js';
-import { cursorsExist, FULL, Rng, scale, seedFor, sendBatch, SLACK, slackEnv, stream, waitForCoverage, waitForRoots, type SentMessage } from './lib.js';
+import { chaosLogDir, cursorsExist, FULL, Rng, scale, seedFor, sendBatch, SLACK, slackEnv, stream, waitForCoverage, waitForRoots, type SentMessage } from './lib.js';
 
 const A = 973;
 const B = 974;
@@ -21,7 +21,7 @@ let devnet: Devnet;
 let slack: FakeSlack;
 let replicas: Replica[] = [];
 const prefix = uniquePrefix('chaos-restart');
-const logDir = replicaLogDir('restart');
+const logDir = chaosLogDir('restart');
 
 beforeAll(async () => {
   devnet = await startDevnet({ chainIds: [A, B] });
