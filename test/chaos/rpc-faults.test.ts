@@ -49,12 +49,11 @@ describe('chaos: RPC faults', () => {
   it(
     'loses nothing through a flaky node, stays healthy while it progresses, and alerts (then resolves) when it is gone',
     async () => {
-      // The RPC client's retries as in production (3), faster so the test is short.
+      // The RPC client's retries and timeout as in production (3, 10 s), the retries faster so the test is short.
       x = await startXmsg(devnet, prefix, {
         ...slackEnv(slack),
         XMSG_RPC_RETRIES: '3',
         XMSG_RPC_RETRY_DELAY_MS: '100',
-        XMSG_RPC_TIMEOUT_MS: '5000',
         XMSG_UNHEALTHY_AFTER_FAILURES: '3',
         XMSG_ALERT_GROUP_WINDOW_S: '1',
       });
@@ -78,28 +77,29 @@ describe('chaos: RPC faults', () => {
       expect(await cursorB()).toBeGreaterThan(cursorAtStart);
       // The faults did happen, and xmsg rode them out without calling the chain unhealthy.
       expect(metricSum(metrics, `xmsg_rpc_errors_total{chain_id="${B}"}`)).toBeGreaterThan(0);
-      expect(x.events.filter((e) => e.type === 'chain_unhealthy')).toEqual([]);
+      expect(x.events.filter((e) => e.type === 'chain_unhealthy'), 'no chain_unhealthy while the flaky chain progresses').toEqual([]);
       expect((await apiAlerts(x.baseUrl)).filter((al) => al.kind === 'chain_unhealthy')).toEqual([]);
       expect(await x.app.redis.hget(x.app.store.keys.health(B), 'healthy')).not.toBe('0');
 
       // Phase 2: the node is gone. Messages keep being made on the chain; the proxy refuses every connection.
       b.proxy.setFaults({ down: true });
-      const unhealthy = await waitFor('a chain_unhealthy alert', async () => (await apiAlerts(x!.baseUrl)).find((al) => al.kind === 'chain_unhealthy' && al.chainId === B), 30_000);
+      const unhealthy = await waitFor('a chain_unhealthy alert', async () => (await apiAlerts(x!.baseUrl)).find((al) => al.kind === 'chain_unhealthy' && al.chainId === B), 60_000);
       expect(unhealthy.state).toBe('open');
       const duringOutage = await stream([a, b], { total: 20, batchSize: 5, invalid: new Set([2, 7, 17]), durationMs: 1000 });
-      const [root] = (await waitForRoots(slack, SLACK.channel, [unhealthy.id], 20_000)).get(unhealthy.id) ?? [];
+      const [root] = (await waitForRoots(slack, SLACK.channel, [unhealthy.id], 45_000)).get(unhealthy.id) ?? [];
       expect(root?.text).toContain(`Chain ${B}`);
 
       // Phase 3: back. The alert resolves itself, in the thread, and what happened meanwhile is caught up.
       b.proxy.setFaults({});
-      const resolved = await waitFor('the chain_unhealthy alert resolved', async () => (await apiAlerts(x!.baseUrl)).find((al) => al.id === unhealthy.id && al.state === 'resolved'), 30_000);
+      const resolved = await waitFor('the chain_unhealthy alert resolved', async () => (await apiAlerts(x!.baseUrl)).find((al) => al.id === unhealthy.id && al.state === 'resolved'), 60_000);
       expect(resolved.resolvedBy).toBe('xmsg');
-      await waitFor('the recovery in the thread', () => slack.threadReplies(SLACK.channel, root!.ts).some((m) => m.text.includes('recovered')), 20_000);
-      const after = await waitForCoverage(() => x!.baseUrl, REDIS_URL, prefix, [...sent, ...duringOutage], 30_000);
+      await waitFor('the recovery in the thread', () => slack.threadReplies(SLACK.channel, root!.ts).some((m) => m.text.includes('recovered')), 45_000);
+      const after = await waitForCoverage(() => x!.baseUrl, REDIS_URL, prefix, [...sent, ...duringOutage], 60_000);
       expect(after.wrong).toEqual([]);
       expect(after.unalerted).toEqual([]);
       expect(after.doubled).toEqual([]);
-      expect((await apiAlerts(x.baseUrl)).filter((al) => al.kind === 'chain_unhealthy')).toHaveLength(1);
+      const unhealthyAlerts = (await apiAlerts(x.baseUrl)).filter((al) => al.kind === 'chain_unhealthy');
+      expect(unhealthyAlerts, JSON.stringify(x.events.filter((e) => e.type.startsWith('chain_')))).toHaveLength(1);
       expect([...rootsByAlert(slack, SLACK.channel)].filter(([, r]) => r.length !== 1)).toEqual([]);
     },
     (FULL ? 300 : 120) * 1000,
