@@ -3,7 +3,7 @@
  * after the master is killed and Sentinel promotes the replica. Private redis-servers, never the shared one.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
@@ -45,13 +45,15 @@ let master: ChildProcess;
 let masterPort: number;
 let replicaPort: number;
 let sentinelPort: number;
+let dir: string;
 
 beforeAll(async () => {
   [masterPort, replicaPort, sentinelPort] = [await freePort(), await freePort(), await freePort()];
-  const common = ['--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--maxmemory-policy', 'noeviction'];
-  master = redisServer(['--port', String(masterPort), ...common]);
-  redisServer(['--port', String(replicaPort), ...common, '--replicaof', '127.0.0.1', String(masterPort)]);
-  const dir = mkdtempSync(join(tmpdir(), 'xmsg-sentinel-'));
+  // The replica writes the master's snapshot to its directory on sync: a temporary one, never the work tree.
+  dir = mkdtempSync(join(tmpdir(), 'xmsg-sentinel-'));
+  const common = ['--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--maxmemory-policy', 'noeviction', '--dir', dir];
+  master = redisServer(['--port', String(masterPort), ...common, '--dbfilename', 'master.rdb']);
+  redisServer(['--port', String(replicaPort), ...common, '--dbfilename', 'replica.rdb', '--replicaof', '127.0.0.1', String(masterPort)]);
   const conf = join(dir, 'sentinel.conf');
   writeFileSync(
     conf,
@@ -79,6 +81,7 @@ afterAll(async () => {
   await xmsg?.stop();
   await devnet?.stop();
   for (const c of children) c.kill('SIGKILL');
+  rmSync(dir, { recursive: true, force: true });
 });
 
 async function validMessage(): Promise<void> {
