@@ -37,12 +37,18 @@ interface RawRpcLog {
   removed?: boolean;
 }
 
+/** Largest eth_getLogs answer read (viem's default, 10 MiB, is about 16,000 logs); the watcher splits a range past it. */
+const MAX_LOGS_RESPONSE_BYTES = 128 * 1024 * 1024;
+
 /**
- * The RPC surface xmsg needs from one chain. Calls made in the same tick go out as one JSON-RPC batch;
- * failed HTTP requests are retried with exponential backoff (retryDelay, 2x, 4x, ...) by viem.
+ * The RPC surface xmsg needs from one chain. Calls made in the same tick go out as one JSON-RPC batch, except
+ * eth_getLogs: its answers can be large, so each goes alone (batched together they could pass any size limit).
+ * Failed HTTP requests are retried with exponential backoff (retryDelay, 2x, 4x, ...) by viem.
  */
 export class ChainRpc {
   readonly client: PublicClient;
+  /** The same endpoint without batching, for eth_getLogs. */
+  private readonly logsClient: PublicClient;
 
   constructor(
     readonly chainId: number,
@@ -51,9 +57,10 @@ export class ChainRpc {
     metrics?: Metrics,
   ) {
     const label = String(chainId);
-    this.client = createPublicClient({
-      transport: http(url, {
-        batch: { batchSize: 500, wait: 0 },
+    const transport = (batch: boolean) =>
+      http(url, {
+        batch: batch ? { batchSize: 500, wait: 0 } : false,
+        ...(batch ? {} : { maxResponseBodySize: MAX_LOGS_RESPONSE_BYTES }),
         retryCount: options.retries,
         retryDelay: options.retryDelayMs,
         timeout: options.timeoutMs,
@@ -67,8 +74,9 @@ export class ChainRpc {
               if (!response.ok) metrics.rpcErrors.inc({ chain_id: label });
             }
           : undefined,
-      }),
-    });
+      });
+    this.client = createPublicClient({ transport: transport(true) });
+    this.logsClient = createPublicClient({ transport: transport(false) });
   }
 
   async blockNumber(): Promise<bigint> {
@@ -91,7 +99,7 @@ export class ChainRpc {
 
   /** Logs of one address matching leading topics (e.g. [topic0] or [topic0, topic1]) over an inclusive block range. */
   async logsInRange(address: Address, topics: Hex[], fromBlock: bigint, toBlock: bigint): Promise<ChainLog[]> {
-    const raw = (await this.client.request({
+    const raw = (await this.logsClient.request({
       method: 'eth_getLogs',
       params: [{ address, topics, fromBlock: numberToHex(fromBlock), toBlock: numberToHex(toBlock) }],
     })) as unknown as RawRpcLog[];
@@ -108,7 +116,7 @@ export class ChainRpc {
 
   /** Every log of one block, by hash, so the answer is about exactly that block even during a reorg. */
   async logsOfBlock(blockHash: Hex): Promise<ChainLog[]> {
-    const raw = (await this.client.request({
+    const raw = (await this.logsClient.request({
       method: 'eth_getLogs',
       params: [{ blockHash }],
     })) as unknown as RawRpcLog[];
