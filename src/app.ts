@@ -53,7 +53,8 @@ export async function startApp(config: Config, options: AppOptions = {}) {
 
   // BullMQ needs maxRetriesPerRequest: null so blocking worker commands survive Redis hiccups.
   const connection = connectRedis(config.redis, { maxRetriesPerRequest: null });
-  const redis = connectRedis(config.redis, { maxRetriesPerRequest: 20 });
+  // Commands of concurrent jobs issued in the same tick go out in one socket write (the checker issues many).
+  const redis = connectRedis(config.redis, { maxRetriesPerRequest: 20, enableAutoPipelining: true });
   connection.on('error', (err) => log.warn({ err: err.message }, 'redis (queues) connection error'));
   redis.on('error', (err) => log.warn({ err: err.message }, 'redis connection error'));
 

@@ -1,4 +1,4 @@
-import { keccak256, toHex, type Hex } from 'viem';
+import { keccak256, stringToBytes, type Hex } from 'viem';
 
 /**
  * Every Redis key xmsg writes, in one place, under one prefix (so tests and several deployments can share a Redis).
@@ -36,7 +36,17 @@ export function messageId(chainId: number, blockHash: Hex, logIndex: number): st
   return `${chainId}-${blockHash.toLowerCase()}-${logIndex}`;
 }
 
+/** Recent shortId answers: a check computes the short id of its message several times (read, then write). */
+const recentShortIds = new Map<string, string>();
+const RECENT_SHORT_IDS = 10_000;
+
 /** A compact handle for index members (80 bits of the id's hash), keeping Redis memory per message small. */
 export function shortId(id: string): string {
-  return keccak256(toHex(id)).slice(2, 22);
+  let short = recentShortIds.get(id);
+  if (short === undefined) {
+    short = keccak256(stringToBytes(id)).slice(2, 22);
+    if (recentShortIds.size >= RECENT_SHORT_IDS) recentShortIds.delete(recentShortIds.keys().next().value!);
+    recentShortIds.set(id, short);
+  }
+  return short;
 }

@@ -33,6 +33,11 @@ export interface Cursor {
 const RECENT_BLOCKS_KEPT = 2048;
 /** Headers compared per round trip while walking back a reorg. */
 const WALK_BACK_BATCH = 64;
+/**
+ * Check jobs per addBulk. One addBulk is one Redis transaction: 20,000 jobs in one would hold every checker
+ * back for about a second; in slices, checking starts while the rest of a dense range is being queued.
+ */
+const ENQUEUE_SLICE = 500;
 
 // KEYS: lease, cursor, recentBlocks; ARGV: owner, number, hash, trim-below, then number/hash pairs
 const ADVANCE_CURSOR = `${FENCE}
@@ -49,6 +54,8 @@ return 1`;
 
 class LostLease extends Error {}
 class ChainMovedDuringRead extends Error {}
+/** eth_getLogs failed for a range of several blocks; the next step reads a smaller one. */
+class RangeTooLarge extends Error {}
 
 /**
  * Follows one chain for the whole cluster while it holds the chain's lease: reads new blocks in bounded ranges
@@ -62,6 +69,11 @@ export class ChainFollower {
   private wake?: () => void;
   private failures = 0;
   private lastLatest?: { number: bigint; since: number };
+  /**
+   * Most blocks per log request now: maxBlockRange, halved while a range's logs cannot be read in one answer
+   * (a node's response size or result cap on a dense range), doubled back after each range read.
+   */
+  private blockRange: number;
 
   constructor(
     readonly chainId: number,
@@ -78,6 +90,7 @@ export class ChainFollower {
   ) {
     // Long enough to survive a slow step, short enough that a dead replica's chain is picked up quickly.
     this.lease = new Lease(redis, keys.lease(chainId), options.owner, Math.max(15_000, options.pollIntervalMs * 10));
+    this.blockRange = options.maxBlockRange;
   }
 
   start(): void {
@@ -100,6 +113,7 @@ export class ChainFollower {
         if (await this.lease.acquireOrRenew()) caughtUp = await this.step();
       } catch (err) {
         await this.onStepFailed(err);
+        if (err instanceof RangeTooLarge) caughtUp = false;
       }
       if (this.running && caughtUp) await this.sleep(this.options.pollIntervalMs);
     }
@@ -142,7 +156,7 @@ export class ChainFollower {
         caughtUp = false;
       }
     } else {
-      const to = minBig(latest.number, cursor.number + BigInt(this.options.maxBlockRange));
+      const to = minBig(latest.number, cursor.number + BigInt(this.blockRange));
       const consumed = await this.processRange(cursor, to, finalizedNumber);
       caughtUp = consumed && to >= latest.number;
     }
@@ -171,7 +185,11 @@ export class ChainFollower {
       }
     }
 
-    const logs = await this.rpc.logsInRange(this.inbox, [EXECUTING_MESSAGE_TOPIC], from, to);
+    const logs = await this.rpc.logsInRange(this.inbox, [EXECUTING_MESSAGE_TOPIC], from, to).catch((err: unknown) => {
+      if (to === from) throw err;
+      this.blockRange = Math.max(1, Math.floor(Number(to - from + 1n) / 2));
+      throw new RangeTooLarge(`logs of ${from}..${to} unreadable (${firstLine(err)}); reading ${this.blockRange} blocks at a time`);
+    });
     if (linked) {
       // The tip read again after the logs: unchanged means the logs came from the chain the headers describe.
       const tipAgain = await this.rpc.header(to);
@@ -187,6 +205,7 @@ export class ChainFollower {
     const kept = linked ? [...headers.values()] : [headers.get(to)!];
     await this.advanceCursor(headers.get(to)!, kept);
     this.metrics.blocksProcessed.inc({ chain_id: String(this.chainId) }, Number(to - from + 1n));
+    this.blockRange = Math.min(this.options.maxBlockRange, this.blockRange * 2);
     return true;
   }
 
@@ -220,7 +239,7 @@ export class ChainFollower {
       });
     }
     if (!jobs.length) return;
-    await this.checkQueue.addBulk(jobs);
+    for (let i = 0; i < jobs.length; i += ENQUEUE_SLICE) await this.checkQueue.addBulk(jobs.slice(i, i + ENQUEUE_SLICE));
     this.metrics.messagesSeen.inc({ executing_chain_id: String(this.chainId) }, jobs.length);
   }
 
@@ -305,6 +324,10 @@ export class ChainFollower {
   private async onStepFailed(err: unknown): Promise<void> {
     if (err instanceof LostLease) {
       this.log.warn({ chainId: this.chainId }, 'lost the chain lease mid-step; another replica follows it now');
+      return;
+    }
+    if (err instanceof RangeTooLarge) {
+      this.log.warn({ chainId: this.chainId, reason: err.message }, 'log range too large; splitting it');
       return;
     }
     if (err instanceof ChainMovedDuringRead) {
