@@ -109,10 +109,11 @@ export async function startApp(config: Config, options: AppOptions = {}) {
   const adapters: ChatAdapter[] = [...(slack ? [slack] : []), ...(discord ? [discord] : []), ...(consoleChat ? [consoleChat] : []), ...(options.adapters ?? [])];
   const alertStore = new AlertStore(redis, prefix, config.alerts.retentionS);
   const notifier = new Notifier(adapters, alertStore, redis, connection, prefix, metrics, log, config.alerts.chatMaxPerS, config.alerts.retentionS);
-  const timers = new EscalationTimers(connection, prefix, metrics);
+  const timers = new EscalationTimers(connection, prefix, metrics, log);
   const alerts = new AlertService(alertStore, notifier, timers, config.alerts, metrics, log);
   const lookup = new MessageLookup(rpcs, config.inbox, sources, rules, store, config.statusLookbackBlocks);
   const queues = { check: checkQueue, events: outbox.queue, escalations: timers.queue, ...notifier.queuesByName() };
+  for (const [name, q] of Object.entries(queues)) q.on('error', (err) => log.warn({ err: err.message, queue: name }, 'queue error'));
   const health = async (): Promise<HealthReport> => ({
     chains: await Promise.all(
       config.chains.map(async ({ chainId }) => {
@@ -160,7 +161,7 @@ export async function startApp(config: Config, options: AppOptions = {}) {
     checker.startWorker(connection, prefix, config.checkerConcurrency),
     startEventWorker(connection, prefix, [logEventHandler(log), alerts, ...(options.handlers ?? [])], metrics, log),
   ];
-  for (const w of workers) observeJobs(w, metrics);
+  for (const w of workers) observeJobs(w, metrics, log);
   const followers = config.chains.map(
     (c) =>
       new ChainFollower(c.chainId, rpcs.get(c.chainId)!, redis, store.keys, config.inbox, checkQueue, safety, outbox, metrics, log, {

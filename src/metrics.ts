@@ -1,4 +1,5 @@
 import type { Worker } from 'bullmq';
+import type { Logger } from 'pino';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /**
@@ -117,9 +118,13 @@ export function createMetrics() {
   };
 }
 
-/** Records latency and failures of a worker's jobs (this replica's share of the queue). */
-export function observeJobs(worker: Worker, metrics: Metrics): void {
+/**
+ * Records latency and failures of a worker's jobs (this replica's share of the queue), and logs its connection
+ * errors: without a listener BullMQ prints them to stderr as stack traces (a Redis restart or failover).
+ */
+export function observeJobs(worker: Worker, metrics: Metrics, log: Logger): void {
   const queue = worker.name;
+  worker.on('error', (err) => log.warn({ err: err.message, queue }, 'queue worker error'));
   worker.on('completed', (job) => {
     const dueAt = job.timestamp + (job.opts.delay ?? 0);
     if (job.finishedOn) metrics.jobLatency.observe({ queue }, Math.max(0, job.finishedOn - dueAt) / 1000);

@@ -1,4 +1,5 @@
 import { Queue, Worker, type ConnectionOptions } from 'bullmq';
+import type { Logger } from 'pino';
 import { observeJobs, type Metrics } from '../metrics.js';
 import { MAX_STALLED_COUNT } from '../jobs/stalls.js';
 
@@ -19,6 +20,7 @@ export class EscalationTimers {
     private readonly connection: ConnectionOptions,
     private readonly prefix: string,
     private readonly metrics: Metrics,
+    private readonly log: Logger,
   ) {
     this.queue = new Queue<EscalationJob>('escalations', {
       connection,
@@ -39,7 +41,7 @@ export class EscalationTimers {
       concurrency: 4,
       maxStalledCount: MAX_STALLED_COUNT,
     });
-    observeJobs(this.worker, this.metrics);
+    observeJobs(this.worker, this.metrics, this.log);
   }
 
   async schedule(alertId: string, level: number, delayMs: number): Promise<void> {

@@ -82,7 +82,7 @@ export class Notifier {
         },
         { connection: this.connection, prefix: this.prefix, concurrency: 1, maxStalledCount: MAX_STALLED_COUNT, limiter: { max: this.maxPerSecond, duration: 1000 } },
       );
-      observeJobs(worker, this.metrics);
+      observeJobs(worker, this.metrics, this.log);
       this.workers.push(worker);
     }
   }
