@@ -1,0 +1,174 @@
+/**
+ * `npm run bench`: xmsg's throughput (and its limit without the queue), RPC requests per message, backfill speed,
+ * Redis bytes per tracked message and alert latency, on a local devnet and the loopback Slack, each figure printed
+ * with its target. Bounded in time; on any failure or timeout it still stops its chains and deletes its Redis keys.
+ *
+ * `npm run bench -- --markdown` also prints the table as Markdown (for the README); `--only=throughput` (or backfill,
+ * latency) runs one section, for comparing changes.
+ */
+import { spawnSync } from 'node:child_process';
+import { cpus } from 'node:os';
+import { Redis } from 'ioredis';
+import { anvilBinaryPath } from '../src/devnet/anvil.js';
+import { startDevnet } from '../src/devnet/devnet.js';
+import { startFakeSlack, type FakeSlack } from '../test/fakes/slack.js';
+import { REDIS_URL } from '../test/helpers/xmsg.js';
+import { checkRedis } from '../scripts/demo/setup.js';
+import { runBackfill, type BackfillResult } from './backfill.js';
+import { BenchContext, POLL_INTERVAL_MS } from './context.js';
+import { runLatency, SLACK, type LatencyResult } from './latency.js';
+import { describeKinds } from './memory.js';
+import { figure, formatMarkdown, formatTable, num, type Figure } from './report.js';
+import { runThroughput, type ThroughputResult } from './throughput.js';
+
+const CHAIN_IDS = [971, 972];
+// anvil's default hardfork mines ever slower as the chain grows (10,000 blocks take minutes); cancun with pruned
+// state history mines them in about a second. xmsg reads the same headers and logs either way.
+const ANVIL_ARGS = ['--hardfork', 'cancun', '--prune-history', '100'];
+/** The whole run; past it the bench cleans up and exits 1. */
+const DEADLINE_MS = 150_000;
+
+const TARGETS = {
+  throughput: 2_000,
+  ofLimit: 0.5,
+  rpcPerMessage: 0.05,
+  backfillS: 10,
+  bytesPerMessage: 1024,
+  latencyP99Ms: 1_000 + POLL_INTERVAL_MS,
+};
+
+let ctx: BenchContext | undefined;
+let slack: FakeSlack | undefined;
+let cleaning: Promise<void> | undefined;
+
+function cleanup(): Promise<void> {
+  return (cleaning ??= (async () => {
+    await slack?.stop().catch(() => undefined);
+    await ctx?.cleanup();
+  })());
+}
+
+async function bail(why: string, code: number): Promise<never> {
+  console.error(`bench: ${why}; cleaning up`);
+  await cleanup();
+  process.exit(code);
+}
+
+function machine(): string {
+  const anvil = spawnSync(anvilBinaryPath(), ['--version'], { encoding: 'utf8' }).stdout.split('\n')[0] ?? 'anvil ?';
+  return `${cpus().length} cores (${cpus()[0]?.model.trim() ?? '?'}), node ${process.version}, ${anvil.replace('Version: ', '')}`;
+}
+
+async function redisVersion(): Promise<string> {
+  const redis = new Redis(REDIS_URL);
+  try {
+    return /redis_version:(\S+)/.exec(await redis.info('server'))?.[1] ?? '?';
+  } finally {
+    redis.disconnect();
+  }
+}
+
+const seconds = (ms: number) => `${num(ms / 1000, 2)} s`;
+
+function throughputFigures(t: ThroughputResult): Figure[] {
+  const rate = t.messages / (t.endToEndMs / 1000);
+  const limitRate = t.limit.messages / (t.limit.ms / 1000);
+  const ratio = rate / limitRate;
+  const perMessage = t.rpcRequests / t.messages;
+  const bytes = t.memory.bytes / t.tracked;
+  return [
+    figure(
+      'throughput, end to end',
+      `${num(rate)} msg/s`,
+      { text: `≥ ${num(TARGETS.throughput)} msg/s`, pass: rate >= TARGETS.throughput },
+      `${num(t.messages)} valid messages in ${t.blocks} blocks of ${t.perBlock}, one anvil_mine (${num(t.miningMs)} ms of it) to the last status stored: ${seconds(t.endToEndMs)}`,
+    ),
+    figure(
+      'throughput limit (no queue)',
+      `${num(limitRate)} msg/s`,
+      undefined,
+      `same headers, logs and validateExecuting of the same ${num(t.limit.messages)} logs via the same proxy, no BullMQ, no Redis: ${seconds(t.limit.ms)}`,
+    ),
+    figure('throughput / limit', `${num(ratio * 100)} %`, { text: `≥ ${num(TARGETS.ofLimit * 100)} %`, pass: ratio >= TARGETS.ofLimit }),
+    figure(
+      'RPC requests per message',
+      num(perMessage, 4),
+      { text: `≤ ${TARGETS.rpcPerMessage}`, pass: perMessage <= TARGETS.rpcPerMessage },
+      `${num(t.rpcRequests)} calls (xmsg_rpc_requests_total, idle polling of both chains included) for ${num(t.messages)} messages`,
+    ),
+    figure(
+      'Redis bytes per tracked message',
+      `${num(bytes)} B`,
+      { text: `≤ ${num(TARGETS.bytesPerMessage)} B`, pass: bytes <= TARGETS.bytesPerMessage },
+      `MEMORY USAGE of all ${num(t.memory.keys)} keys of the prefix (queues included) / ${num(t.tracked)} tracked: ${describeKinds(t.memory, t.tracked)}`,
+    ),
+  ];
+}
+
+function backfillFigure(b: BackfillResult, label: string): Figure {
+  const rate = (b.blocksPerChain * b.chains) / (b.cursorMs / 1000);
+  return figure(
+    `backfill, ${label}`,
+    `${num(b.blocksPerChain)} blocks in ${seconds(b.cursorMs)}`,
+    { text: `< ${TARGETS.backfillS} s`, pass: b.cursorMs < TARGETS.backfillS * 1000 },
+    `${b.chains} chains × ${num(b.blocksPerChain)} blocks (${num(rate)} blocks/s in all), ${b.messages} messages in the gap all checked after ${seconds(b.settledMs)}; ${num(b.rpcRequests)} RPC calls`,
+  );
+}
+
+function latencyFigure(l: LatencyResult): Figure {
+  return figure(
+    `alert latency, ${l.replicas} replica${l.replicas === 1 ? '' : 's'} (p50 / p99)`,
+    `${num(l.p50)} / ${num(l.p99)} ms`,
+    { text: `p99 < ${num(TARGETS.latencyP99Ms)} ms`, pass: l.p99 < TARGETS.latencyP99Ms },
+    `${l.samples.length} alerts, max ${num(l.max)} ms`,
+  );
+}
+
+async function main(): Promise<void> {
+  const deadline = setTimeout(() => void bail(`not finished after ${DEADLINE_MS / 1000} s`, 1), DEADLINE_MS);
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void bail(`got ${signal}`, 130));
+
+  await checkRedis(REDIS_URL);
+  const about = `${machine()}, redis ${await redisVersion()}`;
+  console.log(`xmsg bench: ${about}`);
+  console.log(`poll interval ${POLL_INTERVAL_MS} ms; chains ${CHAIN_IDS.join(', ')} (anvil ${ANVIL_ARGS.join(' ')}); deadline ${DEADLINE_MS / 1000} s\n`);
+  const started = performance.now();
+  const step = (what: string) => console.log(`[${seconds(performance.now() - started).padStart(8)}] ${what}`);
+
+  ctx = new BenchContext(await startDevnet({ chainIds: CHAIN_IDS, anvilArgs: ANVIL_ARGS }));
+  slack = await startFakeSlack({ token: SLACK.token });
+  const figures: Figure[] = [];
+  const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length);
+  const runs = (section: string) => only === undefined || only === section;
+
+  if (runs('throughput')) {
+    step('throughput: 40 blocks × 500 messages');
+    figures.push(...throughputFigures(await runThroughput(ctx, { blocks: 40, perBlock: 500, timeoutMs: 60_000 })));
+  }
+  if (runs('backfill')) {
+    step('backfill: anvil labels (finalized trails the head by 64)');
+    figures.push(backfillFigure(await runBackfill(ctx, { blocks: 10_000, messageBlocks: 10, perMessageBlock: 50, finalized: 'trailing', timeoutMs: 30_000 }), 'finalized 64 behind'));
+    step('backfill: nothing finalized (every header read and linked)');
+    figures.push(backfillFigure(await runBackfill(ctx, { blocks: 10_000, messageBlocks: 10, perMessageBlock: 50, finalized: 'none', timeoutMs: 30_000 }), 'nothing finalized'));
+  }
+  if (runs('latency')) {
+    for (const replicas of [1, 3]) {
+      step(`alert latency: ${replicas} replica(s), 200 alerts`);
+      figures.push(latencyFigure(await runLatency(ctx, slack, { replicas, alerts: 200, warmup: 2, timeoutMs: 10_000 })));
+    }
+  }
+  step('done');
+
+  clearTimeout(deadline);
+  await cleanup();
+  console.log(`\n${formatTable(figures)}`);
+  const missed = figures.filter((f) => f.pass === false).length;
+  const targets = figures.filter((f) => f.pass !== undefined).length;
+  console.log(`\n${targets - missed} of ${targets} targets met; whole run ${seconds(performance.now() - started)}; poll interval ${POLL_INTERVAL_MS} ms, XMSG_ALERT_GROUP_WINDOW_S=1, XMSG_CHAT_MAX_PER_S=1000`);
+  if (process.argv.includes('--markdown')) console.log(`\n${formatMarkdown(figures, about)}`);
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => bail(`failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`, 1),
+);

@@ -1,0 +1,57 @@
+/**
+ * The throughput limit: the same reads and the same validation of the same logs, against the same RPC node, with
+ * no queue and no Redis in between. What the watcher reads (headers of the range, its logs, the tip again), then
+ * every message through validateExecuting with a cold source-block cache, all at once.
+ */
+import { DEFAULT_EXPIRY_WINDOW_S } from '../src/config.js';
+import { decodeExecutingLog, EXECUTING_MESSAGE_TOPIC } from '../src/chain/inbox.js';
+import { ChainRpc, type ChainLog } from '../src/chain/rpc.js';
+import type { Address } from 'viem';
+import { SourceBlocks } from '../src/chain/source-blocks.js';
+import { validateExecuting } from '../src/chain/validate.js';
+import type { ValidityStatus } from '../src/chain/validity.js';
+import type { DevChain, Devnet } from '../src/devnet/devnet.js';
+
+export interface LimitRun {
+  messages: number;
+  ms: number;
+  statuses: Partial<Record<ValidityStatus, number>>;
+}
+
+export async function validateWithoutQueue(devnet: Devnet, exec: DevChain, from: bigint, to: bigint): Promise<LimitRun> {
+  const options = { retries: 2, retryDelayMs: 50, timeoutMs: 10_000 };
+  const rpcs = new Map(devnet.chains.map((c) => [c.chainId, new ChainRpc(c.chainId, c.rpcUrl, options)]));
+  const rpc = rpcs.get(exec.chainId)!;
+  const sources = new SourceBlocks(rpcs);
+  const rules = { dependencySet: new Set(devnet.chains.map((c) => c.chainId)), expiryWindowS: DEFAULT_EXPIRY_WINDOW_S };
+
+  const started = performance.now();
+  const numbers = Array.from({ length: Number(to - from + 1n) }, (_, i) => from + BigInt(i));
+  const headers = new Map((await Promise.all(numbers.map((n) => rpc.header(n)))).map((h) => [h!.number, h!]));
+  const logs = await logsSplitting(rpc, exec.inbox, from, to);
+  await rpc.header(to);
+  const verdicts = await Promise.all(
+    logs.map((log) => {
+      const decoded = decodeExecutingLog(log);
+      if (!decoded.ok) throw new Error(`bench: malformed log in the limit run: ${decoded.reason}`);
+      return validateExecuting(decoded.msgHash, decoded.identifier, headers.get(log.blockNumber)!.timestamp, sources, rules);
+    }),
+  );
+  const ms = performance.now() - started;
+
+  if (process.env.BENCH_DEBUG) console.log(verdicts.slice(0, 2));
+  const statuses: Partial<Record<ValidityStatus, number>> = {};
+  for (const v of verdicts) statuses[v.status] = (statuses[v.status] ?? 0) + 1;
+  return { messages: logs.length, ms, statuses };
+}
+
+/** The range's logs; a range whose answer is too large is read as two halves (as the watcher splits it). */
+async function logsSplitting(rpc: ChainRpc, inbox: Address, from: bigint, to: bigint): Promise<ChainLog[]> {
+  try {
+    return await rpc.logsInRange(inbox, [EXECUTING_MESSAGE_TOPIC], from, to);
+  } catch (err) {
+    if (from === to) throw err;
+    const mid = from + (to - from) / 2n;
+    return [...(await logsSplitting(rpc, inbox, from, mid)), ...(await logsSplitting(rpc, inbox, mid + 1n, to))];
+  }
+}

@@ -1,0 +1,76 @@
+/**
+ * Throughput, end to end: blocks packed with hundreds of valid executing messages are mined while one replica
+ * watches; the clock runs from the anvil_mine that produces them to the moment every message has its terminal
+ * validity status stored in Redis. Then the limit (the same validation without the queue), the RPC requests
+ * xmsg made per message, and the Redis memory the tracked messages take.
+ */
+import type { BenchContext } from './context.js';
+import { validateWithoutQueue, type LimitRun } from './limit.js';
+import { prefixMemory, type PrefixMemory } from './memory.js';
+import { chunk, timeUntil } from './stats.js';
+import { initiatingLogs, messageFor, packedBlocks } from './traffic.js';
+import { metricValue, scrape, type RunningXmsg } from '../test/helpers/xmsg.js';
+
+export interface ThroughputOptions {
+  blocks: number;
+  perBlock: number;
+  timeoutMs: number;
+}
+
+export interface ThroughputResult {
+  messages: number;
+  blocks: number;
+  perBlock: number;
+  /** anvil_mine of all the blocks, ms. */
+  miningMs: number;
+  /** From anvil_mine sent to the last status stored, ms. */
+  endToEndMs: number;
+  rpcRequests: number;
+  limit: LimitRun;
+  memory: PrefixMemory;
+  tracked: number;
+}
+
+async function settledCount(x: RunningXmsg): Promise<number> {
+  const counts = await x.app.store.statusCounts();
+  return counts.filter((c) => c.status !== 'future' && c.status !== 'unknown').reduce((n, c) => n + c.count, 0);
+}
+
+export async function runThroughput(ctx: BenchContext, o: ThroughputOptions): Promise<ThroughputResult> {
+  const source = ctx.chain(0);
+  const exec = ctx.chain(1);
+  const total = o.blocks * o.perBlock;
+  await ctx.holdLabels();
+  const prefix = ctx.newPrefix('throughput');
+  const x = await ctx.startXmsg(prefix);
+
+  const logs = await initiatingLogs(source, total);
+  const packed = await packedBlocks(exec, chunk(logs.map((l) => messageFor(l)), o.perBlock));
+  const rpcBefore = metricValue(await scrape(x.baseUrl), 'xmsg_rpc_requests_total');
+  const mined = await packed.mine();
+  const doneAt = await timeUntil(`${total} messages settled`, async () => (await settledCount(x)) >= total, o.timeoutMs);
+  const rpcRequests = metricValue(await scrape(x.baseUrl), 'xmsg_rpc_requests_total') - rpcBefore;
+
+  const counts = await x.app.store.statusCounts();
+  const tracked = counts.reduce((n, c) => n + c.count, 0);
+  const valid = counts.filter((c) => c.status === 'valid').reduce((n, c) => n + c.count, 0);
+  if (valid !== total) throw new Error(`bench: xmsg stored ${JSON.stringify(counts)}; expected ${total} valid`);
+  const memory = await prefixMemory(prefix);
+  await ctx.stopXmsg(x);
+
+  const limit = await validateWithoutQueue(ctx.devnet, exec, mined.from, mined.to);
+  if (limit.messages !== total || limit.statuses.valid !== total) {
+    throw new Error(`bench: the limit run saw ${limit.messages} messages, ${JSON.stringify(limit.statuses)}; expected ${total} valid`);
+  }
+  return {
+    messages: total,
+    blocks: o.blocks,
+    perBlock: o.perBlock,
+    miningMs: mined.minedAt - mined.startedAt,
+    endToEndMs: doneAt - mined.startedAt,
+    rpcRequests,
+    limit,
+    memory,
+    tracked,
+  };
+}

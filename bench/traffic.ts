@@ -1,0 +1,99 @@
+/**
+ * Traffic for the bench, on top of the devnet's helpers: pools of initiating logs, blocks packed with hundreds of
+ * executing messages (mined together by one anvil_mine), and long runs of empty blocks.
+ */
+import { keccak256, toHex, type Hash } from 'viem';
+import type { Identifier } from '../src/chain/inbox.js';
+import { devInboxAbi, emitInitiatingMany, mine, setAutomine, type DevChain, type InitiatingLog } from '../src/devnet/devnet.js';
+import { chunk } from './stats.js';
+
+export interface MessageItem {
+  identifier: Identifier;
+  msgHash: Hash;
+}
+
+/** `count` initiating logs on `chain`, `perTx` per transaction (one block each), all mined when this returns. */
+export async function initiatingLogs(chain: DevChain, count: number, perTx = 500): Promise<InitiatingLog[]> {
+  const sizes = chunk(Array.from({ length: count }, (_, i) => i), perTx).map((c) => c.length);
+  return (await Promise.all(sizes.map((n) => emitInitiatingMany(chain, n)))).flat();
+}
+
+/** An executing message for the log: valid, or with a msgHash that matches nothing (invalid). */
+export function messageFor(log: InitiatingLog, valid = true): MessageItem {
+  return { identifier: log.identifier, msgHash: valid ? log.msgHash : keccak256(toHex(`forged ${log.msgHash}`)) };
+}
+
+// Gas declared per validateMessages transaction: ~3.5x what DevInbox uses per message (~4.1k with calldata), so it
+// never runs out. anvil takes a transaction into a block while gas used so far + its declared gas fits the block's
+// limit; packedBlocks sets that limit a little above one transaction's declared gas, so a second one never fits.
+const GAS_BASE = 100_000n;
+const GAS_PER_MESSAGE = 15_000n;
+const NORMAL_BLOCK_GAS_LIMIT = 1_000_000_000n;
+
+export interface MinedRange {
+  from: bigint;
+  to: bigint;
+  /** performance.now() just before anvil_mine was sent, and when it answered (every block mined). */
+  startedAt: number;
+  minedAt: number;
+}
+
+/**
+ * Puts one validateMessages transaction per block in the pool (automine off), with a block gas limit that fits
+ * exactly one of them, so a single anvil_mine later mines them as `blocks.length` consecutive blocks. Call the
+ * returned `mine` to mine them; it restores automine and the gas limit and checks every transaction succeeded.
+ */
+export async function packedBlocks(chain: DevChain, blocks: MessageItem[][]): Promise<{ mine(): Promise<MinedRange> }> {
+  const size = blocks[0]?.length ?? 0;
+  if (!size || blocks.some((b) => b.length !== size)) throw new Error('bench: packed blocks must all carry the same number of messages');
+  const txGas = GAS_BASE + BigInt(size) * GAS_PER_MESSAGE;
+  await setAutomine(chain, false);
+  const hashes: Hash[] = [];
+  try {
+    await chain.client.setBlockGasLimit({ gasLimit: txGas + txGas / 10n });
+    for (const items of blocks) {
+      hashes.push(
+        await chain.client.writeContract({
+          address: chain.inbox,
+          abi: devInboxAbi,
+          functionName: 'validateMessages',
+          args: [items.map((i) => i.identifier), items.map((i) => i.msgHash)],
+          gas: txGas,
+        }),
+      );
+    }
+  } catch (err) {
+    await restore(chain);
+    throw err;
+  }
+  return {
+    async mine() {
+      const before = await chain.client.getBlockNumber({ cacheTime: 0 });
+      const startedAt = performance.now();
+      try {
+        await mine(chain, blocks.length);
+      } finally {
+        await restore(chain);
+      }
+      const minedAt = performance.now();
+      const receipts = await Promise.all(hashes.map((hash) => chain.client.getTransactionReceipt({ hash })));
+      const numbers = new Set(receipts.map((r) => r.blockNumber));
+      if (receipts.some((r) => r.status !== 'success') || numbers.size !== blocks.length) {
+        throw new Error(`bench: packed transactions did not land one per block (${numbers.size} blocks for ${blocks.length} transactions)`);
+      }
+      return { from: before + 1n, to: before + BigInt(blocks.length), startedAt, minedAt };
+    },
+  };
+}
+
+async function restore(chain: DevChain): Promise<void> {
+  await chain.client.setBlockGasLimit({ gasLimit: NORMAL_BLOCK_GAS_LIMIT });
+  await setAutomine(chain, true);
+}
+
+/** Mines `count` empty blocks in calls of at most 200 (anvil_mine slows down on longer runs), returning the new head. */
+export async function mineEmpty(chain: DevChain, count: number): Promise<bigint> {
+  for (let left = count; left > 0; left -= 200) await mine(chain, Math.min(200, left));
+  return chain.client.getBlockNumber({ cacheTime: 0 });
+}
+
