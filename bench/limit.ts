@@ -39,7 +39,6 @@ export async function validateWithoutQueue(devnet: Devnet, exec: DevChain, from:
   );
   const ms = performance.now() - started;
 
-  if (process.env.BENCH_DEBUG) console.log(verdicts.slice(0, 2));
   const statuses: Partial<Record<ValidityStatus, number>> = {};
   for (const v of verdicts) statuses[v.status] = (statuses[v.status] ?? 0) + 1;
   return { messages: logs.length, ms, statuses };
