@@ -3,7 +3,7 @@
  * race with the miner (taking a snapshot, replacing a block) pause interval mining around themselves.
  */
 import type { Hash, Hex } from 'viem';
-import { replaceBlocksFrom, setNextBlockTimestamp, snapshot, type DevChain } from '../../src/devnet/devnet.js';
+import { replaceBlocksFrom, snapshot, type DevChain } from '../../src/devnet/devnet.js';
 
 export const BLOCK_TIME_S = 1;
 
@@ -28,19 +28,9 @@ export async function exactSnapshot(chain: DevChain): Promise<{ id: Hex; head: b
   return withMiningPaused(chain, async () => ({ id: await snapshot(chain), head: await headOf(chain) }));
 }
 
-/**
- * Replaces the block after the snapshot with an empty one, then puts the chain's clock back on the wall clock.
- * The replacement keeps the original's timestamp and anvil carries on counting from there, so without the
- * realignment this chain would lag the other by the seconds the replacement took, and a message initiated on
- * the other chain would look executed before it was initiated (invalid: "a message from the future").
- */
+/** Replaces the block after the snapshot with an empty one (the miner paused meanwhile, so it cannot race). */
 export async function replaceAfterSnapshot(chain: DevChain, snapshotId: Hex): Promise<{ number: bigint; hash: Hash }> {
-  return withMiningPaused(chain, async () => {
-    const replacement = await replaceBlocksFrom(chain, snapshotId);
-    const now = BigInt(Math.floor(Date.now() / 1000));
-    await setNextBlockTimestamp(chain, now > replacement.timestamp ? now : replacement.timestamp + 1n);
-    return replacement;
-  });
+  return withMiningPaused(chain, () => replaceBlocksFrom(chain, snapshotId));
 }
 
 /**

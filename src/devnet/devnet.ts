@@ -323,17 +323,37 @@ function toExecutedMessages(chain: DevChain, { receipt, timestamp }: MinedTx): E
   });
 }
 
+export interface ExecuteOptions {
+  /**
+   * Execute even in a block older than the identifier's timestamp (a message "from the future"). By default the
+   * chain's clock is first moved up to that timestamp, as a relayer waits for the executing chain to catch up:
+   * anvil's clocks drift apart (each block at least a second after the last), and a valid message would otherwise
+   * now and then be executed "before" it was initiated.
+   */
+  allowEarlierBlock?: boolean;
+}
+
+/**
+ * Unless the chain's next block is as recent already, makes it carry `timestamp`. Call inside the send lane. The
+ * pending block tells, including a timestamp a test set for it on purpose, which is kept.
+ */
+async function catchUpClock(chain: DevChain, timestamp: bigint): Promise<void> {
+  const next = await chain.client.getBlock({ blockTag: 'pending' });
+  if (next.timestamp < timestamp) await chain.client.setNextBlockTimestamp({ timestamp });
+}
+
 /** Emits one ExecutingMessage from the inbox: valid or not is up to the caller's identifier and hash. */
-export async function executeMessage(chain: DevChain, identifier: Identifier, msgHash: Hash): Promise<ExecutedMessage> {
-  const mined = await sendAndMine(chain, () =>
-    chain.client.writeContract({
+export async function executeMessage(chain: DevChain, identifier: Identifier, msgHash: Hash, options: ExecuteOptions = {}): Promise<ExecutedMessage> {
+  const mined = await sendAndMine(chain, async () => {
+    if (!options.allowEarlierBlock) await catchUpClock(chain, identifier.timestamp);
+    return chain.client.writeContract({
       address: chain.inbox,
       abi: devInboxAbi,
       functionName: 'validateMessage',
       args: [identifier, msgHash],
       gas: BASE_GAS + GAS_PER_EXECUTING_MESSAGE,
-    }),
-  );
+    });
+  });
   const [message] = toExecutedMessages(chain, mined);
   if (!message) throw new Error(`validateMessage transaction ${mined.receipt.transactionHash} emitted no log`);
   return message;
@@ -343,16 +363,19 @@ export async function executeMessage(chain: DevChain, identifier: Identifier, ms
 export async function executeMessages(
   chain: DevChain,
   items: readonly { identifier: Identifier; msgHash: Hash }[],
+  options: ExecuteOptions = {},
 ): Promise<ExecutedMessage[]> {
-  const mined = await sendAndMine(chain, () =>
-    chain.client.writeContract({
+  const latest = items.reduce((max, i) => (i.identifier.timestamp > max ? i.identifier.timestamp : max), 0n);
+  const mined = await sendAndMine(chain, async () => {
+    if (!options.allowEarlierBlock) await catchUpClock(chain, latest);
+    return chain.client.writeContract({
       address: chain.inbox,
       abi: devInboxAbi,
       functionName: 'validateMessages',
       args: [items.map((i) => i.identifier), items.map((i) => i.msgHash)],
       gas: BASE_GAS + BigInt(items.length) * GAS_PER_EXECUTING_MESSAGE,
-    }),
-  );
+    });
+  });
   return toExecutedMessages(chain, mined);
 }
 
@@ -447,7 +470,10 @@ export async function revert(chain: DevChain, id: Hex): Promise<void> {
 /**
  * Replaces the block after the snapshot's head with an empty one, as the protocol replaces a block holding an
  * invalid executing message with a deposits-only block. Everything mined after the snapshot is dropped; the
- * replacement keeps the original's timestamp (anvil would otherwise rewind its clock to the snapshot).
+ * replacement keeps the original's timestamp (anvil would otherwise rewind its clock to the snapshot), and the
+ * blocks after it carry the wall clock again: anvil would count on from the replacement, and this chain would
+ * trail the others by the time the replacement took, so that a valid message from another chain would look
+ * executed before it was initiated.
  */
 export async function replaceBlocksFrom(chain: DevChain, snapshotId: Hex): Promise<{ number: bigint; hash: Hash; timestamp: bigint }> {
   const head = snapshotHeads.get(chain)?.get(snapshotId);
@@ -464,6 +490,8 @@ export async function replaceBlocksFrom(chain: DevChain, snapshotId: Hex): Promi
   if (original && replacement.hash === original.hash) {
     throw new Error(`block ${head + 1n} on chain ${chain.chainId} was empty already: its replacement is identical`);
   }
+  const now = BigInt(Math.floor(Date.now() / 1000));
+  await chain.client.setNextBlockTimestamp({ timestamp: now > replacement.timestamp ? now : replacement.timestamp + 1n });
   return { number: replacement.number, hash: replacement.hash, timestamp: replacement.timestamp };
 }
 
