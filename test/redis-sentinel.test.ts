@@ -9,9 +9,8 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { emitInitiating, executeMessage, mine, startDevnet, type Devnet } from '../src/devnet/devnet.js';
-import { killOnExit } from './helpers/replica.js';
 import { startXmsg, uniquePrefix, waitFor, waitForMessage, type RunningXmsg } from './helpers/xmsg.js';
-import { freePort } from './chaos/lib.js';
+import { freePort, killOnExit } from '../src/devnet/processes.js';
 
 const A = 987;
 const B = 988;

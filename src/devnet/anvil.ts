@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
+import { freePort, killOnExit } from './processes.js';
 
 export interface AnvilOptions {
   chainId: number;
@@ -43,49 +43,6 @@ export function anvilBinaryPath(): string {
   }
 }
 
-// Children still running when this process ends. A plain 'exit' handler is not enough: a process ended by a
-// signal (vitest stops its forks with SIGTERM) emits no 'exit', and anvil would outlive it.
-const liveChildren = new Set<ChildProcess>();
-let exitHooksInstalled = false;
-
-function killLiveChildren(): void {
-  for (const child of liveChildren) child.kill('SIGKILL');
-}
-
-function installExitHooks(): void {
-  exitHooksInstalled = true;
-  process.on('exit', killLiveChildren);
-  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-    const onSignal = (): void => {
-      killLiveChildren();
-      // A listener disables the default action; if ours is the only one, re-raise so the signal still ends us.
-      if (process.listenerCount(signal) === 1) {
-        process.off(signal, onSignal);
-        process.kill(process.pid, signal);
-      }
-    };
-    process.on(signal, onSignal);
-  }
-}
-
-function trackChild(child: ChildProcess): void {
-  if (!exitHooksInstalled) installExitHooks();
-  liveChildren.add(child);
-  child.once('exit', () => liveChildren.delete(child));
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 export async function startAnvil(options: AnvilOptions): Promise<AnvilNode> {
   // A port picked free can be taken by someone else before anvil binds it; then anvil exits and we try another.
   const attempts = options.port === undefined ? PORT_ATTEMPTS : 1;
@@ -112,7 +69,7 @@ async function spawnAnvil(options: AnvilOptions, port: number): Promise<AnvilNod
   const child = spawn(anvilBinaryPath(), args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let spawnError: Error | undefined;
   child.once('error', (err) => (spawnError = err));
-  trackChild(child);
+  killOnExit(child);
   let stderr = '';
   child.stderr?.setEncoding('utf8');
   child.stderr?.on('data', (chunk: string) => {

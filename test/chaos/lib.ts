@@ -5,7 +5,6 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
@@ -13,7 +12,7 @@ import { keccak256, toHex, type Hex } from 'viem';
 import { emitInitiatingMany, executeMessages, type DevChain } from '../../src/devnet/devnet.js';
 import type { FakeMessage, FakeSlack } from '../fakes/slack.js';
 import { afterAll, afterEach, beforeAll } from 'vitest';
-import { killOnExit } from '../helpers/replica.js';
+import { freePort, killOnExit } from '../../src/devnet/processes.js';
 import { waitFor } from '../helpers/xmsg.js';
 
 /** `XMSG_CHAOS_SCALE=full` (what `npm run chaos` sets) picks the long form; `npm test` runs the short one. */
@@ -292,17 +291,6 @@ export async function waitForRoots(slack: FakeSlack, channel: string, alertIds: 
 // ---------------------------------------------------------------------------------------------------------
 // A private redis-server that a test may kill and restart (never the shared one at 6379).
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 export interface OwnRedis {
   url: string;

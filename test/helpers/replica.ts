@@ -10,43 +10,11 @@ import { createWriteStream, mkdtempSync, type WriteStream } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { killOnExit } from '../../src/devnet/processes.js';
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const READY_TIMEOUT_MS = 45_000;
 const STOP_GRACE_MS = 10_000;
-
-// ---------------------------------------------------------------------------------------------------------
-// Children still running when this process ends (same reasoning as src/devnet/anvil.ts: a process ended by a
-// signal emits no 'exit', so the signals are hooked too).
-
-const liveChildren = new Set<ChildProcess>();
-let hooksInstalled = false;
-
-function killAll(): void {
-  for (const child of liveChildren) child.kill('SIGKILL');
-}
-
-function installHooks(): void {
-  hooksInstalled = true;
-  process.on('exit', killAll);
-  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-    const onSignal = (): void => {
-      killAll();
-      // A listener disables the signal's default action. Ours goes away and the signal is raised again, so it
-      // still ends the process, or reaches the listeners that remain (e.g. the devnet's, which do the same).
-      process.off(signal, onSignal);
-      process.kill(process.pid, signal);
-    };
-    process.on(signal, onSignal);
-  }
-}
-
-/** Kills `child` with SIGKILL when this process ends, however it ends. */
-export function killOnExit(child: ChildProcess): void {
-  if (!hooksInstalled) installHooks();
-  liveChildren.add(child);
-  child.once('exit', () => liveChildren.delete(child));
-}
 
 /** A directory for replica logs; kept after the run so a failure can be read (its path is in the error). */
 export function replicaLogDir(name: string): string {
