@@ -258,7 +258,7 @@ describe('Discord with Slack', () => {
 });
 
 describe('Discord HTTP interactions', () => {
-  it('accepts a good signature, answers PING with PONG, and rejects a bad one with 401', async () => {
+  it('accepts a good signature, answers PING with PONG, and rejects a bad or stale one with 401', async () => {
     const x = await start({ DISCORD_PUBLIC_KEY: KEYS.publicKeyHex });
     const url = `${x.baseUrl}/discord/interactions`;
 
@@ -276,6 +276,8 @@ describe('Discord HTTP interactions', () => {
     expect((await discord.postSlashCommand(url, KEYS, silence, { signatureOverride: 'deadbeef' })).status).toBe(401);
     expect((await discord.postSlashCommand(url, KEYS, silence, { signedBody: '{"type":1}' })).status).toBe(401);
     expect((await discord.postPing(url, other)).status).toBe(401);
+    const sixMinutesAgo = String(Math.floor(Date.now() / 1000) - 360);
+    expect((await discord.postSlashCommand(url, KEYS, silence, { timestamp: sixMinutesAgo })).status).toBe(401);
     expect(await x.app.alerts.store.activeSilences()).toEqual([]);
 
     // A signed button press acts like the gateway's.

@@ -98,7 +98,7 @@ function rolesOf(member: GuildMember | APIInteractionGuildMember | null): string
 
 /**
  * The optional HTTP interactions endpoint (DISCORD_PUBLIC_KEY set): Ed25519 over timestamp + raw body, PING → PONG,
- * 401 for anything not signed by Discord.
+ * 401 for anything not signed by Discord or signed more than 5 minutes off (a replay).
  */
 export function mountDiscordHttpInteractions(
   http: HttpServer,
@@ -165,8 +165,12 @@ export function discordPublicKey(hex: string): KeyObject {
   return createPublicKey({ key: Buffer.concat([Buffer.from('302a300506032b6570032100', 'hex'), raw]), format: 'der', type: 'spki' });
 }
 
+/** As for Slack: a signed request older (or newer) than this is a replay, and refused. */
+const MAX_CLOCK_SKEW_S = 300;
+
 function verifySignature(key: KeyObject, signatureHex: string, timestamp: string, body: Buffer): boolean {
-  if (!/^[0-9a-f]{128}$/i.test(signatureHex) || !timestamp) return false;
+  if (!/^[0-9a-f]{128}$/i.test(signatureHex) || !/^\d{1,12}$/.test(timestamp)) return false;
+  if (Math.abs(Date.now() / 1000 - Number(timestamp)) > MAX_CLOCK_SKEW_S) return false;
   try {
     return verify(null, Buffer.concat([Buffer.from(timestamp, 'utf8'), body]), key, Buffer.from(signatureHex, 'hex'));
   } catch {
