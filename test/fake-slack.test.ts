@@ -138,6 +138,45 @@ describe('fake Slack Web API through the real WebClient', () => {
     await expect(client.chat.postEphemeral({ channel: CHANNEL, user: 'U0BOB', text: 'only you' })).resolves.toMatchObject({ ok: true });
   });
 
+  it('stores message metadata and returns it from conversations.history, newest first, a page at a time', async () => {
+    const metadata = (id: string) => ({ event_type: 'xmsg_alert', event_payload: { alert_id: id, opened_at: 1700000000000 } });
+    const before = await client.chat.postMessage({ channel: CHANNEL, text: 'before' });
+    const posted = [];
+    for (const id of ['XM-1', 'XM-2', 'XM-3']) posted.push(await client.chat.postMessage({ channel: CHANNEL, text: id, metadata: metadata(id) }));
+    expect(posted[0]).toMatchObject({ message: { metadata: metadata('XM-1') } });
+    await client.chat.postMessage({ channel: CHANNEL, thread_ts: posted[0]!.ts!, text: 'a reply: not in the channel history' });
+    await client.chat.postMessage({ channel: 'C0OTHER', text: 'another channel', metadata: metadata('XM-9') });
+    await expect(client.chat.postMessage({ channel: CHANNEL, text: 'x', metadata: { event_type: 'x' } as never })).rejects.toMatchObject({ data: { error: 'invalid_metadata_format' } });
+    // chat.update keeps the metadata it is not given.
+    await client.chat.update({ channel: CHANNEL, ts: posted[2]!.ts!, text: 'XM-3 edited' });
+
+    const first = await client.conversations.history({ channel: CHANNEL, oldest: before.ts!, limit: 2, include_all_metadata: true });
+    expect(first.messages!.map((m) => [m.text, m.metadata])).toEqual([
+      ['XM-3 edited', metadata('XM-3')],
+      ['XM-2', metadata('XM-2')],
+    ]);
+    expect(first.has_more).toBe(true);
+    const second = await client.conversations.history({ channel: CHANNEL, oldest: before.ts!, limit: 2, include_all_metadata: true, cursor: first.response_metadata!.next_cursor! });
+    expect(second.messages).toMatchObject([{ text: 'XM-1', ts: posted[0]!.ts, thread_ts: posted[0]!.ts, reply_count: 1, metadata: metadata('XM-1') }]);
+    expect(second.has_more).toBe(false);
+    // `oldest` is exclusive unless `inclusive`; metadata only with include_all_metadata.
+    const all = await client.conversations.history({ channel: CHANNEL, oldest: before.ts!, inclusive: true });
+    expect(all.messages!.map((m) => m.text)).toEqual(['XM-3 edited', 'XM-2', 'XM-1', 'before']);
+    expect(all.messages!.some((m) => m.metadata)).toBe(false);
+    await expect(client.conversations.history({ channel: CHANNEL, cursor: 'bm9wZQ==' })).rejects.toMatchObject({ data: { error: 'invalid_cursor' } });
+    await expect(client.conversations.history({ channel: CHANNEL, oldest: 'yesterday' })).rejects.toMatchObject({ data: { error: 'invalid_ts_oldest' } });
+
+    expect(fake.callsOf('conversations.history')[1]!.args).toMatchObject({ channel: CHANNEL, oldest: before.ts, limit: '2', include_all_metadata: 'true', cursor: first.response_metadata!.next_cursor });
+  });
+
+  it('carries out a call whose answer it then loses', async () => {
+    fake.failNext('chat.postMessage', 1, { lostAnswer: true });
+    await expect(client.chat.postMessage({ channel: CHANNEL, text: 'XM-1' })).rejects.toMatchObject({ code: ErrorCode.RequestError });
+    expect(fake.channelMessages(CHANNEL).map((m) => m.text)).toEqual(['XM-1']);
+    expect(fake.faultedCalls).toMatchObject([{ method: 'chat.postMessage', fault: { lostAnswer: true } }]);
+    expect(fake.callsOf('chat.postMessage')).toMatchObject([{ response: { ok: true } }]);
+  });
+
   it('takes JSON bodies with the token in the Authorization header only', async () => {
     const post = (headers: Record<string, string>, body: object) =>
       fetch(`${fake.apiUrl}chat.postMessage`, { method: 'POST', headers: { 'content-type': 'application/json; charset=utf-8', ...headers }, body: JSON.stringify(body) }).then((r) => r.json());

@@ -201,6 +201,38 @@ describe('alerts in Slack', () => {
     expect(slack.faultedCalls.length).toBe(2);
   });
 
+  it('adopts the root Slack posted when its answer was lost, on the next replica, instead of posting a second', async () => {
+    const first = await start();
+    slack.failNext('chat.postMessage', 1, { lostAnswer: true });
+    await invalidMessage();
+    await waitFor('the root posted, its answer lost', () => slack.faultedCalls.length === 1);
+    const [root] = roots();
+    expect(root!.metadata).toEqual({ event_type: 'xmsg_alert', event_payload: { alert_id: 'XM-1', opened_at: expect.any(Number) } });
+    // The delivering replica goes away before its retry (1 s later) can change anything; another takes over.
+    slack.setDown(true);
+    await first.stop();
+    running.splice(running.indexOf(first), 1);
+    slack.setDown(false);
+    const second = await start();
+    await waitFor('the root adopted', async () => (await second.app.notifier.ref('slack', 'XM-1'))?.id === root!.ts);
+    expect(roots()).toHaveLength(1);
+    expect(slack.callsOf('conversations.history')[0]!.args).toMatchObject({ channel: CHANNEL, include_all_metadata: 'true', limit: '15' });
+    // The thread follows the adopted root.
+    await second.app.alerts.ack('XM-1', { platform: 'slack', userId: ADMIN, name: 'admin', canAct: true });
+    await waitFor('the ack reply', () => thread(root!.ts).some((t) => t.includes('Acknowledged by admin')));
+    expect(roots()).toHaveLength(1);
+  });
+
+  it('posts the root anyway when the Slack app may not read the channel history (an install without channels:history)', async () => {
+    await start();
+    slack.failNext('chat.postMessage', 1, { status: 500 });
+    slack.failNext('conversations.history', 1, { error: 'missing_scope' });
+    await invalidMessage();
+    const root = await oneRoot();
+    expect(root.metadata?.event_payload).toMatchObject({ alert_id: 'XM-1' });
+    expect(slack.faultedCalls.map((c) => c.method)).toEqual(['chat.postMessage', 'conversations.history']);
+  });
+
   it('makes one root message per alert with two replicas', async () => {
     await start();
     await start();

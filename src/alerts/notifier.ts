@@ -106,6 +106,8 @@ export class Notifier {
 
   private refKey = (platform: string, alertId: string) => `${this.prefix}:chat:${platform}:${alertId}`;
   private reportedKey = (platform: string, alertId: string) => `${this.prefix}:chat:${platform}:${alertId}:reported`;
+  /** When the latest attempt to post an alert's root started (ms), until its ref is stored; platforms with `findRoot` only. */
+  private postingKey = (platform: string, alertId: string) => `${this.prefix}:chat:${platform}:${alertId}:posting`;
   private repliedKey = (platform: string, alertId: string, seq: number) => `${this.prefix}:chat:${platform}:${alertId}:replied:${seq}`;
 
   private async deliver(adapter: ChatAdapter, d: Delivery): Promise<void> {
@@ -117,9 +119,13 @@ export class Notifier {
 
     if (!ref) {
       if (muted) return; // a silenced alert has no thread until it is unmuted
-      ref = await adapter.postRoot(view, d.type === 'open' ? d.mention : undefined);
-      await this.redis.set(this.refKey(platform, d.alertId), JSON.stringify(ref), 'EX', this.retentionS);
-      await this.redis.set(this.reportedKey(platform, d.alertId), String(view.alert.count), 'EX', this.retentionS);
+      ref = await this.postRoot(adapter, view, d.type === 'open' ? d.mention : undefined);
+      await this.redis
+        .multi()
+        .set(this.refKey(platform, d.alertId), JSON.stringify(ref), 'EX', this.retentionS)
+        .set(this.reportedKey(platform, d.alertId), String(view.alert.count), 'EX', this.retentionS)
+        .del(this.postingKey(platform, d.alertId))
+        .exec();
       this.metrics.chatDeliveries.inc({ platform, outcome: 'posted' });
       if (d.type === 'open') return;
     }
@@ -141,6 +147,42 @@ export class Notifier {
     }
     await adapter.editRoot(ref, view);
     this.metrics.chatDeliveries.inc({ platform, outcome: 'posted' });
+  }
+
+  /**
+   * Posts an alert's root once, whatever crashes, on platforms whose posts carry no idempotency key (Slack): each
+   * attempt is recorded (its start time) before the post, and an attempt that finds an earlier one recorded first
+   * asks the platform for a root that attempt may have posted without xmsg hearing back, and adopts it. Platforms
+   * with idempotent posts (Discord's nonce, the console's key) have no `findRoot` and simply post again.
+   */
+  private async postRoot(adapter: ChatAdapter, view: AlertView, mention: Mention | undefined): Promise<ThreadRef> {
+    if (!adapter.findRoot) return adapter.postRoot(view, mention);
+    const platform = adapter.platform;
+    const attempt = this.postingKey(platform, view.alert.id);
+    const earlier = await this.redis.get(attempt);
+    if (earlier !== null) {
+      const found = await this.findRoot(adapter, view, Number(earlier));
+      if (found) {
+        // Posted with the alert as it was then: bring it up to date before the ref is stored (a failure here retries
+        // the adoption, not the post).
+        await adapter.editRoot(found, view);
+        this.log.info({ platform, alertId: view.alert.id, ref: found }, 'adopted the root an interrupted delivery had posted');
+        return found;
+      }
+    }
+    // Overwritten on each attempt: a root posted by an attempt before the one just searched would have been found.
+    await this.redis.set(attempt, String(Date.now()), 'EX', this.retentionS);
+    return adapter.postRoot(view, mention);
+  }
+
+  private async findRoot(adapter: ChatAdapter, view: AlertView, since: number): Promise<ThreadRef | undefined> {
+    try {
+      return await adapter.findRoot!(view, since);
+    } catch (err) {
+      if (!(err instanceof ChatRejected)) throw err; // transient: retry the delivery rather than risk a second root
+      this.log.warn({ err: err.message, platform: adapter.platform, alertId: view.alert.id }, 'cannot look for a root an interrupted delivery may have posted; posting (it may show twice)');
+      return undefined;
+    }
   }
 
   private async reply(adapter: ChatAdapter, alertId: string, ref: ThreadRef, update: ChatUpdate): Promise<ThreadRef> {

@@ -35,6 +35,13 @@ export interface ChatAdapter {
   /** Returns a new ref when the reply had to complete it (e.g. create the thread the root post could not). */
   reply(ref: ThreadRef, update: ChatUpdate): Promise<ThreadRef | void>;
   editRoot(ref: ThreadRef, view: AlertView): Promise<void>;
+  /**
+   * For platforms without an idempotency key on posts: the alert's root if an earlier `postRoot`, started at or
+   * after `since` (ms since the epoch), was carried out although its answer never arrived (a crash, a timeout, a 5xx
+   * after the write). The chat outbox asks before posting a root again. Throws `ChatRejected` when the platform will
+   * not let the app look (e.g. a missing scope): the outbox then posts, as without this method.
+   */
+  findRoot?(view: AlertView, since: number): Promise<ThreadRef | undefined>;
 }
 
 export class ChatRetryLater extends Error {

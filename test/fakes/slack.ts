@@ -16,7 +16,7 @@ export { validateBlocks, type BlockJson } from './slack/blocks.js';
 export type { BlockActionInput, SlashCommandInput } from './slack/payloads.js';
 export { postSignedForm, signSlackRequest, type SignedHeaders, type SigningOverrides, type SlackDelivery } from './slack/signing.js';
 export type { ApiResult } from './slack/web-api.js';
-export { IDENTITY, type FakeMessage, type FakeUser, type MessageContent } from './slack/workspace.js';
+export { IDENTITY, type FakeMessage, type FakeUser, type MessageContent, type MessageMetadata } from './slack/workspace.js';
 
 export interface FakeSlackOptions {
   /** The bot token every Web API call must carry. Default `xoxb-fake-token`. */
@@ -27,8 +27,12 @@ export interface FakeSlackOptions {
   users?: Record<string, FakeUser>;
 }
 
-/** How the next calls of a method fail. `error` answers HTTP 200 `{ok:false}` as Slack does for platform errors. */
-export type Fault = { status: 429; retryAfter: number } | { status: 500 | 503 } | { error: string };
+/**
+ * How the next calls of a method fail. `error` answers HTTP 200 `{ok:false}` as Slack does for platform errors.
+ * `lostAnswer`: the call is carried out (and recorded in `calls` too), then the connection is cut before the
+ * answer, as when a timeout or a dropped connection hides from the caller a post Slack made.
+ */
+export type Fault = { status: 429; retryAfter: number } | { status: 500 | 503 } | { error: string } | { lostAnswer: true };
 
 export interface RecordedCall {
   method: string;
@@ -57,7 +61,7 @@ export interface FakeSlack {
   /** What to pass as `slackApiUrl` (`{url}/api/`). */
   readonly apiUrl: string;
   readonly token: string;
-  /** Every answered Web API call in arrival order, including ones answered `ok:false`; injected faults excluded. */
+  /** Every answered Web API call in arrival order, including ones answered `ok:false`; injected faults excluded but `lostAnswer`. */
   readonly calls: readonly RecordedCall[];
   readonly faultedCalls: readonly FaultedCall[];
   callsOf(method: string): RecordedCall[];
@@ -228,6 +232,11 @@ class LoopbackSlack implements FakeSlack {
     const fault: Fault | 'down' | undefined = this.down ? 'down' : this.faults.get(method)?.shift();
     if (fault) {
       this.faulted.push({ method, args: call.args, at, fault });
+      if (fault !== 'down' && 'lostAnswer' in fault) {
+        this.recorded.push({ method, args: call.args, at, response: this.answer(method, call) });
+        req.socket.destroy();
+        return;
+      }
       return sendFault(res, fault);
     }
     const response = this.answer(method, call);
@@ -261,7 +270,7 @@ class LoopbackSlack implements FakeSlack {
 }
 
 /** Slack's 429 carries Retry-After (seconds) and a JSON body; its 5xx come from the edge, not the API, as text. */
-function sendFault(res: ServerResponse, fault: Fault | 'down'): void {
+function sendFault(res: ServerResponse, fault: Exclude<Fault, { lostAnswer: true }> | 'down'): void {
   if (fault === 'down') return sendText(res, 503, 'service unavailable');
   if ('error' in fault) return sendJson(res, 200, { ok: false, error: fault.error });
   if (fault.status === 429) return sendJson(res, 429, { ok: false, error: 'ratelimited' }, { 'retry-after': String(fault.retryAfter) });

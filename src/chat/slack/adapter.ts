@@ -19,6 +19,19 @@ export interface SlackSettings {
 /** Errors that a person fixes in Slack's or xmsg's settings: keep the alert and retry rather than drop it. */
 const FIX_AND_RETRY = new Set(['invalid_auth', 'not_authed', 'account_inactive', 'token_revoked', 'token_expired', 'not_in_channel', 'channel_not_found', 'missing_scope', 'thread_not_found', 'message_not_found']);
 const TRANSIENT = new Set(['internal_error', 'fatal_error', 'service_unavailable', 'request_timeout', 'ratelimited']);
+/** Errors of conversations.history that mean xmsg may not look (an install without the history scopes). */
+const CANNOT_LOOK = new Set(['missing_scope', 'not_allowed_token_type', 'method_deprecated']);
+
+/** The `event_type` of the message metadata on every root: its payload names the alert. */
+export const ROOT_EVENT_TYPE = 'xmsg_alert';
+/** How far before an attempt's start (by xmsg's clock) a root it posted is looked for: Slack's clock may differ. */
+const CLOCK_SKEW_MS = 60_000;
+/** conversations.history page size (15 is also the most Slack gives apps under its strictest limits) and pages read. */
+const HISTORY_PAGE = 15;
+const HISTORY_PAGES = 10;
+
+/** A Slack timestamp ("seconds.micros") for a time in ms. */
+const slackTs = (ms: number) => (Math.max(0, ms) / 1000).toFixed(6);
 
 /** Posts alerts to one Slack channel: a Block Kit root, replies in its thread, and edits of the root. */
 export class SlackAdapter implements ChatAdapter {
@@ -38,8 +51,35 @@ export class SlackAdapter implements ChatAdapter {
 
   async postRoot(view: AlertView, mention?: Mention): Promise<ThreadRef> {
     const { text, blocks } = renderRoot(view, this.mentionText(mention));
-    const res = await this.call(() => this.client.chat.postMessage({ channel: this.settings.channel, text, blocks, unfurl_links: false }));
+    // Slack has no idempotency key: the metadata lets findRoot recognise this root if its answer never arrives.
+    const metadata = { event_type: ROOT_EVENT_TYPE, event_payload: { alert_id: view.alert.id, opened_at: view.alert.createdAt } };
+    const res = await this.call(() => this.client.chat.postMessage({ channel: this.settings.channel, text, blocks, metadata, unfurl_links: false }));
     return { channel: String(res.channel ?? this.settings.channel), id: String(res.ts) };
+  }
+
+  /**
+   * The channel's root whose metadata names this alert (its id and opening time, so that another deployment or an
+   * earlier Redis's XM-1 in the same channel is not taken), among the messages since `since` (newest first, a few
+   * small pages). Needs `channels:history` (or `groups:history` for a private channel).
+   */
+  async findRoot(view: AlertView, since: number): Promise<ThreadRef | undefined> {
+    const channel = this.settings.channel;
+    let cursor: string | undefined;
+    for (let page = 0; page < HISTORY_PAGES; page++) {
+      const res = await this.call(
+        () => this.client.conversations.history({ channel, oldest: slackTs(since - CLOCK_SKEW_MS), inclusive: true, limit: HISTORY_PAGE, include_all_metadata: true, ...(cursor ? { cursor } : {}) }),
+        CANNOT_LOOK,
+      );
+      const root = res.messages?.find((m) => {
+        // The SDK types the payload as `{}`; it is whatever JSON the poster gave.
+        const payload = m.metadata?.event_type === ROOT_EVENT_TYPE ? (m.metadata.event_payload as Record<string, unknown> | undefined) : undefined;
+        return payload?.alert_id === view.alert.id && Number(payload.opened_at) === view.alert.createdAt && (!m.thread_ts || m.thread_ts === m.ts);
+      });
+      if (root?.ts) return { channel, id: root.ts };
+      cursor = res.response_metadata?.next_cursor;
+      if (!res.has_more || !cursor) return undefined;
+    }
+    return undefined;
   }
 
   async reply(ref: ThreadRef, update: ChatUpdate): Promise<void> {
@@ -54,10 +94,12 @@ export class SlackAdapter implements ChatAdapter {
     await this.call(() => this.client.chat.update({ channel: ref.channel, ts: ref.id, text, blocks }));
   }
 
-  private async call<T>(fn: () => Promise<T>): Promise<T> {
+  /** `rejected`: platform errors that mean "never", for this call, whatever `classify` says of them in general. */
+  private async call<T>(fn: () => Promise<T>, rejected?: ReadonlySet<string>): Promise<T> {
     try {
       return await fn();
     } catch (err) {
+      if (rejected && err instanceof WebAPIPlatformError && rejected.has(err.data.error)) throw new ChatRejected(`slack: ${err.data.error}`);
       throw classify(err);
     }
   }

@@ -1,6 +1,6 @@
 import { validateBlocks, type BlockJson } from './blocks.js';
 import type { Args } from './http.js';
-import { IDENTITY, messageJson, type Workspace } from './workspace.js';
+import { IDENTITY, messageJson, tsMicros, type MessageMetadata, type Workspace } from './workspace.js';
 
 /** A Web API answer body: always `ok`, then `error` or the method's fields. */
 export type ApiResult = { ok: boolean; error?: string; [key: string]: unknown };
@@ -38,6 +38,29 @@ function readContent(args: Args): Content | ApiResult {
   return content;
 }
 
+/** `metadata` of a chat.* call (undefined when absent), or Slack's error for a malformed one. */
+function readMetadata(args: Args): MessageMetadata | undefined | ApiResult {
+  const m = args.metadata;
+  if (m === undefined) return undefined;
+  const ok =
+    typeof m === 'object' && m !== null && !Array.isArray(m) &&
+    typeof (m as MessageMetadata).event_type === 'string' && (m as MessageMetadata).event_type.length > 0 &&
+    typeof (m as MessageMetadata).event_payload === 'object' && (m as MessageMetadata).event_payload !== null && !Array.isArray((m as MessageMetadata).event_payload);
+  return ok ? { event_type: (m as MessageMetadata).event_type, event_payload: (m as MessageMetadata).event_payload } : fail('invalid_metadata_format');
+}
+
+/** Slack reads `true` and `1` as true. */
+const bool = (v: unknown) => v === true || v === 1 || v === 'true' || v === '1';
+
+/** conversations.history's cursor, as Slack makes it: base64 of `next_ts:<micros of the next page's first message>`. */
+const encodeCursor = (micros: bigint) => Buffer.from(`next_ts:${micros}`).toString('base64');
+const decodeCursor = (cursor: string): bigint | undefined => {
+  const m = /^next_ts:(\d+)$/.exec(Buffer.from(cursor, 'base64').toString('utf8'));
+  return m ? BigInt(m[1]!) : undefined;
+};
+const HISTORY_DEFAULT_LIMIT = 100;
+const HISTORY_MAX_LIMIT = 999;
+
 const isError = (v: object): v is ApiResult => 'ok' in v && v.ok === false;
 const hasContent = (c: Content) => Boolean(c.text) || Boolean(c.blocks?.length);
 
@@ -59,6 +82,8 @@ const METHODS: Record<string, Method> = {
     const content = readContent(args);
     if (isError(content)) return content;
     if (!hasContent(content)) return fail('no_text');
+    const metadata = readMetadata(args);
+    if (metadata && isError(metadata)) return metadata;
     const threadTs = str(args.thread_ts);
     // Stricter than Slack on purpose: a reply must name an existing root of this channel, so a reply posted before
     // its root (or threaded on a reply's ts) fails the test that causes it.
@@ -66,7 +91,7 @@ const METHODS: Record<string, Method> = {
       const parent = ws.find(channel, threadTs);
       if (!parent || parent.threadTs) return fail('thread_not_found');
     }
-    const message = ws.post(channel, { text: content.text ?? '', blocks: content.blocks }, threadTs);
+    const message = ws.post(channel, { text: content.text ?? '', blocks: content.blocks }, threadTs, metadata);
     return { ok: true, channel, ts: message.ts, message: messageJson(message) };
   },
 
@@ -78,7 +103,9 @@ const METHODS: Record<string, Method> = {
     const content = readContent(args);
     if (isError(content)) return content;
     if (content.text === undefined && content.blocks === undefined) return fail('no_text');
-    ws.edit(message, content);
+    const metadata = readMetadata(args);
+    if (metadata && isError(metadata)) return metadata;
+    ws.edit(message, content, metadata);
     return { ok: true, channel, ts: message.ts, text: message.text, message: messageJson(message) };
   },
 
@@ -90,6 +117,49 @@ const METHODS: Record<string, Method> = {
     if (isError(content)) return content;
     if (!hasContent(content)) return fail('no_text');
     return { ok: true, message_ts: ws.nextTs() };
+  },
+
+  /**
+   * A channel's messages newest first, roots only (thread replies are conversations.replies'), between `oldest`
+   * and `latest` (exclusive unless `inclusive`), `limit` at a time with cursor pagination; metadata only with
+   * `include_all_metadata`.
+   */
+  'conversations.history': (args, ws) => {
+    const channel = str(args.channel);
+    if (!channel) return fail('channel_not_found');
+    const oldest = tsMicros(str(args.oldest) ?? '0');
+    if (oldest === undefined) return fail('invalid_ts_oldest');
+    const latest = args.latest === undefined ? BigInt(Date.now()) * 1000n + 999n : tsMicros(str(args.latest) ?? '');
+    if (latest === undefined) return fail('invalid_ts_latest');
+    let limit = HISTORY_DEFAULT_LIMIT;
+    if (args.limit !== undefined) {
+      const n = Number(str(args.limit));
+      if (!Number.isInteger(n) || n < 0) return fail('invalid_limit');
+      if (n > 0) limit = Math.min(n, HISTORY_MAX_LIMIT);
+    }
+    const cursorArg = str(args.cursor);
+    const from = cursorArg ? decodeCursor(cursorArg) : undefined;
+    if (cursorArg && from === undefined) return fail('invalid_cursor');
+    const inRange = ws.rootsBetween(channel, oldest, latest, bool(args.inclusive)).filter((m) => from === undefined || tsMicros(m.ts)! <= from);
+    const page = inRange.slice(0, limit);
+    const next = inRange[limit];
+    const withMetadata = bool(args.include_all_metadata);
+    const messages = page.map((m) => {
+      const replies = ws.replies(channel, m.ts);
+      return {
+        ...messageJson(m, withMetadata),
+        ...(replies.length ? { thread_ts: m.ts, reply_count: replies.length, latest_reply: replies.at(-1)!.ts } : {}),
+      };
+    });
+    return {
+      ok: true,
+      messages,
+      has_more: next !== undefined,
+      pin_count: 0,
+      channel_actions_ts: null,
+      channel_actions_count: 0,
+      ...(next ? { response_metadata: { next_cursor: encodeCursor(tsMicros(next.ts)!) } } : {}),
+    };
   },
 
   'usergroups.users.list': (args, ws) => {

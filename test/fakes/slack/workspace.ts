@@ -19,6 +19,12 @@ export interface MessageContent {
   blocks?: BlockJson[];
 }
 
+/** Slack message metadata (`metadata` of chat.postMessage and chat.update), as stored and returned. */
+export interface MessageMetadata {
+  event_type: string;
+  event_payload: Record<string, unknown>;
+}
+
 /** A message as the fake stores it: its current content and every content it had before an edit, oldest first. */
 export interface FakeMessage extends MessageContent {
   channel: string;
@@ -27,6 +33,7 @@ export interface FakeMessage extends MessageContent {
   threadTs?: string;
   edits: number;
   history: MessageContent[];
+  metadata?: MessageMetadata;
 }
 
 export interface FakeUser {
@@ -67,16 +74,18 @@ export class Workspace {
     return this.clock.next();
   }
 
-  post(channel: string, content: MessageContent, threadTs?: string): FakeMessage {
+  post(channel: string, content: MessageContent, threadTs?: string, metadata?: MessageMetadata): FakeMessage {
     const message: FakeMessage = { channel, ts: this.nextTs(), text: content.text, edits: 0, history: [] };
     if (content.blocks?.length) message.blocks = withBlockIds(content.blocks);
     if (threadTs) message.threadTs = threadTs;
+    if (metadata) message.metadata = structuredClone(metadata);
     this.channel(channel).push(message);
     return message;
   }
 
   /** Replaces what the update names; Slack keeps the blocks when `blocks` is absent and drops them for `[]`. */
-  edit(message: FakeMessage, content: Partial<MessageContent>): void {
+  edit(message: FakeMessage, content: Partial<MessageContent>, metadata?: MessageMetadata): void {
+    if (metadata) message.metadata = structuredClone(metadata);
     message.history.push(structuredClone(message.blocks ? { text: message.text, blocks: message.blocks } : { text: message.text }));
     message.edits += 1;
     if (content.text !== undefined) message.text = content.text;
@@ -94,6 +103,16 @@ export class Workspace {
 
   replies(channel: string, threadTs: string): FakeMessage[] {
     return this.channel(channel).filter((m) => m.threadTs === threadTs);
+  }
+
+  /** Roots of a channel whose ts is in the range, newest first (Slack's order for conversations.history). */
+  rootsBetween(channel: string, oldest: bigint, latest: bigint, inclusive: boolean): FakeMessage[] {
+    return this.roots(channel)
+      .filter((m) => {
+        const t = tsMicros(m.ts)!;
+        return inclusive ? t >= oldest && t <= latest : t > oldest && t < latest;
+      })
+      .reverse();
   }
 
   user(id: string): FakeUser | undefined {
@@ -131,8 +150,11 @@ export class Workspace {
   }
 }
 
-/** The message JSON Slack returns from chat.* methods and puts in interaction payloads. */
-export function messageJson(m: FakeMessage): Record<string, unknown> {
+/**
+ * The message JSON Slack returns from chat.* methods and puts in interaction payloads. `metadata` is left out
+ * where Slack leaves it out (conversations.history without `include_all_metadata`).
+ */
+export function messageJson(m: FakeMessage, withMetadata = true): Record<string, unknown> {
   return {
     type: 'message',
     user: IDENTITY.botUserId,
@@ -143,7 +165,14 @@ export function messageJson(m: FakeMessage): Record<string, unknown> {
     text: m.text,
     ...(m.blocks ? { blocks: structuredClone(m.blocks) } : {}),
     ...(m.threadTs ? { thread_ts: m.threadTs, parent_user_id: IDENTITY.botUserId } : {}),
+    ...(m.metadata && withMetadata ? { metadata: structuredClone(m.metadata) } : {}),
   };
+}
+
+/** A Slack ts ("1700000000.000100", or fewer digits as a bound: "1700000000.5", "1700000000") in microseconds. */
+export function tsMicros(ts: string): bigint | undefined {
+  const m = /^(\d+)(?:\.(\d{0,6}))?$/.exec(ts);
+  return m ? BigInt(m[1]!) * 1_000_000n + BigInt((m[2] ?? '').padEnd(6, '0')) : undefined;
 }
 
 /** Slack gives every block without a `block_id` a random one; interaction payloads then carry it. */
