@@ -7,7 +7,12 @@ import { keccak256, stringToBytes, type Hex } from 'viem';
 export function keys(prefix: string) {
   return {
     message: (shortId: string) => `${prefix}:m:${shortId}`,
-    byMsgHash: (msgHash: Hex) => `${prefix}:h:${msgHash.toLowerCase()}`,
+    /**
+     * The msgHash index: 256 hashes, one per first byte of the msgHash; field = the next 8 bytes in hex (see
+     * msgHashField), value = the short ids of the messages with that msgHash, comma-separated (usually one). A field
+     * may, very rarely, be shared by two msgHashes: readers check each record's own msgHash.
+     */
+    msgHashBucket: (msgHash: Hex) => `${prefix}:h:${msgHash.toLowerCase().slice(2, 4)}`,
     /** Settled messages whose executing block is not cross-safe yet; score = executing block number. */
     pending: (chainId: number) => `${prefix}:pending:${chainId}`,
     /** Cross-safe messages waiting for both their blocks to be finalized; score = executing block number. */
@@ -40,11 +45,19 @@ export function messageId(chainId: number, blockHash: Hex, logIndex: number): st
 const recentShortIds = new Map<string, string>();
 const RECENT_SHORT_IDS = 10_000;
 
-/** A compact handle for index members (80 bits of the id's hash), keeping Redis memory per message small. */
+/** The field of a msgHash in its bucket of the msgHash index (bytes 1..8 of it, hex). */
+export function msgHashField(msgHash: Hex): string {
+  return msgHash.toLowerCase().slice(4, 20);
+}
+
+/**
+ * A compact handle for index members and record keys: 84 bits of the id's hash in 14 base64url characters (at most
+ * 14 characters keep a sorted-set member in Redis's 16-byte allocation class: 16 B less per index entry than 20).
+ */
 export function shortId(id: string): string {
   let short = recentShortIds.get(id);
   if (short === undefined) {
-    short = keccak256(stringToBytes(id)).slice(2, 22);
+    short = Buffer.from(keccak256(stringToBytes(id)).slice(2, 24), 'hex').toString('base64url').slice(0, 14);
     if (recentShortIds.size >= RECENT_SHORT_IDS) recentShortIds.delete(recentShortIds.keys().next().value!);
     recentShortIds.set(id, short);
   }

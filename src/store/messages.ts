@@ -1,9 +1,9 @@
 import type { Redis } from 'ioredis';
-import type { Hex } from 'viem';
+import { getAddress, type Hex } from 'viem';
 import type { Identifier } from '../chain/inbox.js';
 import { isSettled, type ValidityStatus } from '../chain/validity.js';
 import type { ChainLog } from '../chain/rpc.js';
-import { keys, messageId, shortId, type Keys } from './keys.js';
+import { keys, messageId, msgHashField, shortId, type Keys } from './keys.js';
 
 /** Where a tracked message's executing block stands. The last three end tracking. */
 export type Safety = 'unsafe' | 'cross-safe' | 'replaced' | 'reorged' | 'finalized';
@@ -80,11 +80,55 @@ export function identifierOf(data: MessageData): Identifier {
   };
 }
 
-const APPEND_HISTORY = `
+/**
+ * The record layout. A message record is one Redis hash kept small enough for Redis's compact listpack encoding:
+ * short field names, no field derivable from another (the id is chainId-blockHash-logIndex; the short id is the
+ * key), 32-byte hashes and the origin address in base64url, and every value at most 64 bytes
+ * (`hash-max-listpack-value`; one longer value would turn the whole hash into a hashtable, about 2.5 times the
+ * memory): a longer value, such as a long reason or history note, is stored in 64-byte pieces `name`, `name+1`, …
+ *
+ *   c chainId   n blockNumber   b blockHash   t blockTimestamp   x txHash   l logIndex   g msgHash   s seenAt
+ *   o identifier.origin   in / il / it / ic identifier blockNumber / logIndex / timestamp / chainId
+ *   st status   rs reason   sf safety   h1, h2, … history entries "<at ms>|<what>"   mk:<mark> marks
+ */
+const PIECE = 64;
+
+const LUA_COMMON = `
+local function pieces(out, name, v)
+  local i = 0
+  repeat
+    out[#out + 1] = i == 0 and name or (name .. '+' .. i)
+    out[#out + 1] = string.sub(v, i * ${PIECE} + 1, (i + 1) * ${PIECE})
+    i = i + 1
+  until i * ${PIECE} >= #v
+  return i
+end
+local function put(rec, name, v)
+  local out = {}
+  local i = pieces(out, name, v)
+  redis.call('HSET', rec, unpack(out))
+  while redis.call('HDEL', rec, name .. '+' .. i) == 1 do i = i + 1 end
+end
 local function append_history(rec, entry)
-  local h = redis.call('HGET', rec, 'h')
-  if not h or h == '' or h == '[]' then h = '[' .. entry .. ']' else h = string.sub(h, 1, -2) .. ',' .. entry .. ']' end
-  redis.call('HSET', rec, 'h', h)
+  local n = 1
+  while redis.call('HEXISTS', rec, 'h' .. n) == 1 do n = n + 1 end
+  put(rec, 'h' .. n, entry)
+end
+local function index_hash(bucket, field, short)
+  local cur = redis.call('HGET', bucket, field)
+  if not cur then
+    redis.call('HSET', bucket, field, short)
+    return
+  end
+  for s in string.gmatch(cur, '[^,]+') do if s == short then return end end
+  redis.call('HSET', bucket, field, cur .. ',' .. short)
+end
+local function unindex_hash(bucket, field, short)
+  local cur = redis.call('HGET', bucket, field)
+  if not cur then return end
+  local rest = {}
+  for s in string.gmatch(cur, '[^,]+') do if s ~= short then rest[#rest + 1] = s end end
+  if #rest == 0 then redis.call('HDEL', bucket, field) else redis.call('HSET', bucket, field, table.concat(rest, ',')) end
 end
 `;
 
@@ -98,18 +142,24 @@ end
 `;
 
 const scripts = {
-  // KEYS: rec, byHash, bySource, stats, pending, deadlines
-  // ARGV: data, status, reason, history entry, stats field, short id, source block, settled, exec block, deadline
+  // KEYS: rec, msgHash bucket, bySource, stats, pending, deadlines
+  // ARGV: status, reason, history entry, stats field, short id, source block, settled, exec block, deadline,
+  //       msgHash field, then the record's data as field/value pairs
   xmsgCreate: {
     numberOfKeys: 6,
-    lua: `${APPEND_HISTORY}${SETTLE}
+    lua: `${LUA_COMMON}${SETTLE}
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-redis.call('HSET', KEYS[1], 'd', ARGV[1], 'st', ARGV[2], 'rs', ARGV[3], 'sf', 'unsafe')
-append_history(KEYS[1], ARGV[4])
-redis.call('SADD', KEYS[2], ARGV[6])
-redis.call('ZADD', KEYS[3], ARGV[7], ARGV[6])
-redis.call('HINCRBY', KEYS[4], ARGV[5], 1)
-if ARGV[8] == '1' then settle(KEYS[1], KEYS[5], KEYS[6], ARGV[6], ARGV[9], ARGV[10]) end
+local out = {}
+for i = 11, #ARGV, 2 do pieces(out, ARGV[i], ARGV[i + 1]) end
+pieces(out, 'st', ARGV[1])
+pieces(out, 'rs', ARGV[2])
+pieces(out, 'sf', 'unsafe')
+pieces(out, 'h1', ARGV[3])
+redis.call('HSET', KEYS[1], unpack(out))
+index_hash(KEYS[2], ARGV[10], ARGV[5])
+redis.call('ZADD', KEYS[3], ARGV[6], ARGV[5])
+redis.call('HINCRBY', KEYS[4], ARGV[4], 1)
+if ARGV[7] == '1' then settle(KEYS[1], KEYS[5], KEYS[6], ARGV[5], ARGV[8], ARGV[9]) end
 return 1`,
   },
   // KEYS: rec, stats, pending, deadlines
@@ -117,10 +167,10 @@ return 1`,
   // Returns the previous status, or false when the record is gone.
   xmsgSetStatus: {
     numberOfKeys: 4,
-    lua: `${APPEND_HISTORY}${SETTLE}
+    lua: `${LUA_COMMON}${SETTLE}
 local cur = redis.call('HGET', KEYS[1], 'st')
 if not cur then return false end
-redis.call('HSET', KEYS[1], 'rs', ARGV[2])
+put(KEYS[1], 'rs', ARGV[2])
 if cur ~= ARGV[1] then
   redis.call('HSET', KEYS[1], 'st', ARGV[1])
   append_history(KEYS[1], ARGV[3])
@@ -134,7 +184,7 @@ return cur`,
   // ARGV: short id, exec block, history entry. Returns 1 when it moved from unsafe to cross-safe.
   xmsgPromote: {
     numberOfKeys: 4,
-    lua: `${APPEND_HISTORY}
+    lua: `${LUA_COMMON}
 if redis.call('HGET', KEYS[1], 'sf') ~= 'unsafe' then return 0 end
 redis.call('HSET', KEYS[1], 'sf', 'cross-safe')
 append_history(KEYS[1], ARGV[3])
@@ -143,19 +193,19 @@ redis.call('ZREM', KEYS[4], ARGV[1])
 redis.call('ZADD', KEYS[3], ARGV[2], ARGV[1])
 return 1`,
   },
-  // KEYS: rec, pending, safe, deadlines, bySource, stats, expiring, byHash
-  // ARGV: short id, new safety, history entry, stats field, delete-at ms (0 = delete now)
+  // KEYS: rec, pending, safe, deadlines, bySource, stats, expiring, msgHash bucket
+  // ARGV: short id, new safety, history entry, stats field, delete-at ms (0 = delete now), msgHash field
   // Returns 1 when this call ended the tracking.
   xmsgDrop: {
     numberOfKeys: 8,
-    lua: `${APPEND_HISTORY}
+    lua: `${LUA_COMMON}
 local sf = redis.call('HGET', KEYS[1], 'sf')
 if sf ~= 'unsafe' and sf ~= 'cross-safe' then return 0 end
 for i = 2, 5 do redis.call('ZREM', KEYS[i], ARGV[1]) end
 redis.call('HINCRBY', KEYS[6], ARGV[4], -1)
 if ARGV[5] == '0' then
   redis.call('DEL', KEYS[1])
-  redis.call('SREM', KEYS[8], ARGV[1])
+  unindex_hash(KEYS[8], ARGV[6], ARGV[1])
 else
   redis.call('HSET', KEYS[1], 'sf', ARGV[2])
   append_history(KEYS[1], ARGV[3])
@@ -166,28 +216,23 @@ return 1`,
   // KEYS: rec; ARGV: mark, history entry. Returns 1 the first time the mark is set.
   xmsgMark: {
     numberOfKeys: 1,
-    lua: `${APPEND_HISTORY}
+    lua: `${LUA_COMMON}
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 if redis.call('HSETNX', KEYS[1], 'mk:' .. ARGV[1], '1') == 0 then return 0 end
 append_history(KEYS[1], ARGV[2])
 return 1`,
   },
-  // KEYS: expiring; ARGV: now ms, limit, key prefix. Deletes dropped records whose retention ended.
-  xmsgCollect: {
-    numberOfKeys: 1,
-    lua: `
-local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
-for _, short in ipairs(due) do
-  local rec = ARGV[3] .. ':m:' .. short
-  local d = redis.call('HGET', rec, 'd')
-  if d then
-    local msgHash = string.lower(cjson.decode(d).msgHash)
-    redis.call('SREM', ARGV[3] .. ':h:' .. msgHash, short)
-  end
-  redis.call('DEL', rec)
-  redis.call('ZREM', KEYS[1], short)
-end
-return #due`,
+  // KEYS: expiring, rec, msgHash bucket; ARGV: short id, now ms, msgHash field ('' when the record is gone).
+  // Deletes one dropped record whose retention ended. Returns 1 when it did.
+  xmsgForget: {
+    numberOfKeys: 3,
+    lua: `${LUA_COMMON}
+local due = redis.call('ZSCORE', KEYS[1], ARGV[1])
+if not due or tonumber(due) > tonumber(ARGV[2]) then return 0 end
+redis.call('DEL', KEYS[2])
+if ARGV[3] ~= '' then unindex_hash(KEYS[3], ARGV[3], ARGV[1]) end
+redis.call('ZREM', KEYS[1], ARGV[1])
+return 1`,
   },
 } as const;
 
@@ -201,8 +246,51 @@ export function installScripts(redis: Redis): ScriptedRedis {
   return redis as ScriptedRedis;
 }
 
-const entry = (what: string, at = Date.now()) => JSON.stringify({ at, what } satisfies HistoryEntry);
+const entry = (what: string, at = Date.now()) => `${at}|${what}`;
 const statusField = (d: MessageData, status: ValidityStatus) => `${d.chainId}|${d.identifier.chainId}|${status}`;
+
+/** A 0x-hex value as base64url of its bytes when that reads back exactly (lowercase, whole bytes), else `~` and the text. */
+function packHex(h: string): string {
+  return /^0x(?:[0-9a-f]{2})+$/.test(h) ? Buffer.from(h.slice(2), 'hex').toString('base64url') : `~${h}`;
+}
+
+function unpackHex(v: string): Hex {
+  return (v.startsWith('~') ? v.slice(1) : `0x${Buffer.from(v, 'base64url').toString('hex')}`) as Hex;
+}
+
+/** An address as base64url of its bytes when it is in its checksum form (as decoded logs give it), else `~` and the text. */
+function packAddress(a: string): string {
+  try {
+    if (a.length === 42 && getAddress(a) === a) return Buffer.from(a.slice(2), 'hex').toString('base64url');
+  } catch {
+    // not an address: kept as it is
+  }
+  return `~${a}`;
+}
+
+function unpackAddress(v: string): Hex {
+  return v.startsWith('~') ? (v.slice(1) as Hex) : getAddress(`0x${Buffer.from(v, 'base64url').toString('hex')}`);
+}
+
+/** The record fields of a message's data (see the layout above), as field/value pairs. */
+function dataFields(d: MessageData): string[] {
+  const id = d.identifier;
+  return [
+    'c', String(d.chainId),
+    'n', d.blockNumber,
+    'b', packHex(d.blockHash),
+    't', d.blockTimestamp,
+    'x', packHex(d.txHash),
+    'l', String(d.logIndex),
+    'g', packHex(d.msgHash),
+    'o', packAddress(id.origin),
+    'in', id.blockNumber,
+    'il', id.logIndex,
+    'it', id.timestamp,
+    'ic', id.chainId,
+    's', String(d.seenAt),
+  ];
+}
 
 /**
  * The tracked executing messages in Redis. Every change is one Lua script, so concurrent replicas and retried
@@ -222,31 +310,28 @@ export class MessageStore {
   }
 
   async get(id: string): Promise<MessageRecord | undefined> {
-    return this.getByShort(shortId(id));
-  }
-
-  private async getByShort(short: string): Promise<MessageRecord | undefined> {
-    const raw = await this.redis.hgetall(this.keys.message(short));
-    return raw.d ? parseRecord(raw) : undefined;
+    return (await this.getMany([shortId(id)])).values().next().value;
   }
 
   async getMany(shorts: string[]): Promise<Map<string, MessageRecord>> {
     const result = new Map<string, MessageRecord>();
     if (!shorts.length) return result;
     const pipeline = this.redis.pipeline();
-    for (const s of shorts) pipeline.hgetall(this.keys.message(s));
+    for (const s of shorts) pipeline.hgetallBuffer(this.keys.message(s));
     const replies = (await pipeline.exec()) ?? [];
     replies.forEach(([err, raw], i) => {
-      const rec = raw as Record<string, string> | null;
-      if (!err && rec?.d) result.set(shorts[i]!, parseRecord(rec));
+      const rec = err ? undefined : parseRecord(raw as Record<string, Buffer> | null);
+      if (rec) result.set(shorts[i]!, rec);
     });
     return result;
   }
 
   async byMsgHash(msgHash: Hex): Promise<MessageRecord[]> {
-    const shorts = await this.redis.smembers(this.keys.byMsgHash(msgHash));
-    const records = await this.getMany(shorts);
-    return [...records.values()].sort((a, b) => a.data.seenAt - b.data.seenAt);
+    const field = await this.redis.hget(this.keys.msgHashBucket(msgHash), msgHashField(msgHash));
+    if (!field) return [];
+    const records = await this.getMany(field.split(','));
+    const wanted = msgHash.toLowerCase();
+    return [...records.values()].filter((r) => r.data.msgHash.toLowerCase() === wanted).sort((a, b) => a.data.seenAt - b.data.seenAt);
   }
 
   /** Creates the record; false when it already existed (a retried or duplicated job). */
@@ -254,12 +339,11 @@ export class MessageStore {
     const short = shortId(data.id);
     const created = await this.redis.xmsgCreate(
       this.keys.message(short),
-      this.keys.byMsgHash(data.msgHash),
+      this.keys.msgHashBucket(data.msgHash),
       this.keys.bySource(Number(data.identifier.chainId)),
       this.keys.statusCounts,
       this.keys.pending(data.chainId),
       this.keys.deadlines(data.chainId),
-      JSON.stringify(data),
       status,
       reason,
       entry(`status ${status}: ${reason}`),
@@ -269,6 +353,8 @@ export class MessageStore {
       isSettled(status) ? '1' : '0',
       data.blockNumber,
       status === 'valid' ? deadlineAt : '',
+      msgHashField(data.msgHash),
+      ...dataFields(data),
     );
     return created === 1;
   }
@@ -327,12 +413,13 @@ export class MessageStore {
       this.keys.bySource(Number(d.identifier.chainId)),
       this.keys.statusCounts,
       this.keys.expiring,
-      this.keys.byMsgHash(d.msgHash),
+      this.keys.msgHashBucket(d.msgHash),
       short,
       safety,
       entry(`safety ${safety}: ${note}`),
       statusField(d, record.status),
       deleteAt,
+      msgHashField(d.msgHash),
     );
     return dropped === 1;
   }
@@ -358,7 +445,26 @@ export class MessageStore {
 
   /** Deletes dropped records whose retention has ended; returns how many. */
   async collectGarbage(now = Date.now(), limit = 500): Promise<number> {
-    return Number(await this.redis.xmsgCollect(this.keys.expiring, now, limit, this.prefix));
+    const due = await this.redis.zrangebyscore(this.keys.expiring, '-inf', now, 'LIMIT', 0, limit);
+    if (!due.length) return 0;
+    const read = this.redis.pipeline();
+    for (const short of due) read.hget(this.keys.message(short), 'g');
+    const packed = (await read.exec()) ?? [];
+    const forget = this.redis.pipeline() as unknown as ScriptedRedis;
+    due.forEach((short, i) => {
+      const g = packed[i]?.[1];
+      const msgHash = typeof g === 'string' ? unpackHex(g) : undefined;
+      void forget.xmsgForget(
+        this.keys.expiring,
+        this.keys.message(short),
+        msgHash ? this.keys.msgHashBucket(msgHash) : this.keys.expiring,
+        short,
+        now,
+        msgHash ? msgHashField(msgHash) : '',
+      );
+    });
+    const replies = (await (forget as unknown as ReturnType<Redis['pipeline']>).exec()) ?? [];
+    return replies.filter(([err, n]) => !err && n === 1).length;
   }
 
   async statusCounts(): Promise<Array<{ executing: string; initiating: string; status: string; count: number }>> {
@@ -370,15 +476,58 @@ export class MessageStore {
   }
 }
 
-function parseRecord(raw: Record<string, string>): MessageRecord {
+/** A record hash read back: pieces of long values joined (as bytes, then decoded), the data rebuilt. */
+function parseRecord(raw: Record<string, Buffer> | null): MessageRecord | undefined {
+  if (!raw) return undefined;
+  const parts = new Map<string, Buffer[]>();
+  for (const [field, value] of Object.entries(raw)) {
+    const plus = field.indexOf('+');
+    const name = plus < 0 ? field : field.slice(0, plus);
+    const piece = plus < 0 ? 0 : Number(field.slice(plus + 1));
+    const list = parts.get(name) ?? [];
+    list[piece] = value;
+    parts.set(name, list);
+  }
+  const text = (name: string): string | undefined => {
+    const list = parts.get(name);
+    return list ? Buffer.concat(list.filter((b) => b !== undefined)).toString('utf8') : undefined;
+  };
+  const st = text('st');
+  const c = text('c');
+  if (st === undefined || c === undefined) return undefined;
+  const req = (name: string) => text(name) ?? '';
+  const chainId = Number(c);
+  const blockHash = unpackHex(req('b'));
+  const logIndex = Number(req('l'));
+  const history: HistoryEntry[] = [];
+  for (let n = 1; parts.has(`h${n}`); n++) {
+    const e = req(`h${n}`);
+    const bar = e.indexOf('|');
+    history.push({ at: Number(e.slice(0, bar)), what: e.slice(bar + 1) });
+  }
   return {
-    data: JSON.parse(raw.d!) as MessageData,
-    status: raw.st as ValidityStatus,
-    reason: raw.rs ?? '',
-    safety: raw.sf as Safety,
-    history: raw.h ? (JSON.parse(raw.h) as HistoryEntry[]) : [],
-    marks: Object.keys(raw)
-      .filter((k) => k.startsWith('mk:'))
-      .map((k) => k.slice(3) as MessageMark),
+    data: {
+      id: messageId(chainId, blockHash, logIndex),
+      chainId,
+      blockNumber: req('n'),
+      blockHash,
+      blockTimestamp: req('t'),
+      txHash: unpackHex(req('x')),
+      logIndex,
+      msgHash: unpackHex(req('g')),
+      identifier: {
+        origin: unpackAddress(req('o')),
+        blockNumber: req('in'),
+        logIndex: req('il'),
+        timestamp: req('it'),
+        chainId: req('ic'),
+      },
+      seenAt: Number(req('s')),
+    },
+    status: st as ValidityStatus,
+    reason: req('rs'),
+    safety: req('sf') as Safety,
+    history,
+    marks: [...parts.keys()].filter((k) => k.startsWith('mk:')).map((k) => k.slice(3) as MessageMark),
   };
 }
