@@ -407,8 +407,11 @@ export interface HoldingProxy {
   apiUrl: string;
   /** Holds the next call of `method` (its answer, or the whole call) until release(); resolves once it is held. */
   holdNext(method: string, what: 'answer' | 'call'): Promise<void>;
-  /** Lets held calls go on; a held call whose caller has gone is dropped. */
-  release(): void;
+  /**
+   * Lets held calls go on; a held call whose caller has gone is dropped. Waits a moment first, so that the closing of
+   * a killed caller's connection has been seen.
+   */
+  release(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -456,7 +459,8 @@ export async function startHoldingProxy(targetUrl: string): Promise<HoldingProxy
   return {
     apiUrl: `http://127.0.0.1:${port}/api/`,
     holdNext: (method, what) => new Promise<void>((reached) => (holding = { method, what, reached })),
-    release() {
+    async release() {
+      await new Promise((r) => setTimeout(r, 200));
       for (const r of held.splice(0)) r();
     },
     async stop() {
