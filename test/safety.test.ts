@@ -123,8 +123,8 @@ describe('following executing blocks to cross-safe', () => {
     expect(eventsFor(msgHash)).toEqual(['invalid_message', 'cross_safety_violation']);
   });
 
-  it('drops a valid message whose executing block is reorged out, reporting nothing', async () => {
-    await start();
+  it('drops a valid message whose executing block is reorged out, reporting nothing, and forgets it after the retention', async () => {
+    await start({ XMSG_DROPPED_RETENTION_S: '2' });
     const B_ = devnet.chain(B);
     await mine(B_);
     const before = await snapshot(B_);
@@ -139,6 +139,9 @@ describe('following executing blocks to cross-safe', () => {
     await new Promise((r) => setTimeout(r, 500));
     expect(eventsFor(init.msgHash)).toEqual([]);
     expect(await xmsg!.app.store.indexUpTo('pending', B, 1_000_000n)).toEqual([]);
+
+    // Kept a while for /api and /xmsg status, then deleted: Redis does not grow with dropped messages.
+    await waitFor('the dropped message forgotten', async () => (await messagesFor(xmsg!.baseUrl, init.msgHash)) === undefined, 10_000);
   });
 
   it('stops tracking once the executing and initiating blocks are finalized', async () => {

@@ -22,11 +22,15 @@ export class SafetyTracker {
     private readonly log: Logger,
   ) {}
 
-  /** Settles everything the chain's safe and finalized heads have passed, and reports overdue promotions. */
+  /**
+   * Settles everything the chain's safe and finalized heads have passed, reports overdue promotions, and deletes
+   * dropped messages whose retention ended (a range read when none is due).
+   */
   async onHeads(chainId: number, safe: bigint, finalized: bigint): Promise<void> {
     await this.promoteUpTo(chainId, safe);
     await this.finalizeUpTo(chainId, finalized);
     await this.reportOverdue(chainId);
+    await this.store.collectGarbage();
   }
 
   /** The chain walked back to `ancestor`: its own blocks above it may be gone, and messages pointing into them need a re-check. */
