@@ -1,11 +1,13 @@
 /**
- * Chat faults: Slack answers 429 (with Retry-After) and 5xx, and is down outright at times, for a while, during
- * which alerts are opened, acknowledged and resolved. Afterwards every alert's root is there once, the roots are
- * in the order the alerts were opened, and each thread holds its replies once, in order.
+ * Chat faults: Slack and Discord answer 429 (with Retry-After / retry_after) and 5xx, and are down outright at
+ * times, for a while, during which alerts are opened, acknowledged and resolved. Afterwards, on both platforms,
+ * every alert's root is there once, the roots are in the order the alerts were opened, and each thread holds its
+ * replies once, in order.
  */
 import { keccak256, toHex } from 'viem';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { emitInitiating, executeMessage, mine, setFinalized, setSafe, startDevnet, type Devnet } from '../../src/devnet/devnet.js';
+import { startFakeDiscord, type FakeDiscord, type FakeMessage as DiscordMessage } from '../fakes/discord/index.js';
 import { sendSlashCommand, startFakeSlack, type FakeSlack } from '../fakes/slack.js';
 import { cleanRedis, startXmsg, uniquePrefix, waitFor, type RunningXmsg } from '../helpers/xmsg.js';
 import { alertIdOfRoot, apiAlerts, FULL, Rng, scale, seedFor, sleep, SLACK, slackEnv } from './lib.js';
@@ -17,12 +19,14 @@ const ALERTS = scale(6, 20);
 
 let devnet: Devnet;
 let slack: FakeSlack;
+let discord: FakeDiscord;
 let x: RunningXmsg | undefined;
 const prefix = uniquePrefix('chaos-chat');
 
 beforeAll(async () => {
   devnet = await startDevnet({ chainIds: [A, B] });
   slack = await startFakeSlack({ token: SLACK.token, usergroups: { [SLACK.oncallGroup]: [SLACK.oncallUser] } });
+  discord = await startFakeDiscord({ heartbeatIntervalMs: 1000 });
   for (const c of devnet.chains) {
     await setSafe(c, 0n);
     await setFinalized(c, 0n);
@@ -32,8 +36,10 @@ beforeAll(async () => {
 
 afterAll(async () => {
   slack?.setDown(false);
+  discord?.setDown(false);
   await x?.stop();
   await slack?.stop();
+  await discord?.stop();
   await devnet?.stop();
   await cleanRedis(prefix);
 });
@@ -46,9 +52,16 @@ async function say(text: string): Promise<string> {
 
 describe('chaos: chat faults', () => {
   it(
-    `delivers every alert once and in order after ${FAULT_MS / 1000} s of Slack 429s, 5xx and downtime`,
+    `delivers every alert once and in order after ${FAULT_MS / 1000} s of Slack and Discord 429s, 5xx and downtime`,
     async () => {
-      x = await startXmsg(devnet, prefix, slackEnv(slack));
+      x = await startXmsg(devnet, prefix, {
+        ...slackEnv(slack),
+        DISCORD_BOT_TOKEN: discord.token,
+        DISCORD_APPLICATION_ID: discord.applicationId,
+        DISCORD_CHANNEL_ID: discord.channelId,
+        DISCORD_API_URL: discord.apiUrl,
+      });
+      await waitFor('the discord client to be ready', () => x!.app.discordClient?.isReady(), 10_000);
       const rng = new Rng(seedFor(0x429));
       const started = Date.now();
       let faulting = true;
@@ -66,6 +79,11 @@ describe('chaos: chat faults', () => {
         while (Date.now() - started < FAULT_MS) {
           const mode = rng.pick(['down', 'down', '429', '500'] as const);
           slack.setDown(mode === 'down');
+          // Discord has its own trouble at the same moments; its REST client waits out 429s and retries 5xx itself.
+          const discordMode = rng.pick(['down', '429', '500', 'ok'] as const);
+          discord.setDown(discordMode === 'down');
+          if (discordMode === '429') discord.failNext('createMessage', 1, { status: 429, retryAfter: 1 });
+          if (discordMode === '500') discord.failNext('editMessage', 2, { status: 502 });
           if (mode === '429') {
             failNext('chat.postMessage', { status: 429, retryAfter: 1 });
             failNext('chat.update', { status: 429, retryAfter: 1 });
@@ -77,6 +95,7 @@ describe('chaos: chat faults', () => {
           await sleep(1000);
         }
         slack.setDown(false);
+        discord.setDown(false);
         // Used up here, on a channel and message of no alert, so the trouble ends now.
         for (const [method, n] of queued) {
           for (let i = used(method); i < n; i++) {
@@ -125,7 +144,24 @@ describe('chaos: chat faults', () => {
         expect(threadOf(root.ts), alertIdOfRoot(root)).toEqual(expectedThread);
         expect(root.text, alertIdOfRoot(root)).toContain('resolved by admin');
       }
-      console.info(`chat faults: ${faulted.length} faulted Slack calls; delivered ${Date.now() - started - FAULT_MS} ms after the faults ended`);
+
+      // Discord: the same alerts, once each and in order, each thread with the same replies.
+      const discordRoots = () => discord.channelMessages();
+      const discordThread = (root: DiscordMessage) => discord.threadMessages(root.id).map((m) => m.content);
+      const stateOf = (root: DiscordMessage) =>
+        (root.embeds[0]?.fields as Array<{ name: string; value: string }> | undefined)?.find((f) => f.name === 'State')?.value ?? '';
+      await waitFor(
+        'every Discord root and thread delivered',
+        () => discordRoots().length >= ALERTS && discordRoots().every((r) => discordThread(r).length >= expectedThread.length && stateOf(r).includes('resolved by')),
+        scale(60_000, 120_000),
+      ).catch(() => undefined);
+      expect(discord.faultedCalls.length).toBeGreaterThan(0);
+      expect(discordRoots().map((r) => /^(XM-\d+) /.exec(String(r.embeds[0]?.title ?? ''))?.[1])).toEqual(opened);
+      for (const root of discordRoots()) {
+        expect(discordThread(root), String(root.embeds[0]?.title)).toEqual(expectedThread);
+        expect(stateOf(root), String(root.embeds[0]?.title)).toContain('resolved by admin');
+      }
+      console.info(`chat faults: ${faulted.length} faulted Slack calls, ${discord.faultedCalls.length} Discord; delivered ${Date.now() - started - FAULT_MS} ms after the faults ended`);
     },
     (FULL ? 300 : 120) * 1000,
   );
