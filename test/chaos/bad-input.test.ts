@@ -8,21 +8,11 @@
 import { keccak256, toHex, type Hex } from 'viem';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXECUTING_MESSAGE_TOPIC } from '../../src/chain/inbox.js';
-import {
-  emitInitiating,
-  emitRawFromInbox,
-  executeMessage,
-  mine,
-  setAutomine,
-  setFinalized,
-  setSafe,
-  startDevnet,
-  type Devnet,
-} from '../../src/devnet/devnet.js';
-import { postSignedForm, sendBlockAction, sendSlashCommand, startFakeSlack, type FakeSlack } from '../fakes/slack.js';
+import { emitInitiating, emitRawFromInbox, executeMessage, mine, setAutomine, type Devnet } from '../../src/devnet/devnet.js';
+import { postSignedForm, sendBlockAction, sendSlashCommand, type FakeSlack } from '../fakes/slack.js';
 import { Replica } from '../helpers/replica.js';
 import { cleanRedis, REDIS_URL, testEnv, uniquePrefix, waitFor } from '../helpers/xmsg.js';
-import { chaosLogDir, cursorsExist, FULL, Rng, scale, seedFor, SLACK, slackEnv, waitForCoverage, type SentMessage } from './lib.js';
+import { chaosLogDir, cursorsExist, FULL, Rng, scale, seedFor, type SentMessage, SLACK, slackEnv, startChaosWorld, waitForCoverage } from './lib.js';
 
 const A = 981;
 const B = 982;
@@ -36,13 +26,7 @@ const prefix = uniquePrefix('chaos-input');
 const logDir = chaosLogDir('bad-input');
 
 beforeAll(async () => {
-  devnet = await startDevnet({ chainIds: [A, B] });
-  slack = await startFakeSlack({ token: SLACK.token, usergroups: { [SLACK.oncallGroup]: [SLACK.oncallUser] } });
-  for (const c of devnet.chains) {
-    await setSafe(c, 0n);
-    await setFinalized(c, 0n);
-    await mine(c);
-  }
+  ({ devnet, slack } = await startChaosWorld([A, B]));
   replica = new Replica({ name: 'replica', env: testEnv(devnet, prefix, { ...slackEnv(slack), XMSG_LOG_LEVEL: 'info' }), logDir });
   await replica.start();
   await waitFor('every chain followed', () => cursorsExist(REDIS_URL, prefix, [A, B]));

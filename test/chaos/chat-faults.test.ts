@@ -6,11 +6,11 @@
  */
 import { keccak256, toHex } from 'viem';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { emitInitiating, executeMessage, mine, setFinalized, setSafe, startDevnet, type Devnet } from '../../src/devnet/devnet.js';
+import { emitInitiating, executeMessage, type Devnet } from '../../src/devnet/devnet.js';
 import { startFakeDiscord, type FakeDiscord, type FakeMessage as DiscordMessage } from '../fakes/discord/index.js';
-import { sendSlashCommand, startFakeSlack, type FakeSlack } from '../fakes/slack.js';
+import { sendSlashCommand, type FakeSlack } from '../fakes/slack.js';
 import { cleanRedis, startXmsg, uniquePrefix, waitFor, type RunningXmsg } from '../helpers/xmsg.js';
-import { alertIdOfRoot, apiAlerts, FULL, Rng, scale, seedFor, sleep, SLACK, slackEnv } from './lib.js';
+import { alertIdOfRoot, apiAlerts, FULL, Rng, scale, seedFor, SLACK, slackEnv, sleep, startChaosWorld } from './lib.js';
 
 const A = 979;
 const B = 980;
@@ -24,14 +24,8 @@ let x: RunningXmsg | undefined;
 const prefix = uniquePrefix('chaos-chat');
 
 beforeAll(async () => {
-  devnet = await startDevnet({ chainIds: [A, B] });
-  slack = await startFakeSlack({ token: SLACK.token, usergroups: { [SLACK.oncallGroup]: [SLACK.oncallUser] } });
+  ({ devnet, slack } = await startChaosWorld([A, B]));
   discord = await startFakeDiscord({ heartbeatIntervalMs: 1000 });
-  for (const c of devnet.chains) {
-    await setSafe(c, 0n);
-    await setFinalized(c, 0n);
-    await mine(c);
-  }
 });
 
 afterAll(async () => {

@@ -6,11 +6,11 @@
 import { Redis } from 'ioredis';
 import { keccak256, toHex } from 'viem';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { emitInitiating, executeMessage, mine, setFinalized, setSafe, startDevnet, type Devnet } from '../../src/devnet/devnet.js';
-import { startFakeSlack, type FakeSlack } from '../fakes/slack.js';
+import { emitInitiating, executeMessage, mine, type Devnet } from '../../src/devnet/devnet.js';
+import type { FakeSlack } from '../fakes/slack.js';
 import { Replica } from '../helpers/replica.js';
 import { cleanRedis, REDIS_URL, testEnv, uniquePrefix, waitFor } from '../helpers/xmsg.js';
-import { chaosLogDir, apiAlerts, cursorsExist, FULL, rootsByAlert, SLACK, slackEnv, startHoldingProxy, type HoldingProxy } from './lib.js';
+import { apiAlerts, chaosLogDir, cursorsExist, FULL, type HoldingProxy, rootsByAlert, SLACK, slackEnv, startChaosWorld, startHoldingProxy } from './lib.js';
 
 const A = 983;
 const B = 984;
@@ -23,14 +23,8 @@ const prefix = uniquePrefix('chaos-chatkill');
 const logDir = chaosLogDir('chat-kill');
 
 beforeAll(async () => {
-  devnet = await startDevnet({ chainIds: [A, B] });
-  slack = await startFakeSlack({ token: SLACK.token, usergroups: { [SLACK.oncallGroup]: [SLACK.oncallUser] } });
+  ({ devnet, slack } = await startChaosWorld([A, B]));
   proxy = await startHoldingProxy(slack.url);
-  for (const c of devnet.chains) {
-    await setSafe(c, 0n);
-    await setFinalized(c, 0n);
-    await mine(c);
-  }
 });
 
 afterAll(async () => {

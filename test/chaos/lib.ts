@@ -9,8 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { keccak256, toHex, type Hex } from 'viem';
-import { emitInitiatingMany, executeMessages, type DevChain } from '../../src/devnet/devnet.js';
-import type { FakeMessage, FakeSlack } from '../fakes/slack.js';
+import { emitInitiatingMany, executeMessages, mine, setFinalized, setSafe, startDevnet, type DevChain, type Devnet } from '../../src/devnet/devnet.js';
+import { startFakeSlack, type FakeMessage, type FakeSlack } from '../fakes/slack.js';
 import { afterAll, afterEach, beforeAll } from 'vitest';
 import { freePort, killOnExit } from '../../src/devnet/processes.js';
 import { waitFor } from '../helpers/xmsg.js';
@@ -78,6 +78,21 @@ export function chaosLogDir(name: string): string {
     else rmSync(dir, { recursive: true, force: true });
   });
   return dir;
+}
+
+/**
+ * What every chaos test starts from: the chains, with their safe and finalized labels held at 0 (nothing settles
+ * unless a test says so) and a fresh head block, and the loopback Slack with the on-call group.
+ */
+export async function startChaosWorld(chainIds: readonly number[]): Promise<{ devnet: Devnet; slack: FakeSlack }> {
+  const devnet = await startDevnet({ chainIds: [...chainIds] });
+  const slack = await startFakeSlack({ token: SLACK.token, usergroups: { [SLACK.oncallGroup]: [SLACK.oncallUser] } });
+  for (const c of devnet.chains) {
+    await setSafe(c, 0n);
+    await setFinalized(c, 0n);
+    await mine(c);
+  }
+  return { devnet, slack };
 }
 
 // ---------------------------------------------------------------------------------------------------------

@@ -6,26 +6,11 @@
  */
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mine, setFinalized, setSafe, startDevnet, type Devnet } from '../../src/devnet/devnet.js';
-import { startFakeSlack, type FakeSlack } from '../fakes/slack.js';
+import type { Devnet } from '../../src/devnet/devnet.js';
+import type { FakeSlack } from '../fakes/slack.js';
 import { startReplicas, type Replica } from '../helpers/replica.js';
 import { testEnv, uniquePrefix, waitFor } from '../helpers/xmsg.js';
-import {
-  chaosLogDir,
-  cursorsExist,
-  FULL,
-  Rng,
-  scale,
-  seedFor,
-  sleep,
-  SLACK,
-  slackEnv,
-  startOwnRedis,
-  stream,
-  waitForCoverage,
-  waitForRoots,
-  type OwnRedis,
-} from './lib.js';
+import { chaosLogDir, cursorsExist, FULL, type OwnRedis, Rng, scale, seedFor, SLACK, slackEnv, sleep, startChaosWorld, startOwnRedis, stream, waitForCoverage, waitForRoots } from './lib.js';
 
 const A = 977;
 const B = 978;
@@ -42,14 +27,8 @@ const prefix = uniquePrefix('chaos-redis');
 const logDir = chaosLogDir('redis-restart');
 
 beforeAll(async () => {
-  devnet = await startDevnet({ chainIds: [A, B] });
-  slack = await startFakeSlack({ token: SLACK.token, usergroups: { [SLACK.oncallGroup]: [SLACK.oncallUser] } });
+  ({ devnet, slack } = await startChaosWorld([A, B]));
   redis = await startOwnRedis();
-  for (const c of devnet.chains) {
-    await setSafe(c, 0n);
-    await setFinalized(c, 0n);
-    await mine(c);
-  }
 });
 
 afterAll(async () => {

@@ -4,11 +4,11 @@
  * with the right status, every invalid one in exactly one alert, exactly one Slack root per alert.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mine, setFinalized, setSafe, startDevnet, type Devnet } from '../../src/devnet/devnet.js';
-import { startFakeSlack, type FakeSlack } from '../fakes/slack.js';
+import type { Devnet } from '../../src/devnet/devnet.js';
+import type { FakeSlack } from '../fakes/slack.js';
 import { startReplicas, type Replica } from '../helpers/replica.js';
 import { cleanRedis, REDIS_URL, testEnv, uniquePrefix, waitFor } from '../helpers/xmsg.js';
-import { chaosLogDir, cursorsExist, FULL, Rng, scale, seedFor, SLACK, slackEnv, sleep, stream, waitForCoverage, waitForRoots } from './lib.js';
+import { chaosLogDir, cursorsExist, FULL, Rng, scale, seedFor, SLACK, slackEnv, sleep, startChaosWorld, stream, waitForCoverage, waitForRoots } from './lib.js';
 
 const A = 971;
 const B = 972;
@@ -28,13 +28,7 @@ const prefix = uniquePrefix('chaos-redundancy');
 const logDir = chaosLogDir('redundancy');
 
 beforeAll(async () => {
-  devnet = await startDevnet({ chainIds: [A, B] });
-  slack = await startFakeSlack({ token: SLACK.token, usergroups: { [SLACK.oncallGroup]: [SLACK.oncallUser] } });
-  for (const c of devnet.chains) {
-    await setSafe(c, 0n);
-    await setFinalized(c, 0n);
-    await mine(c);
-  }
+  ({ devnet, slack } = await startChaosWorld([A, B]));
 });
 
 afterAll(async () => {

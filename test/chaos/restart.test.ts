@@ -3,11 +3,11 @@
  * them; on restart xmsg backfills from its cursor in bounded ranges and alerts every one of them, none twice.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { latestBlock, mine, setFinalized, setSafe, startDevnet, type DevChain, type Devnet } from '../../src/devnet/devnet.js';
-import { startFakeSlack, type FakeSlack } from '../fakes/slack.js';
+import { latestBlock, mine, type DevChain, type Devnet } from '../../src/devnet/devnet.js';
+import type { FakeSlack } from '../fakes/slack.js';
 import { startReplicas, type Replica } from '../helpers/replica.js';
 import { cleanRedis, REDIS_URL, testEnv, uniquePrefix, waitFor } from '../helpers/xmsg.js';
-import { chaosLogDir, cursorsExist, FULL, Rng, scale, seedFor, sendBatch, SLACK, slackEnv, stream, waitForCoverage, waitForRoots, type SentMessage } from './lib.js';
+import { chaosLogDir, cursorsExist, FULL, Rng, scale, seedFor, sendBatch, type SentMessage, SLACK, slackEnv, startChaosWorld, stream, waitForCoverage, waitForRoots } from './lib.js';
 
 const A = 973;
 const B = 974;
@@ -24,13 +24,7 @@ const prefix = uniquePrefix('chaos-restart');
 const logDir = chaosLogDir('restart');
 
 beforeAll(async () => {
-  devnet = await startDevnet({ chainIds: [A, B] });
-  slack = await startFakeSlack({ token: SLACK.token, usergroups: { [SLACK.oncallGroup]: [SLACK.oncallUser] } });
-  for (const c of devnet.chains) {
-    await setSafe(c, 0n);
-    await setFinalized(c, 0n);
-    await mine(c);
-  }
+  ({ devnet, slack } = await startChaosWorld([A, B]));
 });
 
 afterAll(async () => {

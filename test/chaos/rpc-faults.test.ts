@@ -4,10 +4,10 @@
  * away there is one chain_unhealthy alert, which resolves itself when the node comes back.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mine, setFinalized, setSafe, startDevnet, type Devnet } from '../../src/devnet/devnet.js';
-import { startFakeSlack, type FakeSlack } from '../fakes/slack.js';
+import type { Devnet } from '../../src/devnet/devnet.js';
+import type { FakeSlack } from '../fakes/slack.js';
 import { cleanRedis, REDIS_URL, startXmsg, uniquePrefix, waitFor, type RunningXmsg } from '../helpers/xmsg.js';
-import { apiAlerts, FULL, Rng, scale, seedFor, SLACK, slackEnv, stream, waitForCoverage, waitForRoots, rootsByAlert } from './lib.js';
+import { apiAlerts, FULL, Rng, rootsByAlert, scale, seedFor, SLACK, slackEnv, startChaosWorld, stream, waitForCoverage, waitForRoots } from './lib.js';
 
 const A = 975;
 const B = 976;
@@ -21,13 +21,7 @@ let x: RunningXmsg | undefined;
 const prefix = uniquePrefix('chaos-rpc');
 
 beforeAll(async () => {
-  devnet = await startDevnet({ chainIds: [A, B] });
-  slack = await startFakeSlack({ token: SLACK.token, usergroups: { [SLACK.oncallGroup]: [SLACK.oncallUser] } });
-  for (const c of devnet.chains) {
-    await setSafe(c, 0n);
-    await setFinalized(c, 0n);
-    await mine(c);
-  }
+  ({ devnet, slack } = await startChaosWorld([A, B]));
 });
 
 afterAll(async () => {
