@@ -2,7 +2,7 @@
  * What every bench section shares: the devnet, the xmsg replicas it started (each under a Redis prefix of its own)
  * and the cleanup that removes all of it, also after a failure or a timeout.
  */
-import { mine, setFinalized, setSafe, type DevChain, type Devnet } from '../src/devnet/devnet.js';
+import { holdLabelsAtGenesis, mine, setFinalized, setSafe, type DevChain, type Devnet } from '../src/devnet/devnet.js';
 import { cleanRedis, startXmsg, uniquePrefix, type RunningXmsg } from '../test/helpers/xmsg.js';
 
 /** Head polling interval of every replica the bench starts (XMSG_POLL_INTERVAL_MS); the latency target depends on it. */
@@ -49,10 +49,7 @@ export class BenchContext {
 
   /** Holds `safe` and `finalized` at 0 on every chain: nothing is promoted or dropped while a section measures. */
   async holdLabels(): Promise<void> {
-    for (const c of this.devnet.chains) {
-      await setSafe(c, 0n);
-      await setFinalized(c, 0n);
-    }
+    await holdLabelsAtGenesis(this.devnet);
   }
 
   /** Hands `safe` and `finalized` back to anvil, whose labels trail its head. */

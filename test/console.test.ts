@@ -8,7 +8,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { ConsoleAdapter } from '../src/chat/console/adapter.js';
 import type { ChatUpdate } from '../src/chat/types.js';
 import { ConfigError, parseEnv } from '../src/config.js';
-import { emitInitiating, executeMessage, mine, setFinalized, setSafe, startDevnet, type Devnet } from '../src/devnet/devnet.js';
+import { emitInitiating, executeMessage, holdLabelsAtGenesis, mine, startDevnet, type Devnet } from '../src/devnet/devnet.js';
 import { cleanRedis, startXmsg, uniquePrefix, waitFor, type RunningXmsg } from './helpers/xmsg.js';
 
 const A = 971;
@@ -42,10 +42,7 @@ afterAll(async () => {
 });
 beforeEach(async () => {
   prefix = uniquePrefix('console');
-  for (const c of devnet.chains) {
-    await setSafe(c, 0n);
-    await setFinalized(c, 0n);
-  }
+  await holdLabelsAtGenesis(devnet);
 });
 afterEach(async () => {
   await Promise.all(running.splice(0).map((x) => x.stop()));

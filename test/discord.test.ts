@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { keccak256, toHex, type Hex } from 'viem';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { emitInitiating, executeMessage, mine, replaceBlocksFrom, setFinalized, setSafe, snapshot, startDevnet, type Devnet } from '../src/devnet/devnet.js';
+import { emitInitiating, executeMessage, holdLabelsAtGenesis, mine, replaceBlocksFrom, setSafe, snapshot, startDevnet, type Devnet } from '../src/devnet/devnet.js';
 import { EPHEMERAL, generateDiscordKeys, startFakeDiscord, type FakeDiscord, type FakeMessage, type SlashCommandInput } from './fakes/discord/index.js';
 import { startFakeSlack, type FakeSlack } from './fakes/slack.js';
 import { cleanRedis, startXmsg, uniquePrefix, waitFor, type RunningXmsg } from './helpers/xmsg.js';
@@ -47,10 +47,7 @@ afterAll(async () => {
 beforeEach(async () => {
   prefix = uniquePrefix('discord');
   discord.reset();
-  for (const c of devnet.chains) {
-    await setSafe(c, 0n);
-    await setFinalized(c, 0n);
-  }
+  await holdLabelsAtGenesis(devnet);
 });
 afterEach(async () => {
   await Promise.all(running.splice(0).map((x) => x.stop()));

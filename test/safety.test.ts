@@ -3,6 +3,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import {
   emitInitiating,
   executeMessage,
+  holdLabelsAtGenesis,
   mine,
   replaceBlocksFrom,
   setFinalized,
@@ -39,10 +40,7 @@ afterAll(async () => {
 beforeEach(async () => {
   prefix = uniquePrefix('safety');
   // Nothing is cross-safe until a test says so.
-  for (const c of devnet.chains) {
-    await setSafe(c, 0n);
-    await setFinalized(c, 0n);
-  }
+  await holdLabelsAtGenesis(devnet);
 });
 afterEach(async () => {
   await xmsg?.stop();

@@ -5,9 +5,9 @@ import {
   emitInitiatingMany,
   executeMessage,
   executeMessages,
+  holdLabelsAtGenesis,
   mine,
   replaceBlocksFrom,
-  setFinalized,
   setSafe,
   snapshot,
   startDevnet,
@@ -42,10 +42,7 @@ afterAll(async () => {
 beforeEach(async () => {
   prefix = uniquePrefix('slack');
   slack.reset();
-  for (const c of devnet.chains) {
-    await setSafe(c, 0n);
-    await setFinalized(c, 0n);
-  }
+  await holdLabelsAtGenesis(devnet);
 });
 afterEach(async () => {
   await Promise.all(running.splice(0).map((x) => x.stop()));

@@ -5,9 +5,8 @@ import {
   emitInitiating,
   emitRawFromInbox,
   executeMessage,
+  holdLabelsAtGenesis,
   mine,
-  setFinalized,
-  setSafe,
   startDevnet,
   type DevChain,
   type Devnet,
@@ -34,10 +33,7 @@ const prefixes: string[] = [];
 beforeAll(async () => {
   devnet = await startDevnet({ chainIds: [A, B] });
   // Anvil's own labels trail the head by 32/64 blocks; held at 0 nothing is promoted or dropped under these tests.
-  for (const c of devnet.chains) {
-    await setSafe(c, 0n);
-    await setFinalized(c, 0n);
-  }
+  await holdLabelsAtGenesis(devnet);
 });
 afterAll(async () => {
   await devnet?.stop();

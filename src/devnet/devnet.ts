@@ -504,3 +504,11 @@ export async function setSafe(chain: DevChain, n: bigint | null): Promise<void> 
 export async function setFinalized(chain: DevChain, n: bigint | null): Promise<void> {
   chain.proxy.setLabel('finalized', n);
 }
+
+/** Holds every chain's safe and finalized labels at genesis: nothing becomes cross-safe or final until told so. */
+export async function holdLabelsAtGenesis(devnet: Devnet): Promise<void> {
+  for (const c of devnet.chains) {
+    await setSafe(c, 0n);
+    await setFinalized(c, 0n);
+  }
+}

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { keccak256, toHex, type Hex } from 'viem';
-import { emitInitiatingMany, executeMessages, mine, setFinalized, setSafe, startDevnet, type DevChain, type Devnet } from '../../src/devnet/devnet.js';
+import { emitInitiatingMany, executeMessages, holdLabelsAtGenesis, mine, startDevnet, type DevChain, type Devnet } from '../../src/devnet/devnet.js';
 import { startFakeSlack, type FakeMessage, type FakeSlack } from '../fakes/slack.js';
 import { afterAll, afterEach, beforeAll } from 'vitest';
 import { freePort, killOnExit } from '../../src/devnet/processes.js';
@@ -87,11 +87,8 @@ export function chaosLogDir(name: string): string {
 export async function startChaosWorld(chainIds: readonly number[]): Promise<{ devnet: Devnet; slack: FakeSlack }> {
   const devnet = await startDevnet({ chainIds: [...chainIds] });
   const slack = await startFakeSlack({ token: SLACK.token, usergroups: { [SLACK.oncallGroup]: [SLACK.oncallUser] } });
-  for (const c of devnet.chains) {
-    await setSafe(c, 0n);
-    await setFinalized(c, 0n);
-    await mine(c);
-  }
+  await holdLabelsAtGenesis(devnet);
+  for (const c of devnet.chains) await mine(c);
   return { devnet, slack };
 }
 
