@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { setTimeout as delay } from 'node:timers/promises';
 import type { Worker } from 'bullmq';
 import { pino, type Logger } from 'pino';
 import { ChainRpc } from './chain/rpc.js';
@@ -38,6 +39,9 @@ export interface AppOptions {
   /** Chat adapters besides the ones the configuration enables (tests). */
   adapters?: ChatAdapter[];
 }
+
+/** How a stop ended: every step finished, or the grace period ran out while `stuckAt` was still waiting. */
+export type StopOutcome = { clean: true } | { clean: false; stuckAt: string };
 
 export type App = Awaited<ReturnType<typeof startApp>>;
 
@@ -184,18 +188,43 @@ export async function startApp(config: Config, options: AppOptions = {}) {
   started = true;
   log.info({ port, chains: config.chains.map((c) => c.chainId), owner }, 'xmsg started');
 
-  let stopping: Promise<void> | undefined;
-  /** Graceful: followers stop between steps, workers finish their active jobs, then connections close. */
+  let stopping: Promise<StopOutcome> | undefined;
+  /**
+   * Graceful: followers stop between steps, workers finish their active jobs, then connections close. Bounded by
+   * XMSG_SHUTDOWN_GRACE_S: a step still waiting then (a Redis that went away, a job stuck on a dead node) is named in
+   * a warning and the connections are cut; the jobs it held are taken over by another replica once their locks lapse.
+   */
   const stop = () =>
-    (stopping ??= (async () => {
+    (stopping ??= (async (): Promise<StopOutcome> => {
       started = false;
-      await Promise.all(followers.map((f) => f.stop()));
-      await discordClient?.destroy();
-      await Promise.all(workers.map((w) => w.close()));
-      await consoleServer?.close();
-      await Promise.all([outbox.close(), checkQueue.close(), notifier.close(), timers.close(), http.close()]);
-      await Promise.all([redis.quit(), connection.quit()]);
-      log.info('xmsg stopped');
+      let step = 'followers';
+      const graceful = (async () => {
+        await Promise.all(followers.map((f) => f.stop()));
+        step = 'discord gateway';
+        await discordClient?.destroy();
+        step = 'workers (active jobs)';
+        await Promise.all(workers.map((w) => w.close()));
+        step = 'console';
+        await consoleServer?.close();
+        step = 'queues and chat outboxes';
+        await Promise.all([outbox.close(), checkQueue.close(), notifier.close(), timers.close(), http.close()]);
+        step = 'redis';
+        await Promise.all([redis.quit(), connection.quit()]);
+      })();
+      const graceOver = new AbortController();
+      const finished = await Promise.race([
+        graceful.then(() => true),
+        delay(config.shutdownGraceMs, false, { signal: graceOver.signal, ref: false }),
+      ]).finally(() => graceOver.abort());
+      if (finished) {
+        log.info('xmsg stopped');
+        return { clean: true };
+      }
+      graceful.catch(() => undefined);
+      log.warn({ step, graceS: config.shutdownGraceMs / 1000 }, 'shutdown still waiting after the grace period; cutting connections');
+      redis.disconnect();
+      connection.disconnect();
+      return { clean: false, stuckAt: step };
     })());
 
   return { port, owner, config, log, metrics, redis, store, outbox, checkQueue, followers, alerts, notifier, commandDeps, discordClient, stop };

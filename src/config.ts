@@ -79,6 +79,7 @@ const envSchema = z.object({
   XMSG_CHAT_MAX_PER_S: positiveInt(1),
   XMSG_STATUS_LOOKBACK_BLOCKS: positiveInt(5000),
   XMSG_DROPPED_RETENTION_S: positiveInt(3600),
+  XMSG_SHUTDOWN_GRACE_S: positiveInt(20),
   XMSG_HTTP_PORT: z.coerce.number().int().min(0).max(65_535).default(3000),
   XMSG_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   XMSG_CONSOLE: z
@@ -135,6 +136,8 @@ export interface Config {
   alerts: { escalateAfterS: number; escalationRepeatS: number; retentionS: number; groupWindowS: number; chatMaxPerS: number };
   statusLookbackBlocks: number;
   httpPort: number;
+  /** How long a graceful stop may take before connections are cut (a pod's grace period is usually 30 s). */
+  shutdownGraceMs: number;
   logLevel: Env['XMSG_LOG_LEVEL'];
   env: Env;
 }
@@ -246,6 +249,7 @@ export async function loadConfig(env: NodeJS.ProcessEnv, probeChainId: ChainIdPr
     },
     statusLookbackBlocks: e.XMSG_STATUS_LOOKBACK_BLOCKS,
     httpPort: e.XMSG_HTTP_PORT,
+    shutdownGraceMs: e.XMSG_SHUTDOWN_GRACE_S * 1000,
     logLevel: e.XMSG_LOG_LEVEL,
     env: e,
   };

@@ -20,7 +20,7 @@ async function main(): Promise<void> {
     // A second signal while draining means "now".
     process.once(signal, () => process.exit(1));
     app.stop().then(
-      () => process.exit(0),
+      (outcome) => process.exit(outcome.clean ? 0 : 1),
       (err) => {
         app.log.error({ err }, 'unclean shutdown');
         process.exit(1);

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mine, startDevnet, type Devnet } from '../src/devnet/devnet.js';
 import { Replica, replicaLogDir } from './helpers/replica.js';
 import { cleanRedis, messagesFor, metricValue, scrape, testEnv, uniquePrefix, waitFor } from './helpers/xmsg.js';
-import { sendBatch, type SentMessage } from './chaos/lib.js';
+import { sendBatch, startOwnRedis, type OwnRedis, type SentMessage } from './chaos/lib.js';
 
 const A = 985;
 const B = 986;
@@ -16,6 +16,7 @@ const BATCHES = 6;
 const BATCH = 20;
 
 let devnet: Devnet;
+let ownRedis: OwnRedis | undefined;
 const replicas: Replica[] = [];
 const prefix = uniquePrefix('shutdown');
 const logDir = replicaLogDir('shutdown');
@@ -27,6 +28,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await Promise.all(replicas.map((r) => r.kill()));
+  await ownRedis?.stop();
   await devnet?.stop();
   await cleanRedis(prefix);
 });
@@ -75,4 +77,26 @@ describe('graceful shutdown', () => {
     await second.stop();
     expect(await second.exitStatus()).toEqual({ code: 0, signal: null });
   }, 120_000);
+
+  it('exits 1 once XMSG_SHUTDOWN_GRACE_S is over when its Redis stops answering, and says what it was waiting on', async () => {
+    ownRedis = await startOwnRedis();
+    const env = testEnv(devnet, prefix, { REDIS_URL: ownRedis.url, XMSG_LOG_LEVEL: 'info', XMSG_SHUTDOWN_GRACE_S: '2' });
+    const replica = new Replica({ name: 'frozen-redis', env, logDir });
+    replicas.push(replica);
+    await replica.start();
+
+    ownRedis.freeze();
+    const started = Date.now();
+    await replica.stop();
+    const stopMs = Date.now() - started;
+    ownRedis.thaw();
+
+    // Code 1 and not SIGKILL: the replica cut its connections itself; the helper's SIGKILL comes only after 10 s.
+    expect(await replica.exitStatus()).toEqual({ code: 1, signal: null });
+    expect(stopMs).toBeGreaterThanOrEqual(2_000);
+    const log = await readFile(replica.logPath!, 'utf8');
+    const warning = log.split('\n').find((line) => line.includes('shutdown still waiting after the grace period'));
+    expect(warning, log).toBeDefined();
+    expect(JSON.parse(warning!)).toMatchObject({ level: 40, graceS: 2, step: expect.any(String) });
+  }, 60_000);
 });

@@ -312,6 +312,10 @@ export interface OwnRedis {
   kill(): Promise<void>;
   /** Starts it again on the same port and directory; resolves when it answers PING with its data loaded. */
   start(): Promise<void>;
+  /** SIGSTOP: connections stay open and nothing is answered, as with a hung host or a silent network partition. */
+  freeze(): void;
+  /** SIGCONT after freeze(). */
+  thaw(): void;
   stop(): Promise<void>;
 }
 
@@ -363,7 +367,10 @@ export async function startOwnRedis(): Promise<OwnRedis> {
     dir,
     kill,
     start,
+    freeze: () => child?.kill('SIGSTOP'),
+    thaw: () => child?.kill('SIGCONT'),
     async stop() {
+      child?.kill('SIGCONT');
       await kill();
       rmSync(dir, { recursive: true, force: true });
     },

@@ -50,7 +50,12 @@ export async function startXmsg(devnet: Devnet, prefix: string, overrides: Recor
     const cursors = await Promise.all(config.chains.map((c) => app.redis.exists(app.store.keys.cursor(c.chainId))));
     return cursors.every((n) => n === 1);
   });
-  return { app, events, baseUrl: `http://127.0.0.1:${app.port}`, stop: () => app.stop() };
+  const stop = async () => {
+    const outcome = await app.stop();
+    // Tests log nothing; this is the one line that says why a stop took the whole grace period.
+    if (!outcome.clean) console.warn(`xmsg (prefix ${prefix}) stop cut short: still waiting on ${outcome.stuckAt}`);
+  };
+  return { app, events, baseUrl: `http://127.0.0.1:${app.port}`, stop };
 }
 
 export function uniquePrefix(name: string): string {
