@@ -74,6 +74,7 @@ function throughputFigures(t: ThroughputResult): Figure[] {
   const rate = t.messages / (t.endToEndMs / 1000);
   const limitRate = t.limit.messages / (t.limit.ms / 1000);
   const ratio = rate / limitRate;
+  const floorRate = t.queueFloor.jobs / (t.queueFloor.ms / 1000);
   const perMessage = t.rpcRequests / t.messages;
   const bytes = t.memory.bytes / t.tracked;
   return [
@@ -81,7 +82,7 @@ function throughputFigures(t: ThroughputResult): Figure[] {
       'throughput, end to end',
       `${num(rate)} msg/s`,
       { text: `≥ ${num(TARGETS.throughput)} msg/s`, pass: rate >= TARGETS.throughput },
-      `${num(t.messages)} valid messages in ${t.blocks} blocks of ${t.perBlock}, one anvil_mine (${num(t.miningMs)} ms of it) to the last status stored: ${seconds(t.endToEndMs)}`,
+      `${num(t.messages)} valid messages in ${t.blocks} blocks of ${t.perBlock}, one anvil_mine (${num(t.miningMs)} ms of it) to the last status stored: ${seconds(t.endToEndMs)}; CPU per message: ${num((t.cpu.processMs * 1000) / t.messages)} µs in xmsg's process (with the devnet's RPC proxy), ${num((t.cpu.redisMs * 1000) / t.messages)} µs in Redis`,
     ),
     figure(
       'throughput limit (no queue)',
@@ -90,6 +91,12 @@ function throughputFigures(t: ThroughputResult): Figure[] {
       `same headers, logs and validateExecuting of the same ${num(t.limit.messages)} logs via the same proxy, no BullMQ, no Redis: ${seconds(t.limit.ms)}`,
     ),
     figure('throughput / limit', `${num(ratio * 100)} %`, { text: `≥ ${num(TARGETS.ofLimit * 100)} %`, pass: ratio >= TARGETS.ofLimit }),
+    figure(
+      'BullMQ alone (no-op jobs)',
+      `${num(floorRate)} jobs/s`,
+      undefined,
+      `${num(t.queueFloor.jobs)} jobs with the check queue's options, queued in the watcher's slices, completed by a worker of the checker's concurrency that does nothing: ${seconds(t.queueFloor.ms)}; with one job per message, ${num((floorRate / limitRate) * 100)} % of the limit is the most any checker could reach here`,
+    ),
     figure(
       'RPC requests per message',
       num(perMessage, 4),

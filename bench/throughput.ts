@@ -6,6 +6,9 @@
  */
 import type { BenchContext } from './context.js';
 import { validateWithoutQueue, type LimitRun } from './limit.js';
+import { cpuSpent, type CpuSpent } from './cpu.js';
+import { profiled } from './profile.js';
+import { queueFloor, type QueueFloorRun } from './queue-floor.js';
 import { prefixMemory, type PrefixMemory } from './memory.js';
 import { chunk, timeUntil } from './stats.js';
 import { initiatingLogs, messageFor, packedBlocks } from './traffic.js';
@@ -25,8 +28,11 @@ export interface ThroughputResult {
   miningMs: number;
   /** From anvil_mine sent to the last status stored, ms. */
   endToEndMs: number;
+  /** CPU of this process and of Redis from anvil_mine to the last status (and the one check after it). */
+  cpu: CpuSpent;
   rpcRequests: number;
   limit: LimitRun;
+  queueFloor: QueueFloorRun;
   memory: PrefixMemory;
   tracked: number;
 }
@@ -47,8 +53,15 @@ export async function runThroughput(ctx: BenchContext, o: ThroughputOptions): Pr
   const logs = await initiatingLogs(source, total);
   const packed = await packedBlocks(exec, chunk(logs.map((l) => messageFor(l)), o.perBlock));
   const rpcBefore = metricValue(await scrape(x.baseUrl), 'xmsg_rpc_requests_total');
-  const mined = await packed.mine();
-  const doneAt = await timeUntil(`${total} messages settled`, async () => (await settledCount(x)) >= total, o.timeoutMs);
+  const {
+    result: { mined, doneAt },
+    cpu,
+  } = await cpuSpent(() =>
+    profiled('throughput', async () => {
+      const mined = await packed.mine();
+      return { mined, doneAt: await timeUntil(`${total} messages settled`, async () => (await settledCount(x)) >= total, o.timeoutMs) };
+    }),
+  );
   const rpcRequests = metricValue(await scrape(x.baseUrl), 'xmsg_rpc_requests_total') - rpcBefore;
 
   const counts = await x.app.store.statusCounts();
@@ -56,20 +69,24 @@ export async function runThroughput(ctx: BenchContext, o: ThroughputOptions): Pr
   const valid = counts.filter((c) => c.status === 'valid').reduce((n, c) => n + c.count, 0);
   if (valid !== total) throw new Error(`bench: xmsg stored ${JSON.stringify(counts)}; expected ${total} valid`);
   const memory = await prefixMemory(prefix);
+  const concurrency = x.app.config.checkerConcurrency;
   await ctx.stopXmsg(x);
 
-  const limit = await validateWithoutQueue(ctx.devnet, exec, mined.from, mined.to);
+  const limit = await profiled('limit', () => validateWithoutQueue(ctx.devnet, exec, mined.from, mined.to));
   if (limit.messages !== total || limit.statuses.valid !== total) {
     throw new Error(`bench: the limit run saw ${limit.messages} messages, ${JSON.stringify(limit.statuses)}; expected ${total} valid`);
   }
+  const floor = await profiled('queue-floor', () => queueFloor(ctx.newPrefix('queue-floor'), total, concurrency));
   return {
     messages: total,
     blocks: o.blocks,
     perBlock: o.perBlock,
     miningMs: mined.minedAt - mined.startedAt,
     endToEndMs: doneAt - mined.startedAt,
+    cpu,
     rpcRequests,
     limit,
+    queueFloor: floor,
     memory,
     tracked,
   };

@@ -15,7 +15,7 @@ import {
   type ExecuteOptions,
   type InitiatingLog,
 } from '../src/devnet/devnet.js';
-import { cleanRedis, eventsOfType, startXmsg, uniquePrefix, waitForMessage, type RunningXmsg } from './helpers/xmsg.js';
+import { cleanRedis, eventsOfType, messagesFor, startXmsg, uniquePrefix, waitForMessage, type RunningXmsg } from './helpers/xmsg.js';
 
 // 901 and 902 form the dependency set; 903 is followed but not in it; 904 executes the expired message
 // (its clock jumps 8 days ahead, which would expire every later message on a shared chain).
@@ -140,5 +140,26 @@ describe('validity rules against real chains', () => {
 
     const m = await waitForMessage(xmsg.baseUrl, msgHash, { status: 'valid' });
     expect(m.history.map((h) => h.what.split(':')[0])).toEqual(['status future', 'status valid']);
+  });
+
+  it('checks a message once when its job runs again (a replica died after writing the record, before finishing the job)', async () => {
+    const init = await emitInitiating(chain(A));
+    await execute(B, init);
+    const forged = keccak256(toHex(`forged ${Math.random()}`));
+    await execute(B, init, {}, forged);
+    const before = [await waitForMessage(xmsg.baseUrl, init.msgHash, { status: 'valid' }), await waitForMessage(xmsg.baseUrl, forged, { status: 'invalid' })];
+    await expect.poll(() => invalidEventFor(forged).length).toBe(1);
+
+    for (const hash of [init.msgHash, forged]) {
+      const [record] = await xmsg.app.store.byMsgHash(hash);
+      const job = await xmsg.app.checkQueue.add('check', record!.data, { jobId: record!.data.id });
+      // Completed check jobs are removed: gone means run.
+      await expect.poll(async () => (await xmsg.app.checkQueue.getJob(job.id!)) === undefined, { timeout: 10_000 }).toBe(true);
+    }
+
+    const after = [(await messagesFor(xmsg.baseUrl, init.msgHash))!, (await messagesFor(xmsg.baseUrl, forged))!];
+    expect(after.map((records) => records.length)).toEqual([1, 1]);
+    expect(after.map((records) => records[0]!.history)).toEqual(before.map((m) => m.history));
+    expect(invalidEventFor(forged)).toHaveLength(1);
   });
 });

@@ -82,14 +82,28 @@ export class Checker {
     return worker;
   }
 
-  async process(job: Pick<Job<CheckJobData>, 'data' | 'id'>): Promise<ValidityStatus> {
+  async process(job: Pick<Job<CheckJobData>, 'data' | 'id' | 'attemptsMade'>): Promise<ValidityStatus> {
+    const data = job.data;
+    if (data.recheck || job.attemptsMade > 0) return this.checkAgainstRecord(job);
+    // A message's first check, nearly always its first sight: validate, then create the record in one step, which
+    // refuses a record that exists (a job run twice); that one, and an invalid verdict, go the careful way.
+    const verdict = await this.validate(data, false);
+    if (isInvalid(verdict.status) || !(await this.store.create(data, verdict.status, verdict.reason, this.deadlineOf(data)))) {
+      return this.checkAgainstRecord(job, verdict);
+    }
+    if (!isSettled(verdict.status)) await this.whileNotSettled(data, verdict);
+    return verdict.status;
+  }
+
+  /** Checks a message against its record (if any): retries, re-checks, duplicates and invalid verdicts. */
+  private async checkAgainstRecord(job: Pick<Job<CheckJobData>, 'data' | 'id'>, verdictSoFar?: Verdict): Promise<ValidityStatus> {
     const data = job.data;
     const existing = await this.store.get(data.id);
     if (existing && existing.safety !== 'unsafe' && existing.safety !== 'cross-safe') return existing.status;
     if (existing && isSettled(existing.status) && !data.recheck) return existing.status;
 
-    const verdict = await this.validate(data, data.recheck === true);
-    const deadlineAt = Math.min(Number(data.blockTimestamp) * 1000, data.seenAt) + this.options.promotionDeadlineS * 1000;
+    const verdict = verdictSoFar ?? (await this.validate(data, data.recheck === true));
+    const deadlineAt = this.deadlineOf(data);
 
     if (!existing) {
       if (isInvalid(verdict.status)) await this.publish('invalid_message', data, verdict, 'unsafe');
@@ -101,6 +115,11 @@ export class Checker {
 
     if (!isSettled(verdict.status)) await this.whileNotSettled(data, verdict);
     return verdict.status;
+  }
+
+  /** Promotion deadline: from the block's time, or from first sight if the block claims a later time. */
+  private deadlineOf(data: MessageData): number {
+    return Math.min(Number(data.blockTimestamp) * 1000, data.seenAt) + this.options.promotionDeadlineS * 1000;
   }
 
   private validate(data: MessageData, fresh: boolean): Promise<Verdict> {

@@ -1,4 +1,5 @@
-import { keccak256, stringToBytes, type Hex } from 'viem';
+import { createHash } from 'node:crypto';
+import type { Hex } from 'viem';
 
 /**
  * Every Redis key xmsg writes, in one place, under one prefix (so tests and several deployments can share a Redis).
@@ -41,10 +42,6 @@ export function messageId(chainId: number, blockHash: Hex, logIndex: number): st
   return `${chainId}-${blockHash.toLowerCase()}-${logIndex}`;
 }
 
-/** Recent shortId answers: a check computes the short id of its message several times (read, then write). */
-const recentShortIds = new Map<string, string>();
-const RECENT_SHORT_IDS = 10_000;
-
 /** The field of a msgHash in its bucket of the msgHash index (bytes 1..8 of it, hex). */
 export function msgHashField(msgHash: Hex): string {
   return msgHash.toLowerCase().slice(4, 20);
@@ -55,11 +52,6 @@ export function msgHashField(msgHash: Hex): string {
  * 14 characters keep a sorted-set member in Redis's 16-byte allocation class: 16 B less per index entry than 20).
  */
 export function shortId(id: string): string {
-  let short = recentShortIds.get(id);
-  if (short === undefined) {
-    short = Buffer.from(keccak256(stringToBytes(id)).slice(2, 24), 'hex').toString('base64url').slice(0, 14);
-    if (recentShortIds.size >= RECENT_SHORT_IDS) recentShortIds.delete(recentShortIds.keys().next().value!);
-    recentShortIds.set(id, short);
-  }
-  return short;
+  // Node's native SHA-256, not keccak: this is only a handle (no chain ever sees it), and every check computes it.
+  return createHash('sha256').update(id).digest('base64url').slice(0, 14);
 }

@@ -37,7 +37,7 @@ const WALK_BACK_BATCH = 64;
  * Check jobs per addBulk. One addBulk is one Redis transaction: 20,000 jobs in one would hold every checker
  * back for about a second; in slices, checking starts while the rest of a dense range is being queued.
  */
-const ENQUEUE_SLICE = 500;
+export const ENQUEUE_SLICE = 500;
 
 // KEYS: lease, cursor, recentBlocks; ARGV: owner, number, hash, trim-below, then number/hash pairs
 const ADVANCE_CURSOR = `${FENCE}
