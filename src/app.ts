@@ -105,7 +105,7 @@ export async function startApp(config: Config, options: AppOptions = {}) {
     : undefined;
   discordClient?.rest.setToken(env.DISCORD_BOT_TOKEN!);
   const discord = discordClient
-    ? new DiscordAdapter(discordClient.rest, { channel: env.DISCORD_CHANNEL_ID!, oncallRoleId: env.DISCORD_ONCALL_ROLE_ID })
+    ? new DiscordAdapter(discordClient.rest, { channel: env.DISCORD_CHANNEL_ID!, token: env.DISCORD_BOT_TOKEN!, oncallRoleId: env.DISCORD_ONCALL_ROLE_ID })
     : undefined;
   const discordPermissions = { oncallRoleId: env.DISCORD_ONCALL_ROLE_ID, adminRoleIds: env.DISCORD_ADMIN_ROLE_IDS };
   // The local web console (XMSG_CONSOLE=1): a chat platform kept in Redis, served on this HTTP server.

@@ -323,6 +323,34 @@ describe('Discord faults', () => {
   });
 });
 
+describe('Discord thread', () => {
+  it('names a thread the first reply had to start after the alert, as the root would have', async () => {
+    await start();
+    // More 5xx than the REST client retries: the root goes out without its thread.
+    discord.failNext('startThread', 4, { status: 503 });
+    await invalidMessage();
+    const root = await oneRoot();
+    expect(await say({ subcommand: 'ack', options: { id: 'XM-1' } })).toBe('XM-1: Acknowledged by alice.');
+    await waitFor('the thread with the ack', () => threadTexts(root).includes('Acknowledged by alice.'), 15_000);
+    expect(latest(root).thread?.name).toMatch(/^XM-1 Invalid executing message/);
+  });
+});
+
+describe('Discord authentication', () => {
+  it('posts the alert once Discord stops answering 401 (its REST client forgets the token on a 401)', async () => {
+    await start();
+    discord.failNext('createMessage', 2, { status: 401 });
+    const { msgHash } = await invalidMessage();
+    const root = await oneRoot();
+    expect(JSON.stringify(root.embeds)).toContain(msgHash);
+    expect(discord.faultedCalls.map((c) => [c.route, (c.fault as { status: number }).status])).toEqual([
+      ['createMessage', 401],
+      ['createMessage', 401],
+    ]);
+    expect(roots()).toHaveLength(1);
+  });
+});
+
 describe('npm run register-commands', () => {
   it('registers /xmsg with every sub-command in the guild, and globally without DISCORD_GUILD_ID', async () => {
     const run = (env: Record<string, string>) =>

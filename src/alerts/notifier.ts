@@ -142,17 +142,22 @@ export class Notifier {
     }
     if (d.type === 'open') return;
 
+    const threadName = `${view.alert.id} ${view.alert.title}`;
     if (d.type === 'grew') {
       const reported = Number((await this.redis.get(this.reportedKey(platform, d.alertId))) ?? 0);
       const delta = view.alert.count - reported;
       if (delta <= 0) return;
-      ref = await this.reply(adapter, d.alertId, ref, { text: `${delta} more occurrence${delta === 1 ? '' : 's'}: ${view.alert.count} in all. Latest: ${view.alert.detail}`, key: `g${d.seq}` });
+      ref = await this.reply(adapter, d.alertId, ref, {
+        text: `${delta} more occurrence${delta === 1 ? '' : 's'}: ${view.alert.count} in all. Latest: ${view.alert.detail}`,
+        key: `g${d.seq}`,
+        threadName,
+      });
       await this.redis.set(this.reportedKey(platform, d.alertId), String(view.alert.count), 'EX', this.retentionS);
     } else {
       // A retry after the reply went out but the root edit failed must not post the reply again.
       const replied = this.repliedKey(platform, d.alertId, d.seq);
       if (!(await this.redis.exists(replied))) {
-        ref = await this.reply(adapter, d.alertId, ref, { text: d.text, mention: d.mention, key: String(d.seq) });
+        ref = await this.reply(adapter, d.alertId, ref, { text: d.text, mention: d.mention, key: String(d.seq), threadName });
         await this.redis.set(replied, '1', 'EX', REPLIED_MARK_S);
       }
     }

@@ -22,6 +22,8 @@ export interface ChatUpdate {
   mention?: Mention;
   /** Identifies this update among its alert's updates (the change sequence), for platforms with idempotent posts. */
   key?: string;
+  /** The name of the thread, for a platform that must start one for this reply: the alert's id and title. */
+  threadName?: string;
 }
 
 /**

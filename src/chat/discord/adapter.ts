@@ -5,10 +5,12 @@ import { renderRoot } from './render.js';
 
 export interface DiscordSettings {
   channel: string;
+  /** The bot token: @discordjs/rest forgets it on a 401, and the adapter gives it back for the next attempt. */
+  token: string;
   oncallRoleId?: string;
 }
 
-/** Discord error codes a person fixes (permissions, a deleted channel, a bad token): keep the alert and retry. */
+/** Discord error codes a person fixes (permissions, a deleted channel): keep the alert and retry. */
 const FIX_AND_RETRY = new Set([10003, 50001, 50013, 0]);
 const THREAD_ALREADY_CREATED = 160004;
 
@@ -39,14 +41,14 @@ export class DiscordAdapter implements ChatAdapter {
     const ref: ThreadRef = { channel: this.settings.channel, id: message.id };
     // The thread is created here when possible and by the first reply otherwise, so a failure never reposts the root.
     try {
-      return { ...ref, thread: await this.startThread(ref, view.alert.id, view.alert.title) };
+      return { ...ref, thread: await this.startThread(ref, `${view.alert.id} ${view.alert.title}`) };
     } catch {
       return ref;
     }
   }
 
   async reply(ref: ThreadRef, update: ChatUpdate): Promise<ThreadRef | void> {
-    const completed = ref.thread ? undefined : { ...ref, thread: await this.call(() => this.startThread(ref, ref.id, 'xmsg alert')) };
+    const completed = ref.thread ? undefined : { ...ref, thread: await this.call(() => this.startThread(ref, update.threadName ?? 'xmsg alert')) };
     const thread = completed?.thread ?? ref.thread!;
     const mention = this.mention(update.mention);
     const content = truncate(`${mention.content ? `${mention.content} ` : ''}${update.text}`, 2000);
@@ -62,10 +64,10 @@ export class DiscordAdapter implements ChatAdapter {
     await this.call(() => this.rest.patch(Routes.channelMessage(ref.channel, ref.id), { body: renderRoot(view) }));
   }
 
-  private async startThread(ref: ThreadRef, alertId: string, title: string): Promise<string> {
+  private async startThread(ref: ThreadRef, name: string): Promise<string> {
     try {
       const thread = (await this.rest.post(Routes.threads(ref.channel, ref.id), {
-        body: { name: truncate(`${alertId} ${title}`, 100), auto_archive_duration: 10080 },
+        body: { name: truncate(name, 100), auto_archive_duration: 10080 },
       })) as APIChannel;
       return thread.id;
     } catch (err) {
@@ -79,6 +81,9 @@ export class DiscordAdapter implements ChatAdapter {
     try {
       return await fn();
     } catch (err) {
+      // Discord also answers 401 in its own incidents, not only to a wrong token: without the token back, every later
+      // post would fail with "no token" until a restart.
+      if (err instanceof DiscordAPIError && err.status === 401) this.rest.setToken(this.settings.token);
       throw classify(err);
     }
   }
@@ -90,7 +95,8 @@ export function classify(err: unknown): Error {
   if (err instanceof HTTPError) return new ChatRetryLater(`discord: HTTP ${err.status}`);
   if (err instanceof DiscordAPIError) {
     if (err.status >= 500 || err.status === 429) return new ChatRetryLater(`discord: HTTP ${err.status}`);
-    if (err.status === 401 || FIX_AND_RETRY.has(Number(err.code))) return new ChatRetryLater(`discord: ${err.message} (check the bot's settings)`, 30_000);
+    if (err.status === 401) return new ChatRetryLater(`discord: ${err.message} (check DISCORD_BOT_TOKEN)`);
+    if (FIX_AND_RETRY.has(Number(err.code))) return new ChatRetryLater(`discord: ${err.message} (check the bot's settings)`, 30_000);
     return new ChatRejected(`discord: ${err.message}`);
   }
   return new ChatRetryLater(`discord: ${(err as Error)?.message ?? String(err)}`);

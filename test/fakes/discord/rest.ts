@@ -26,7 +26,9 @@ export type RestRoute =
 export type Fault =
   | { status: 429; retryAfter: number; scope?: 'user' | 'shared' | 'global' }
   /** `apply`: Discord carried the request out, then the answer was lost (a 502/504 from the edge after the write). */
-  | { status: 500 | 502 | 503 | 504; apply?: boolean };
+  | { status: 500 | 502 | 503 | 504; apply?: boolean }
+  /** What Discord answers a good token during an incident of its own authentication. */
+  | { status: 401 };
 
 export interface RecordedCall {
   route: RestRoute;
@@ -152,6 +154,7 @@ export class DiscordRest {
     if (fault) {
       this.faulted.push({ route: m.route, method, path, body, at, fault });
       if (fault.status === 429) this.sendRateLimited(res, m.route, fault);
+      else if (fault.status === 401) send(res, 401, { message: '401: Unauthorized', code: 0 });
       else {
         if (fault.apply) {
           try {
