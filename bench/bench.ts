@@ -75,6 +75,9 @@ function throughputFigures(t: ThroughputResult): Figure[] {
   const limitRate = t.limit.messages / (t.limit.ms / 1000);
   const ratio = rate / limitRate;
   const floorRate = t.queueFloor.jobs / (t.queueFloor.ms / 1000);
+  const limitUsPerMessage = (t.limit.ms * 1000) / t.limit.messages;
+  const floorUsPerJob = (t.queueFloor.cpu.processMs * 1000) / t.queueFloor.jobs;
+  const ceiling = limitUsPerMessage / (limitUsPerMessage + floorUsPerJob);
   const perMessage = t.rpcRequests / t.messages;
   const bytes = t.memory.bytes / t.tracked;
   return [
@@ -95,7 +98,7 @@ function throughputFigures(t: ThroughputResult): Figure[] {
       'BullMQ alone (no-op jobs)',
       `${num(floorRate)} jobs/s`,
       undefined,
-      `${num(t.queueFloor.jobs)} jobs with the check queue's options, queued in the watcher's slices, completed by a worker of the checker's concurrency that does nothing: ${seconds(t.queueFloor.ms)}; with one job per message, ${num((floorRate / limitRate) * 100)} % of the limit is the most any checker could reach here`,
+      `${num(t.queueFloor.jobs)} jobs with the check queue's options, queued in the watcher's slices, completed by a worker of the checker's concurrency that does nothing: ${seconds(t.queueFloor.ms)}; CPU per job: ${num((t.queueFloor.cpu.processMs * 1000) / t.queueFloor.jobs)} µs in this process, ${num((t.queueFloor.cpu.redisMs * 1000) / t.queueFloor.jobs)} µs in Redis. One job per message adds that process CPU to the limit's ${num(limitUsPerMessage)} µs per message on xmsg's one Node thread: ${num(ceiling * 100)} % of the limit is the most any such checker reaches here`,
     ),
     figure(
       'RPC requests per message',

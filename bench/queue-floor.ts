@@ -10,10 +10,12 @@ import { createCheckQueue, CHECK_QUEUE, type CheckJobData } from '../src/jobs/ch
 import { messageId } from '../src/store/keys.js';
 import { ENQUEUE_SLICE } from '../src/watcher/follower.js';
 import { REDIS_URL } from '../test/helpers/xmsg.js';
+import { cpuSpent, type CpuSpent } from './cpu.js';
 
 export interface QueueFloorRun {
   jobs: number;
   ms: number;
+  cpu: CpuSpent;
 }
 
 const hex = (byte: string, bytes: number) => `0x${byte.repeat(bytes)}` as const;
@@ -51,13 +53,16 @@ export async function queueFloor(prefix: string, jobs: number, concurrency: numb
     { connection, prefix, concurrency, autorun: false },
   );
   try {
-    const started = performance.now();
-    void worker.run();
-    for (let i = 0; i < jobs; i += ENQUEUE_SLICE) {
-      await queue.addBulk(data.slice(i, i + ENQUEUE_SLICE).map((d) => ({ name: 'check', data: d, opts: { jobId: d.id } })));
-    }
-    await done;
-    return { jobs, ms: performance.now() - started };
+    const { result: ms, cpu } = await cpuSpent(async () => {
+      const started = performance.now();
+      void worker.run();
+      for (let i = 0; i < jobs; i += ENQUEUE_SLICE) {
+        await queue.addBulk(data.slice(i, i + ENQUEUE_SLICE).map((d) => ({ name: 'check', data: d, opts: { jobId: d.id } })));
+      }
+      await done;
+      return performance.now() - started;
+    });
+    return { jobs, ms, cpu };
   } finally {
     await worker.close();
     await queue.close();

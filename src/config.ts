@@ -45,6 +45,8 @@ const envSchema = z.object({
     .transform((s) => (s ?? '').split(',').map((x) => x.trim()).filter(Boolean))
     .pipe(z.array(z.string().regex(/^[^\s:]+:\d{1,5}$/, 'must be host:port entries, comma-separated'))),
   REDIS_SENTINEL_NAME: optionalText,
+  // Above BullMQ's longest blocking wait (10 s), or idle workers would be cut off.
+  XMSG_REDIS_SOCKET_TIMEOUT_S: z.coerce.number().int().min(15, 'must be at least 15 (s): BullMQ workers wait up to 10 s for a job').default(30),
   XMSG_REDIS_PREFIX: z
     .string()
     .default('xmsg')
@@ -223,6 +225,7 @@ export async function loadConfig(env: NodeJS.ProcessEnv, probeChainId: ChainIdPr
       url: e.REDIS_URL,
       sentinels: e.REDIS_SENTINELS.map((hp) => ({ host: hp.slice(0, hp.lastIndexOf(':')), port: Number(hp.slice(hp.lastIndexOf(':') + 1)) })),
       sentinelName: e.REDIS_SENTINEL_NAME,
+      socketTimeoutMs: e.XMSG_REDIS_SOCKET_TIMEOUT_S * 1000,
     },
     prefix: e.XMSG_REDIS_PREFIX,
     chains,

@@ -59,6 +59,11 @@ describe('configuration', () => {
     expect(await problemsOf({ XMSG_L2_RPCS: rpcs(), REDIS_SENTINELS: '10.0.0.1:26379' })).toEqual([expect.stringMatching(/^REDIS_SENTINEL_NAME: required/)]);
   });
 
+  it('refuses a Redis socket timeout shorter than a BullMQ worker waits for a job', async () => {
+    expect(await problemsOf({ XMSG_L2_RPCS: rpcs(), XMSG_REDIS_SOCKET_TIMEOUT_S: '5' })).toEqual([expect.stringMatching(/^XMSG_REDIS_SOCKET_TIMEOUT_S: must be at least 15/)]);
+    expect((await loadConfig({ XMSG_L2_RPCS: rpcs() }, probe)).redis.socketTimeoutMs).toBe(30_000);
+  });
+
   it('requires the RPC list', async () => {
     expect(await problemsOf({})).toEqual([expect.stringMatching(/^XMSG_L2_RPCS: is required/)]);
   });

@@ -1,6 +1,8 @@
 /**
  * Redis through Sentinel: xmsg finds the master by asking the Sentinels (REDIS_URL points nowhere), and carries on
- * after the master is killed and Sentinel promotes the replica. Private redis-servers, never the shared one.
+ * after the master freezes (SIGSTOP: its connections stay open and nothing is answered, as with a hung host or a
+ * partition; a killed master, whose connections close, is the easy case) and Sentinel promotes the replica.
+ * Private redis-servers, never the shared one.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -90,16 +92,17 @@ async function validMessage(): Promise<void> {
 }
 
 describe('Redis Sentinel', () => {
-  it('finds the master through Sentinel and carries on after a failover', async () => {
+  it('finds the master through Sentinel and carries on after the master freezes and the replica is promoted', async () => {
     xmsg = await startXmsg(devnet, uniquePrefix('sentinel'), {
       // Nothing listens there: with Sentinels, the URL only gives credentials and the database.
       REDIS_URL: 'redis://127.0.0.1:1/0',
       REDIS_SENTINELS: `127.0.0.1:${sentinelPort}`,
       REDIS_SENTINEL_NAME: MASTER_NAME,
+      XMSG_REDIS_SOCKET_TIMEOUT_S: '15',
     });
     await validMessage();
 
-    master.kill('SIGKILL');
+    master.kill('SIGSTOP');
     await waitFor(
       'Sentinel to promote the replica',
       () => answers(sentinelPort, async (r) => ((await r.call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', MASTER_NAME)) as string[])[1] === String(replicaPort)),

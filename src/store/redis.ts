@@ -5,13 +5,20 @@ export interface RedisTarget {
   url: string;
   sentinels?: Array<{ host: string; port: number }>;
   sentinelName?: string;
+  /**
+   * A connection that was sent a command and hears nothing for this long is cut and made again. A Redis that stops
+   * answering without closing its sockets (a frozen host, a network partition, a paused VM) would otherwise hold
+   * every command forever; cut, ioredis reconnects, through the Sentinels to the master they promoted meanwhile.
+   */
+  socketTimeoutMs?: number;
 }
 
 /**
  * A connection to xmsg's Redis. With Sentinels, ioredis asks them for the current master and follows a failover;
  * the URL then only gives the master's credentials, database and TLS.
  */
-export function connectRedis(target: RedisTarget, options: RedisOptions = {}): Redis {
+export function connectRedis(target: RedisTarget, extra: RedisOptions = {}): Redis {
+  const options: RedisOptions = { ...(target.socketTimeoutMs ? { socketTimeout: target.socketTimeoutMs } : {}), ...extra };
   if (!target.sentinels?.length) return new Redis(target.url, options);
   const url = new URL(target.url);
   return new Redis({
