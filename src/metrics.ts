@@ -72,6 +72,12 @@ export function createMetrics() {
       labelNames: ['chain_id'] as const,
       registers: [registry],
     }),
+    logRangeBlocks: new Gauge({
+      name: 'xmsg_log_range_blocks',
+      help: 'Blocks this replica\'s watcher asks eth_getLogs for at once, by chain (XMSG_MAX_BLOCK_RANGE unless the node refused larger ranges)',
+      labelNames: ['chain_id'] as const,
+      registers: [registry],
+    }),
     alertChanges: new Counter({
       name: 'xmsg_alert_changes_total',
       help: 'Alert changes applied by this replica, by kind and action (opened, grew, ack, resolve, escalate, ...)',

@@ -1,3 +1,4 @@
+import { Redis } from 'ioredis';
 import { keccak256, toHex, type Hex } from 'viem';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { EXECUTING_MESSAGE_TOPIC } from '../src/chain/inbox.js';
@@ -6,6 +7,7 @@ import {
   emitRawFromInbox,
   executeMessage,
   holdLabelsAtGenesis,
+  latestBlock,
   mine,
   startDevnet,
   type DevChain,
@@ -15,6 +17,7 @@ import type { MessageEvent } from '../src/events/types.js';
 import {
   cleanRedis,
   messagesFor,
+  REDIS_URL,
   startXmsg,
   uniquePrefix,
   waitFor,
@@ -146,5 +149,52 @@ describe('watcher', () => {
       replicas.map(async (x) => metricValue(await (await fetch(`${x.baseUrl}/metrics`)).text(), 'xmsg_messages_seen_total')),
     );
     expect(seen[0]! + seen[1]!).toBe(sent.length);
+  });
+
+  it('backfills through a node that caps eth_getLogs results: splits the range once, not on every read, and stays healthy', async () => {
+    const prefix = newPrefix('logs-cap');
+    const first = await start(prefix);
+    await first.stop();
+    running.splice(running.indexOf(first), 1);
+    const b = devnet.chain(B);
+    const redis = new Redis(REDIS_URL);
+    const cursor = BigInt((await redis.hget(first.app.store.keys.cursor(B), 'number').finally(() => redis.disconnect()))!);
+    // One message per block on B while no replica runs.
+    const sent = await sendMessages(devnet.chain(A), b, 30);
+    const behind = Number((await latestBlock(b)).number - cursor);
+
+    b.proxy.setFaults({ logsLimit: 4 });
+    b.proxy.resetCounts();
+    try {
+      const second = await start(prefix, { XMSG_MAX_BLOCK_RANGE: '16' });
+      await waitFor('every message settled', async () => (await settledCount(second)) === sent.length, 30_000);
+      for (const m of sent) expect(await messagesFor(second.baseUrl, m.msgHash), m.msgHash).toHaveLength(1);
+
+      const metrics = await (await fetch(`${second.baseUrl}/metrics`)).text();
+      // 16 and 8 blocks hold more than 4 messages: refused once each, then 4 blocks at a time (not 8 every other read).
+      expect(metricValue(metrics, `xmsg_log_range_blocks{chain_id="${B}"}`)).toBe(4);
+      expect(metricValue(metrics, `xmsg_chain_healthy{chain_id="${B}"}`)).toBe(1);
+      expect(b.proxy.counts().eth_getLogs).toBeLessThanOrEqual(2 + Math.ceil(behind / 4) + 2);
+    } finally {
+      b.proxy.setFaults({});
+    }
+  });
+
+  it('keeps its log range while eth_getLogs fails for a reason a smaller range cannot help (503s)', async () => {
+    const prefix = newPrefix('logs-503');
+    const x = await start(prefix, { XMSG_MAX_BLOCK_RANGE: '16', XMSG_RPC_RETRIES: '1', XMSG_RPC_RETRY_DELAY_MS: '20' });
+    const b = devnet.chain(B);
+    const range = async () => metricValue(await (await fetch(`${x.baseUrl}/metrics`)).text(), `xmsg_log_range_blocks{chain_id="${B}"}`);
+    b.proxy.resetCounts();
+    b.proxy.setFaults({ failMethods: ['eth_getLogs'] });
+    let sent: Sent[] = [];
+    try {
+      sent = await sendMessages(devnet.chain(A), b, 6);
+      await waitFor('eth_getLogs refused a few times', () => (b.proxy.counts().eth_getLogs ?? 0) >= 8, 10_000);
+      expect(await range()).toBe(16);
+    } finally {
+      b.proxy.setFaults({});
+    }
+    await waitFor('every message settled', async () => (await settledCount(x)) === sent.length, 30_000);
   });
 });

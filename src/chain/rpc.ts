@@ -1,4 +1,17 @@
-import { createPublicClient, http, numberToHex, type Address, type Hex, type PublicClient } from 'viem';
+import { setTimeout as delay } from 'node:timers/promises';
+import {
+  BaseError,
+  createPublicClient,
+  http,
+  HttpRequestError,
+  numberToHex,
+  ResponseBodyTooLargeError,
+  RpcError,
+  TimeoutError,
+  type Address,
+  type Hex,
+  type PublicClient,
+} from 'viem';
 import type { Metrics } from '../metrics.js';
 
 export interface BlockHeader {
@@ -41,27 +54,45 @@ interface RawRpcLog {
 const MAX_LOGS_RESPONSE_BYTES = 128 * 1024 * 1024;
 
 /**
+ * The node would not give the logs of this block range in one answer: it answered with a JSON-RPC error (a result
+ * or range cap such as "query returned more than 10000 results"), took longer than the timeout, or sent more than
+ * can be read. A smaller range may work; the same range again would not.
+ */
+export class LogRangeRefused extends Error {}
+
+/** What a smaller eth_getLogs range could help with, as opposed to a node that is down or overloaded. */
+function refusesRange(err: unknown): boolean {
+  const found = err instanceof BaseError ? err.walk((e) => e instanceof RpcError || e instanceof TimeoutError || e instanceof ResponseBodyTooLargeError || e instanceof HttpRequestError) : err;
+  if (found instanceof RpcError || found instanceof TimeoutError || found instanceof ResponseBodyTooLargeError) return true;
+  // 413: the request or answer is too large for a proxy in front of the node; 504: it gave up waiting for the answer.
+  return found instanceof HttpRequestError && (found.status === 413 || found.status === 504);
+}
+
+/**
  * The RPC surface xmsg needs from one chain. Calls made in the same tick go out as one JSON-RPC batch, except
  * eth_getLogs: its answers can be large, so each goes alone (batched together they could pass any size limit).
- * Failed HTTP requests are retried with exponential backoff (retryDelay, 2x, 4x, ...) by viem.
+ * Failed HTTP requests are retried with exponential backoff (retryDelay, 2x, 4x, ...), by viem except for ranges of
+ * logs (see logsInRange).
  */
 export class ChainRpc {
   readonly client: PublicClient;
   /** The same endpoint without batching, for eth_getLogs. */
   private readonly logsClient: PublicClient;
+  /** The same without viem's retries: a range the node refuses is split at once, not asked for again. */
+  private readonly rangeLogsClient: PublicClient;
 
   constructor(
     readonly chainId: number,
     readonly url: string,
-    options: RpcOptions,
+    private readonly options: RpcOptions,
     metrics?: Metrics,
   ) {
     const label = String(chainId);
-    const transport = (batch: boolean) =>
+    const transport = (batch: boolean, retries = options.retries) =>
       http(url, {
         batch: batch ? { batchSize: 500, wait: 0 } : false,
         ...(batch ? {} : { maxResponseBodySize: MAX_LOGS_RESPONSE_BYTES }),
-        retryCount: options.retries,
+        retryCount: retries,
         retryDelay: options.retryDelayMs,
         timeout: options.timeoutMs,
         onFetchRequest: metrics
@@ -77,7 +108,9 @@ export class ChainRpc {
       });
     this.client = createPublicClient({ transport: transport(true) });
     this.logsClient = createPublicClient({ transport: transport(false) });
+    this.rangeLogsClient = createPublicClient({ transport: transport(false, 0) });
   }
+
 
   async blockNumber(): Promise<bigint> {
     return BigInt(await this.client.request({ method: 'eth_blockNumber' }));
@@ -97,13 +130,23 @@ export class ChainRpc {
     return { number: BigInt(raw.number), hash: raw.hash, parentHash: raw.parentHash, timestamp: BigInt(raw.timestamp) };
   }
 
-  /** Logs of one address matching leading topics (e.g. [topic0] or [topic0, topic1]) over an inclusive block range. */
+  /**
+   * Logs of one address matching leading topics (e.g. [topic0] or [topic0, topic1]) over an inclusive block range.
+   * Throws LogRangeRefused at once when a smaller range could help; other failures (node down, 5xx, 429) are
+   * retried with exponential backoff first.
+   */
   async logsInRange(address: Address, topics: Hex[], fromBlock: bigint, toBlock: bigint): Promise<ChainLog[]> {
-    const raw = (await this.logsClient.request({
-      method: 'eth_getLogs',
-      params: [{ address, topics, fromBlock: numberToHex(fromBlock), toBlock: numberToHex(toBlock) }],
-    })) as unknown as RawRpcLog[];
-    return raw.filter((l) => !l.removed).map(toChainLog);
+    const filter = { address, topics, fromBlock: numberToHex(fromBlock), toBlock: numberToHex(toBlock) };
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const raw = (await this.rangeLogsClient.request({ method: 'eth_getLogs', params: [filter] })) as unknown as RawRpcLog[];
+        return raw.filter((l) => !l.removed).map(toChainLog);
+      } catch (err) {
+        if (refusesRange(err)) throw new LogRangeRefused(`eth_getLogs ${fromBlock}..${toBlock}: ${(err as Error).message.split('\n')[0]}`, { cause: err });
+        if (attempt >= this.options.retries) throw err;
+        await delay(this.options.retryDelayMs * 2 ** attempt);
+      }
+    }
   }
 
   /** The logs of a mined transaction; `undefined` when this chain does not know the transaction. */

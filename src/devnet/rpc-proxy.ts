@@ -13,8 +13,15 @@ export interface ProxyFaults {
   stallMs?: number;
   /** Destroy every socket at once, open or new, like a dead node. */
   down?: boolean;
+  /** HTTP requests carrying any of these methods are answered with 503 (an overloaded node behind a gateway). */
+  failMethods?: readonly string[];
   /** Makes the failRate/stallRate draws reproducible. */
   seed?: number;
+  /**
+   * Most logs one eth_getLogs may return: a larger answer becomes the JSON-RPC error -32005 "query returned more
+   * than N results", as hosted nodes (Infura, and others with their own numbers) cap results.
+   */
+  logsLimit?: number;
 }
 
 export interface RpcProxy {
@@ -104,16 +111,18 @@ export async function startRpcProxy(upstreamUrl: string): Promise<RpcProxy> {
 
   const forward = async (body: string, res: ServerResponse): Promise<void> => {
     let outgoing = body;
+    let methods: unknown[] = [];
     try {
       const parsed = JSON.parse(body) as JsonRpcCall | JsonRpcCall[];
       const calls = Array.isArray(parsed) ? parsed : [parsed];
       calls.forEach(count);
+      methods = calls.map((c) => c.method);
       if (labels.size > 0) outgoing = JSON.stringify(Array.isArray(parsed) ? calls.map(rewriteCall) : rewriteCall(parsed));
     } catch {
       // Not JSON: let the upstream node produce the proper JSON-RPC parse error.
     }
 
-    if (faults.failRate && random() < faults.failRate) {
+    if ((faults.failRate && random() < faults.failRate) || methods.some((m) => faults.failMethods?.includes(m as string))) {
       res.writeHead(503, { 'content-type': 'text/plain' }).end('injected failure');
       return;
     }
@@ -138,7 +147,7 @@ export async function startRpcProxy(upstreamUrl: string): Promise<RpcProxy> {
       });
       const text = await upstream.text();
       res.writeHead(upstream.status, { 'content-type': upstream.headers.get('content-type') ?? 'application/json' });
-      res.end(text);
+      res.end(faults.logsLimit === undefined ? text : capLogs(body, text, faults.logsLimit));
     } catch (err) {
       if (!res.destroyed) res.writeHead(502, { 'content-type': 'text/plain' }).end(`upstream unreachable: ${(err as Error).message}`);
     }
@@ -199,4 +208,23 @@ export async function startRpcProxy(upstreamUrl: string): Promise<RpcProxy> {
       return new Promise((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/** The upstream answer with every eth_getLogs result longer than `limit` replaced by the error a capped node gives. */
+function capLogs(requestBody: string, answer: string, limit: number): string {
+  let calls: JsonRpcCall | JsonRpcCall[];
+  let replies: unknown;
+  try {
+    calls = JSON.parse(requestBody) as JsonRpcCall | JsonRpcCall[];
+    replies = JSON.parse(answer);
+  } catch {
+    return answer;
+  }
+  const methods = new Map((Array.isArray(calls) ? calls : [calls]).map((c) => [(c as { id?: unknown }).id, c.method]));
+  const cap = (reply: unknown): unknown => {
+    const r = reply as { id?: unknown; result?: unknown };
+    if (methods.get(r?.id) !== 'eth_getLogs' || !Array.isArray(r.result) || r.result.length <= limit) return reply;
+    return { jsonrpc: '2.0', id: r.id, error: { code: -32005, message: `query returned more than ${limit} results` } };
+  };
+  return JSON.stringify(Array.isArray(replies) ? replies.map(cap) : cap(replies));
 }

@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Address, Hex } from 'viem';
 import { decodeExecutingLog, EXECUTING_MESSAGE_TOPIC } from '../chain/inbox.js';
-import type { BlockHeader, ChainLog, ChainRpc } from '../chain/rpc.js';
+import { LogRangeRefused, type BlockHeader, type ChainLog, type ChainRpc } from '../chain/rpc.js';
 import type { CheckJobData } from '../jobs/checker.js';
 import type { EventOutbox } from '../jobs/events-outbox.js';
 import type { SafetyTracker } from '../jobs/safety.js';
@@ -54,8 +54,11 @@ return 1`;
 
 class LostLease extends Error {}
 class ChainMovedDuringRead extends Error {}
-/** eth_getLogs failed for a range of several blocks; the next step reads a smaller one. */
+/** The node refused eth_getLogs for a range of several blocks; the next step reads a smaller one. */
 class RangeTooLarge extends Error {}
+
+/** Ranges read at the size that worked before a range that size again is tried after a refusal. */
+const RANGES_BEFORE_GROWING_AGAIN = 20;
 
 /**
  * Follows one chain for the whole cluster while it holds the chain's lease: reads new blocks in bounded ranges
@@ -70,10 +73,12 @@ export class ChainFollower {
   private failures = 0;
   private lastLatest?: { number: bigint; since: number };
   /**
-   * Most blocks per log request now: maxBlockRange, halved while a range's logs cannot be read in one answer
-   * (a node's response size or result cap on a dense range), doubled back after each range read.
+   * Most blocks per log request now: maxBlockRange, halved while the node refuses a range (a result or size cap on
+   * a dense range, a timeout), doubled back after each range read, but not past half the refused size for the next
+   * RANGES_BEFORE_GROWING_AGAIN ranges (so a steady cap costs one refusal in that many reads, not every other one).
    */
   private blockRange: number;
+  private refused?: { blocks: number; rangesSince: number };
 
   constructor(
     readonly chainId: number,
@@ -91,6 +96,7 @@ export class ChainFollower {
     // Long enough to survive a slow step, short enough that a dead replica's chain is picked up quickly.
     this.lease = new Lease(redis, keys.lease(chainId), options.owner, Math.max(15_000, options.pollIntervalMs * 10));
     this.blockRange = options.maxBlockRange;
+    this.metrics.logRangeBlocks.set({ chain_id: String(chainId) }, this.blockRange);
   }
 
   start(): void {
@@ -186,9 +192,11 @@ export class ChainFollower {
     }
 
     const logs = await this.rpc.logsInRange(this.inbox, [EXECUTING_MESSAGE_TOPIC], from, to).catch((err: unknown) => {
-      if (to === from) throw err;
-      this.blockRange = Math.max(1, Math.floor(Number(to - from + 1n) / 2));
-      throw new RangeTooLarge(`logs of ${from}..${to} unreadable (${firstLine(err)}); reading ${this.blockRange} blocks at a time`);
+      if (!(err instanceof LogRangeRefused) || to === from) throw err;
+      const blocks = Number(to - from + 1n);
+      this.refused = { blocks, rangesSince: 0 };
+      this.setBlockRange(Math.max(1, Math.floor(blocks / 2)));
+      throw new RangeTooLarge(`${firstLine(err)}; reading ${this.blockRange} blocks at a time`);
     });
     if (linked) {
       // The tip read again after the logs: unchanged means the logs came from the chain the headers describe.
@@ -205,8 +213,19 @@ export class ChainFollower {
     const kept = linked ? [...headers.values()] : [headers.get(to)!];
     await this.advanceCursor(headers.get(to)!, kept);
     this.metrics.blocksProcessed.inc({ chain_id: String(this.chainId) }, Number(to - from + 1n));
-    this.blockRange = Math.min(this.options.maxBlockRange, this.blockRange * 2);
+    this.growBlockRange();
     return true;
+  }
+
+  private growBlockRange(): void {
+    if (this.refused && ++this.refused.rangesSince > RANGES_BEFORE_GROWING_AGAIN) this.refused = undefined;
+    const ceiling = this.refused ? Math.max(1, Math.floor(this.refused.blocks / 2)) : this.options.maxBlockRange;
+    this.setBlockRange(Math.min(this.options.maxBlockRange, ceiling, this.blockRange * 2));
+  }
+
+  private setBlockRange(blocks: number): void {
+    this.blockRange = blocks;
+    this.metrics.logRangeBlocks.set({ chain_id: String(this.chainId) }, blocks);
   }
 
   private async readHeaders(numbers: bigint[], into: Map<bigint, BlockHeader>): Promise<void> {
