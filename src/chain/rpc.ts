@@ -111,7 +111,6 @@ export class ChainRpc {
     this.rangeLogsClient = createPublicClient({ transport: transport(false, 0) });
   }
 
-
   async blockNumber(): Promise<bigint> {
     return BigInt(await this.client.request({ method: 'eth_blockNumber' }));
   }

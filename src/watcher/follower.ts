@@ -57,7 +57,7 @@ class ChainMovedDuringRead extends Error {}
 /** The node refused eth_getLogs for a range of several blocks; the next step reads a smaller one. */
 class RangeTooLarge extends Error {}
 
-/** Ranges read at the size that worked before a range that size again is tried after a refusal. */
+/** After a refusal, how many ranges are read at the size that worked before a larger one is tried again. */
 const RANGES_BEFORE_GROWING_AGAIN = 20;
 
 /**
