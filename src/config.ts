@@ -107,6 +107,9 @@ const envSchema = z.object({
 
 export type Env = z.infer<typeof envSchema>;
 
+/** Every environment variable xmsg reads. */
+export const ENV_VARIABLES: readonly string[] = Object.keys(envSchema.shape);
+
 const dependencySetSchema = z.object({
   chainIds: z.array(z.union([z.number().int().positive(), z.string().regex(/^\d+$/)])).min(1),
   expiryWindow: z.number().int().positive().optional(),

@@ -1,10 +1,10 @@
 import { spawn } from 'node:child_process';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { probeChainId } from '../src/chain/rpc.js';
-import { ConfigError, loadConfig } from '../src/config.js';
+import { ConfigError, ENV_VARIABLES, loadConfig } from '../src/config.js';
 import { startDevnet, type Devnet } from '../src/devnet/devnet.js';
 
 let devnet: Devnet;
@@ -62,6 +62,14 @@ describe('configuration', () => {
   it('refuses a Redis socket timeout shorter than a BullMQ worker waits for a job', async () => {
     expect(await problemsOf({ XMSG_L2_RPCS: rpcs(), XMSG_REDIS_SOCKET_TIMEOUT_S: '5' })).toEqual([expect.stringMatching(/^XMSG_REDIS_SOCKET_TIMEOUT_S: must be at least 15/)]);
     expect((await loadConfig({ XMSG_L2_RPCS: rpcs() }, probe)).redis.socketTimeoutMs).toBe(30_000);
+  });
+
+  it('documents every variable it reads in .env.example, and nothing it does not read', async () => {
+    // The demo's own settings close the file, under their own heading.
+    const example = (await readFile(new URL('../.env.example', import.meta.url), 'utf8')).split('── demo only')[0]!;
+    const documented = new Set([...example.matchAll(/^#? ?([A-Z][A-Z0-9_]+)=/gm)].map((m) => m[1]!));
+    expect([...ENV_VARIABLES].filter((v) => !documented.has(v))).toEqual([]);
+    expect([...documented].filter((v) => !ENV_VARIABLES.includes(v))).toEqual([]);
   });
 
   it('requires the RPC list', async () => {
