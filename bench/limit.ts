@@ -5,7 +5,7 @@
  */
 import { DEFAULT_EXPIRY_WINDOW_S } from '../src/config.js';
 import { decodeExecutingLog, EXECUTING_MESSAGE_TOPIC } from '../src/chain/inbox.js';
-import { ChainRpc, type ChainLog } from '../src/chain/rpc.js';
+import { ChainRpc, LogRangeRefused, type ChainLog } from '../src/chain/rpc.js';
 import type { Address } from 'viem';
 import { SourceBlocks } from '../src/chain/source-blocks.js';
 import { validateExecuting } from '../src/chain/validate.js';
@@ -44,12 +44,12 @@ export async function validateWithoutQueue(devnet: Devnet, exec: DevChain, from:
   return { messages: logs.length, ms, statuses };
 }
 
-/** The range's logs; a range whose answer is too large is read as two halves (as the watcher splits it). */
+/** The range's logs; a range the node refuses is read as two halves (as the watcher splits it). */
 async function logsSplitting(rpc: ChainRpc, inbox: Address, from: bigint, to: bigint): Promise<ChainLog[]> {
   try {
     return await rpc.logsInRange(inbox, [EXECUTING_MESSAGE_TOPIC], from, to);
   } catch (err) {
-    if (from === to) throw err;
+    if (!(err instanceof LogRangeRefused) || from === to) throw err;
     const mid = from + (to - from) / 2n;
     return [...(await logsSplitting(rpc, inbox, from, mid)), ...(await logsSplitting(rpc, inbox, mid + 1n, to))];
   }

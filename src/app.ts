@@ -24,6 +24,7 @@ import { registerApi } from './http/api.js';
 import { HttpServer } from './http/server.js';
 import { Checker, createCheckQueue } from './jobs/checker.js';
 import { EventOutbox, logEventHandler, startEventWorker } from './jobs/events-outbox.js';
+import { queueDepths } from './jobs/queue-depths.js';
 import { SafetyTracker } from './jobs/safety.js';
 import { createMetrics, observeJobs } from './metrics.js';
 import { MessageStore } from './store/messages.js';
@@ -129,9 +130,7 @@ export async function startApp(config: Config, options: AppOptions = {}) {
         return { chainId, latest: heads.latest, safe: heads.safe, finalized: heads.finalized, cursor: cursor ?? undefined, healthy: h.healthy !== '0', reason: h.reason };
       }),
     ),
-    queues: Object.fromEntries(
-      await Promise.all(Object.entries(queues).map(async ([name, q]) => [name, await q.getJobCounts('waiting', 'active', 'delayed', 'failed')] as const)),
-    ),
+    queues: await queueDepths(queues),
   });
   const commandDeps = { alerts, lookup, health };
   const consoleServer = consoleChat ? new ConsoleServer(consoleChat, commandDeps, config.redis, log) : undefined;

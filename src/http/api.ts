@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import { isHex } from 'viem';
 import type { Alert } from '../alerts/model.js';
 import type { AlertStore } from '../alerts/store.js';
+import { queueDepths } from '../jobs/queue-depths.js';
 import type { Metrics } from '../metrics.js';
 import type { MessageRecord, MessageStore } from '../store/messages.js';
 import { sendJson, type HttpServer } from './server.js';
@@ -121,8 +122,7 @@ async function refreshClusterGauges({ store, alerts, redis, chainIds, metrics, q
     metrics.alertsOpen.inc({ severity: a.severity, state: a.silenceId ? 'silenced' : a.state });
   }
   metrics.queueJobs.reset();
-  for (const [name, queue] of Object.entries(queues)) {
-    const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'failed');
+  for (const [name, counts] of Object.entries(await queueDepths(queues))) {
     for (const [state, n] of Object.entries(counts)) metrics.queueJobs.set({ queue: name, state }, n);
   }
   metrics.messageStatus.reset();
