@@ -2,7 +2,8 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
+    // Unit tests sit beside the code they test (src/**, commands/**); end-to-end and chaos tests live in test/.
+    include: ['src/**/*.test.ts', 'commands/**/*.test.ts', 'test/**/*.test.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     // Each file starts its own anvil chains and Redis prefix; two workers keep a 2-core machine busy without starving anvil.

@@ -4,10 +4,10 @@
  * until every chain's cursor is at the head it had when the replica started.
  */
 import { executeMessages } from '../src/devnet/devnet.js';
+import { metricValue, scrape } from '../test/helpers/xmsg.js';
 import type { BenchContext } from './context.js';
 import { chunk, timeUntil } from './stats.js';
 import { initiatingLogs, messageFor, mineEmpty } from './traffic.js';
-import { metricValue, scrape } from '../test/helpers/xmsg.js';
 
 export interface BackfillOptions {
   blocks: number;
@@ -40,7 +40,10 @@ export async function runBackfill(ctx: BenchContext, o: BackfillOptions): Promis
   const logs = await initiatingLogs(source, o.messageBlocks * o.perMessageBlock);
   const heads = new Map<number, bigint>();
   const gap = Math.floor(o.blocks / o.messageBlocks);
-  for (const items of chunk(logs.map((l) => messageFor(l)), o.perMessageBlock)) {
+  for (const items of chunk(
+    logs.map((l) => messageFor(l)),
+    o.perMessageBlock,
+  )) {
     await executeMessages(exec, items);
     heads.set(exec.chainId, await mineEmpty(exec, gap - 1));
   }

@@ -9,16 +9,16 @@
 import { spawnSync } from 'node:child_process';
 import { cpus } from 'node:os';
 import { Redis } from 'ioredis';
+import { checkRedis } from '../scripts/demo/setup.js';
 import { anvilBinaryPath } from '../src/devnet/anvil.js';
 import { startDevnet } from '../src/devnet/devnet.js';
-import { startFakeSlack, type FakeSlack } from '../test/fakes/slack.js';
+import { type FakeSlack, startFakeSlack } from '../test/fakes/slack.js';
 import { REDIS_URL } from '../test/helpers/xmsg.js';
-import { checkRedis } from '../scripts/demo/setup.js';
-import { runBackfill, type BackfillResult } from './backfill.js';
+import { type BackfillResult, runBackfill } from './backfill.js';
 import { BenchContext, POLL_INTERVAL_MS } from './context.js';
-import { runLatency, SLACK, type LatencyResult } from './latency.js';
+import { type LatencyResult, runLatency, SLACK } from './latency.js';
 import { describeKinds } from './memory.js';
-import { figure, formatMarkdown, formatTable, num, type Figure } from './report.js';
+import { type Figure, figure, formatMarkdown, formatTable, num } from './report.js';
 import { runThroughput, type ThroughputResult } from './throughput.js';
 
 const CHAIN_IDS = [971, 972];
@@ -141,7 +141,9 @@ async function main(): Promise<void> {
   await checkRedis(REDIS_URL);
   const about = `${machine()}, redis ${await redisVersion()}`;
   console.log(`xmsg bench: ${about}`);
-  console.log(`poll interval ${POLL_INTERVAL_MS} ms; chains ${CHAIN_IDS.join(', ')} (anvil ${ANVIL_ARGS.join(' ')}); deadline ${DEADLINE_MS / 1000} s\n`);
+  console.log(
+    `poll interval ${POLL_INTERVAL_MS} ms; chains ${CHAIN_IDS.join(', ')} (anvil ${ANVIL_ARGS.join(' ')}); deadline ${DEADLINE_MS / 1000} s\n`,
+  );
   const started = performance.now();
   const step = (what: string) => console.log(`[${seconds(performance.now() - started).padStart(8)}] ${what}`);
 
@@ -157,9 +159,19 @@ async function main(): Promise<void> {
   }
   if (runs('backfill')) {
     step('backfill: anvil labels (finalized trails the head by 64)');
-    figures.push(backfillFigure(await runBackfill(ctx, { blocks: 10_000, messageBlocks: 10, perMessageBlock: 50, finalized: 'trailing', timeoutMs: 30_000 }), 'finalized 64 behind'));
+    figures.push(
+      backfillFigure(
+        await runBackfill(ctx, { blocks: 10_000, messageBlocks: 10, perMessageBlock: 50, finalized: 'trailing', timeoutMs: 30_000 }),
+        'finalized 64 behind',
+      ),
+    );
     step('backfill: nothing finalized (every header read and linked)');
-    figures.push(backfillFigure(await runBackfill(ctx, { blocks: 10_000, messageBlocks: 10, perMessageBlock: 50, finalized: 'none', timeoutMs: 30_000 }), 'nothing finalized'));
+    figures.push(
+      backfillFigure(
+        await runBackfill(ctx, { blocks: 10_000, messageBlocks: 10, perMessageBlock: 50, finalized: 'none', timeoutMs: 30_000 }),
+        'nothing finalized',
+      ),
+    );
   }
   if (runs('latency')) {
     for (const replicas of [1, 3]) {
@@ -174,7 +186,9 @@ async function main(): Promise<void> {
   console.log(`\n${formatTable(figures)}`);
   const missed = figures.filter((f) => f.pass === false).length;
   const targets = figures.filter((f) => f.pass !== undefined).length;
-  console.log(`\n${targets - missed} of ${targets} targets met; whole run ${seconds(performance.now() - started)}; poll interval ${POLL_INTERVAL_MS} ms, XMSG_ALERT_GROUP_WINDOW_S=1, XMSG_CHAT_MAX_PER_S=1000`);
+  console.log(
+    `\n${targets - missed} of ${targets} targets met; whole run ${seconds(performance.now() - started)}; poll interval ${POLL_INTERVAL_MS} ms, XMSG_ALERT_GROUP_WINDOW_S=1, XMSG_CHAT_MAX_PER_S=1000`,
+  );
   if (process.argv.includes('--markdown')) console.log(`\n${formatMarkdown(figures, about)}`);
 }
 

@@ -2,8 +2,8 @@
  * What every bench section shares: the devnet, the xmsg replicas it started (each under a Redis prefix of its own)
  * and the cleanup that removes all of it, also after a failure or a timeout.
  */
-import { holdLabelsAtGenesis, mine, setFinalized, setSafe, type DevChain, type Devnet } from '../src/devnet/devnet.js';
-import { cleanRedis, startXmsg, uniquePrefix, type RunningXmsg } from '../test/helpers/xmsg.js';
+import { type DevChain, type Devnet, holdLabelsAtGenesis, mine, setFinalized, setSafe } from '../src/devnet/devnet.js';
+import { cleanRedis, type RunningXmsg, startXmsg, uniquePrefix } from '../test/helpers/xmsg.js';
 
 /** Head polling interval of every replica the bench starts (XMSG_POLL_INTERVAL_MS); the latency target depends on it. */
 export const POLL_INTERVAL_MS = 200;
@@ -81,8 +81,14 @@ export function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
     p.then(
-      (v) => (clearTimeout(timer), resolve(v)),
-      (e: unknown) => (clearTimeout(timer), reject(e)),
+      (v) => {
+        clearTimeout(timer);
+        resolve(v);
+      },
+      (e: unknown) => {
+        clearTimeout(timer);
+        reject(e);
+      },
     );
   });
 }

@@ -4,8 +4,9 @@
  * loopback Slack. After its root arrives the alert is resolved through the command model, so the next invalid
  * message on that chain opens a new alert instead of folding into this one.
  */
+
+import { type DevChain, executeMessage } from '../src/devnet/devnet.js';
 import { messageId } from '../src/store/keys.js';
-import { executeMessage, type DevChain } from '../src/devnet/devnet.js';
 import type { FakeSlack } from '../test/fakes/slack.js';
 import type { RunningXmsg } from '../test/helpers/xmsg.js';
 import type { BenchContext } from './context.js';
@@ -93,14 +94,11 @@ async function oneAlert(
   const exec = await executeMessage(chain, item.identifier, item.msgHash);
   let arrivedAt: number | undefined;
   const id = messageId(chain.chainId, exec.blockHash, Number(exec.logIndex));
-  await timeUntil(
-    `the root for ${item.msgHash}`,
-    async () => (arrivedAt = roots.arrival(item.msgHash)) !== undefined,
-    timeoutMs,
-    5,
-  ).catch(async (err: Error) => {
-    throw new Error(`${err.message} (${await diagnose(via, id)})`);
-  });
+  await timeUntil(`the root for ${item.msgHash}`, async () => (arrivedAt = roots.arrival(item.msgHash)) !== undefined, timeoutMs, 5).catch(
+    async (err: Error) => {
+      throw new Error(`${err.message} (${await diagnose(via, id)})`);
+    },
+  );
   const alertId = await via.app.alerts.store.alertForMessage(id);
   if (!alertId) throw new Error(`bench: no alert for message ${id}`);
   const resolved = await via.app.alerts.resolve(alertId, ACTOR);
@@ -134,6 +132,10 @@ async function diagnose(x: RunningXmsg, id: string): Promise<string> {
   const alertId = await x.app.alerts.store.alertForMessage(id);
   const alert = alertId ? await x.app.alerts.store.get(alertId) : undefined;
   const queues = { check: x.app.checkQueue, events: x.app.outbox.queue, ...x.app.notifier.queuesByName() };
-  const counts = await Promise.all(Object.entries(queues).map(async ([name, q]) => `${name} ${JSON.stringify(await q.getJobCounts('waiting', 'active', 'delayed', 'failed', 'completed'))}`));
+  const counts = await Promise.all(
+    Object.entries(queues).map(
+      async ([name, q]) => `${name} ${JSON.stringify(await q.getJobCounts('waiting', 'active', 'delayed', 'failed', 'completed'))}`,
+    ),
+  );
   return `message ${record ? `${record.status}/${record.safety}` : 'not stored'}; alert ${alert ? `${alert.id} ${alert.state} count ${alert.count}` : 'none'}; ${counts.join('; ')}`;
 }

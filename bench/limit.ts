@@ -3,13 +3,14 @@
  * no queue and no Redis in between. What the watcher reads (headers of the range, its logs, the tip again), then
  * every message through validateExecuting with a cold source-block cache, all at once.
  */
-import { DEFAULT_EXPIRY_WINDOW_S } from '../src/config.js';
-import { decodeExecutingLog, EXECUTING_MESSAGE_TOPIC } from '../src/chain/inbox.js';
-import { ChainRpc, LogRangeRefused, type ChainLog } from '../src/chain/rpc.js';
+
 import type { Address } from 'viem';
+import { decodeExecutingLog, EXECUTING_MESSAGE_TOPIC } from '../src/chain/inbox.js';
+import { type ChainLog, ChainRpc, LogRangeRefused } from '../src/chain/rpc.js';
 import { SourceBlocks } from '../src/chain/source-blocks.js';
 import { validateExecuting } from '../src/chain/validate.js';
 import type { ValidityStatus } from '../src/chain/validity.js';
+import { DEFAULT_EXPIRY_WINDOW_S } from '../src/config.js';
 import type { DevChain, Devnet } from '../src/devnet/devnet.js';
 
 export interface LimitRun {

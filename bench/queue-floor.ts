@@ -6,11 +6,11 @@
  */
 import { Worker } from 'bullmq';
 import { Redis } from 'ioredis';
-import { createCheckQueue, CHECK_QUEUE, type CheckJobData } from '../src/jobs/checker.js';
+import { CHECK_QUEUE, type CheckJobData, createCheckQueue } from '../src/jobs/checker.js';
 import { messageId } from '../src/store/keys.js';
 import { ENQUEUE_SLICE } from '../src/watcher/follower.js';
 import { REDIS_URL } from '../test/helpers/xmsg.js';
-import { cpuSpent, type CpuSpent } from './cpu.js';
+import { type CpuSpent, cpuSpent } from './cpu.js';
 
 export interface QueueFloorRun {
   jobs: number;

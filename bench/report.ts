@@ -28,7 +28,8 @@ export function formatTable(figures: Figure[]): string {
 /** The same figures as a Markdown table, for the README. */
 export function formatMarkdown(figures: Figure[], machine: string): string {
   const rows = figures.map(
-    (f, i) => `| ${f.name} | ${f.measured} | ${f.target ?? '–'} | ${f.pass === undefined ? 'info' : f.pass ? 'PASS' : '**MISS**'} | ${i === 0 ? machine : 'same'} |`,
+    (f, i) =>
+      `| ${f.name} | ${f.measured} | ${f.target ?? '–'} | ${f.pass === undefined ? 'info' : f.pass ? 'PASS' : '**MISS**'} | ${i === 0 ? machine : 'same'} |`,
   );
   return ['| figure | measured | target | result | machine |', '|---|---|---|---|---|', ...rows].join('\n');
 }

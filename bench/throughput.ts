@@ -4,15 +4,16 @@
  * validity status stored in Redis. Then the limit (the same validation without the queue), the RPC requests
  * xmsg made per message, and the Redis memory the tracked messages take.
  */
+
+import { metricValue, type RunningXmsg, scrape } from '../test/helpers/xmsg.js';
 import type { BenchContext } from './context.js';
-import { validateWithoutQueue, type LimitRun } from './limit.js';
-import { cpuSpent, type CpuSpent } from './cpu.js';
+import { type CpuSpent, cpuSpent } from './cpu.js';
+import { type LimitRun, validateWithoutQueue } from './limit.js';
+import { type PrefixMemory, prefixMemory } from './memory.js';
 import { profiled } from './profile.js';
-import { queueFloor, type QueueFloorRun } from './queue-floor.js';
-import { prefixMemory, type PrefixMemory } from './memory.js';
+import { type QueueFloorRun, queueFloor } from './queue-floor.js';
 import { chunk, timeUntil } from './stats.js';
 import { initiatingLogs, messageFor, packedBlocks } from './traffic.js';
-import { metricValue, scrape, type RunningXmsg } from '../test/helpers/xmsg.js';
 
 export interface ThroughputOptions {
   blocks: number;
@@ -51,7 +52,13 @@ export async function runThroughput(ctx: BenchContext, o: ThroughputOptions): Pr
   const x = await ctx.startXmsg(prefix);
 
   const logs = await initiatingLogs(source, total);
-  const packed = await packedBlocks(exec, chunk(logs.map((l) => messageFor(l)), o.perBlock));
+  const packed = await packedBlocks(
+    exec,
+    chunk(
+      logs.map((l) => messageFor(l)),
+      o.perBlock,
+    ),
+  );
   const rpcBefore = metricValue(await scrape(x.baseUrl), 'xmsg_rpc_requests_total');
   const {
     result: { mined, doneAt },

@@ -2,9 +2,9 @@
  * Traffic for the bench, on top of the devnet's helpers: pools of initiating logs, blocks packed with hundreds of
  * executing messages (mined together by one anvil_mine), and long runs of empty blocks.
  */
-import { keccak256, toHex, type Hash } from 'viem';
+import { type Hash, keccak256, toHex } from 'viem';
 import type { Identifier } from '../src/chain/inbox.js';
-import { devInboxAbi, emitInitiatingMany, mine, setAutomine, type DevChain, type InitiatingLog } from '../src/devnet/devnet.js';
+import { type DevChain, devInboxAbi, emitInitiatingMany, type InitiatingLog, mine, setAutomine } from '../src/devnet/devnet.js';
 import { chunk } from './stats.js';
 
 export interface MessageItem {
@@ -14,7 +14,10 @@ export interface MessageItem {
 
 /** `count` initiating logs on `chain`, `perTx` per transaction (one block each), all mined when this returns. */
 export async function initiatingLogs(chain: DevChain, count: number, perTx = 500): Promise<InitiatingLog[]> {
-  const sizes = chunk(Array.from({ length: count }, (_, i) => i), perTx).map((c) => c.length);
+  const sizes = chunk(
+    Array.from({ length: count }, (_, i) => i),
+    perTx,
+  ).map((c) => c.length);
   return (await Promise.all(sizes.map((n) => emitInitiatingMany(chain, n)))).flat();
 }
 
@@ -96,4 +99,3 @@ export async function mineEmpty(chain: DevChain, count: number): Promise<bigint>
   for (let left = count; left > 0; left -= 200) await mine(chain, Math.min(200, left));
   return chain.client.getBlockNumber({ cacheTime: 0 });
 }
-

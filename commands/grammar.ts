@@ -1,5 +1,5 @@
 import { isAddress, isHex } from 'viem';
-import { ALERT_KINDS, isAlertKind, type AlertKind } from '../src/alerts/model.js';
+import { ALERT_KINDS, type AlertKind, isAlertKind } from '../src/alerts/model.js';
 
 /** The `/xmsg` command model shared by every chat platform. */
 export type Command =
@@ -13,7 +13,6 @@ export type Command =
 
 export type ListFilter = 'open' | 'acked' | 'silenced' | 'all';
 export const LIST_FILTERS: readonly ListFilter[] = ['open', 'acked', 'silenced', 'all'];
-
 
 export interface OptionSpec {
   name: string;
@@ -37,26 +36,41 @@ const alertIdOption: OptionSpec = { name: 'id', description: 'alert id, e.g. XM-
 export const SUBCOMMANDS: readonly SubcommandSpec[] = [
   { name: 'help', args: '', summary: 'this help', acts: false, options: [] },
   {
-    name: 'status', args: '<XM-id | msgHash | txHash>', summary: 'an alert, or a message (checked on chain if xmsg does not track it)', acts: false,
+    name: 'status',
+    args: '<XM-id | msgHash | txHash>',
+    summary: 'an alert, or a message (checked on chain if xmsg does not track it)',
+    acts: false,
     options: [{ name: 'target', description: 'XM-id, msgHash or txHash', required: true }],
   },
   {
-    name: 'list', args: '[open|acked|silenced|all]', summary: 'alerts (default: open)', acts: false,
+    name: 'list',
+    args: '[open|acked|silenced|all]',
+    summary: 'alerts (default: open)',
+    acts: false,
     options: [{ name: 'filter', description: 'which alerts (default open)', required: false, choices: LIST_FILTERS }],
   },
   { name: 'ack', args: '<XM-id>', summary: 'acknowledge: stops escalation', acts: true, options: [alertIdOption] },
   { name: 'escalate', args: '<XM-id>', summary: 'page the next on-call level now', acts: true, options: [alertIdOption] },
   { name: 'resolve', args: '<XM-id>', summary: 'close the alert', acts: true, options: [alertIdOption] },
   {
-    name: 'silence', args: '<chain-id | origin | kind> <duration> [reason]', summary: 'mute new alerts matching a chain, origin address or alert kind, e.g. 2h, 30m, 1d', acts: true,
+    name: 'silence',
+    args: '<chain-id | origin | kind> <duration> [reason]',
+    summary: 'mute new alerts matching a chain, origin address or alert kind, e.g. 2h, 30m, 1d',
+    acts: true,
     options: [
       { name: 'target', description: 'chain id, origin address or alert kind', required: true },
       { name: 'duration', description: 'e.g. 30m, 2h, 1d', required: true },
       { name: 'reason', description: 'why, for the audit trail', required: false },
     ],
   },
-  { name: 'unsilence', args: '<S-id>', summary: 'end a silence early', acts: true, options: [{ name: 'id', description: 'silence id, e.g. S-3', required: true }] },
-  { name: 'health', args: '', summary: 'each chain\'s heads and lag, and queue depths', acts: false, options: [] },
+  {
+    name: 'unsilence',
+    args: '<S-id>',
+    summary: 'end a silence early',
+    acts: true,
+    options: [{ name: 'id', description: 'silence id, e.g. S-3', required: true }],
+  },
+  { name: 'health', args: '', summary: "each chain's heads and lag, and queue depths", acts: false, options: [] },
 ];
 
 /** The command line a structured command stands for, so every platform goes through the same parser. */

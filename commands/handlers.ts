@@ -1,8 +1,8 @@
 import type { Alert } from '../src/alerts/model.js';
 import type { AlertService } from '../src/alerts/service.js';
-import type { MessageLookup, Found } from '../src/chain/lookup.js';
+import type { Found, MessageLookup } from '../src/chain/lookup.js';
 import type { Actor } from '../src/chat/types.js';
-import { parseCommand, SUBCOMMANDS, usageOf, type Command, type ListFilter } from './grammar.js';
+import { type Command, type ListFilter, parseCommand, SUBCOMMANDS, usageOf } from './grammar.js';
 
 export interface ChainHealth {
   chainId: number;
@@ -46,7 +46,12 @@ export async function executeCommand(command: Command, actor: Actor, deps: Comma
   const { alerts } = deps;
   switch (command.name) {
     case 'help':
-      return { ok: true, text: ['xmsg watches interop executing messages. Commands:', ...SUBCOMMANDS.map((s) => `${usageOf(s.name)}: ${s.summary}`)].join('\n') };
+      return {
+        ok: true,
+        text: ['xmsg watches interop executing messages. Commands:', ...SUBCOMMANDS.map((s) => `${usageOf(s.name)}: ${s.summary}`)].join(
+          '\n',
+        ),
+      };
     case 'list':
       return { ok: true, text: await listAlerts(alerts, command.filter) };
     case 'status':
@@ -80,11 +85,20 @@ export function alertLine(a: Alert): string {
 async function listAlerts(alerts: AlertService, filter: ListFilter): Promise<string> {
   const all = await alerts.store.list(filter === 'all' ? 'all' : 'unresolved');
   const shown = all.filter((a) =>
-    filter === 'open' ? a.state === 'open' && !a.silenceId : filter === 'acked' ? a.state === 'acknowledged' : filter === 'silenced' ? a.silenceId !== '' : true,
+    filter === 'open'
+      ? a.state === 'open' && !a.silenceId
+      : filter === 'acked'
+        ? a.state === 'acknowledged'
+        : filter === 'silenced'
+          ? a.silenceId !== ''
+          : true,
   );
   const silences = filter === 'silenced' || filter === 'all' ? await alerts.store.activeSilences() : [];
   const lines = shown.map(alertLine);
-  for (const s of silences) lines.push(`${s.id}: ${s.matcher} ${s.value} muted until ${new Date(s.until).toISOString()} by ${s.by}${s.reason ? `: ${s.reason}` : ''}`);
+  for (const s of silences)
+    lines.push(
+      `${s.id}: ${s.matcher} ${s.value} muted until ${new Date(s.until).toISOString()} by ${s.by}${s.reason ? `: ${s.reason}` : ''}`,
+    );
   return lines.length ? `${filter} alerts:\n${lines.join('\n')}` : `No ${filter} alerts.`;
 }
 
@@ -92,7 +106,10 @@ async function alertStatus(alerts: AlertService, alertId: string): Promise<Comma
   const alert = await alerts.store.get(alertId);
   if (!alert) return { ok: false, text: `No alert ${alertId} (unknown, or expired after its retention).` };
   const audit = await alerts.store.audit(alertId);
-  const sample = alert.sample.map((m) => `  chain ${m.executingChainId} block ${m.blockNumber} tx \`${m.txHash}\` log ${m.logIndex} msgHash \`${m.msgHash}\`: ${m.status} (${m.reason})`);
+  const sample = alert.sample.map(
+    (m) =>
+      `  chain ${m.executingChainId} block ${m.blockNumber} tx \`${m.txHash}\` log ${m.logIndex} msgHash \`${m.msgHash}\`: ${m.status} (${m.reason})`,
+  );
   return {
     ok: true,
     text: [
@@ -113,7 +130,8 @@ async function messageStatus(lookup: MessageLookup, hash: `0x${string}`): Promis
   } catch (err) {
     return { ok: false, text: `Could not look up \`${hash}\` on the chains: ${(err as Error).message.split('\n')[0]}` };
   }
-  if (!found.length) return { ok: false, text: `No executing message with msgHash or txHash \`${hash}\` is tracked or in the recent blocks of any chain.` };
+  if (!found.length)
+    return { ok: false, text: `No executing message with msgHash or txHash \`${hash}\` is tracked or in the recent blocks of any chain.` };
   return { ok: true, text: found.map(foundLine).join('\n') };
 }
 
@@ -131,7 +149,12 @@ function renderHealth(h: HealthReport): string {
     const lag = c.latest !== undefined && c.cursor !== undefined ? BigInt(c.latest) - BigInt(c.cursor) : undefined;
     return `chain ${c.chainId}: ${c.healthy ? 'healthy' : `UNHEALTHY (${c.reason ?? 'unknown'})`}; latest ${c.latest ?? '?'}, safe ${c.safe ?? '?'}, finalized ${c.finalized ?? '?'}, cursor ${c.cursor ?? '?'} (lag ${lag ?? '?'})`;
   });
-  const queues = Object.entries(h.queues).map(([name, counts]) => `queue ${name}: ${Object.entries(counts).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+  const queues = Object.entries(h.queues).map(
+    ([name, counts]) =>
+      `queue ${name}: ${Object.entries(counts)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ')}`,
+  );
   return [...chains, ...queues].join('\n');
 }
 
@@ -143,6 +166,7 @@ const BUTTON_SILENCE_MS = 3_600_000;
 /** A button press: the same permission rule and actions as the matching command. */
 export async function runButton(button: AlertButton, alertId: string, actor: Actor, deps: CommandDeps): Promise<CommandReply> {
   if (button !== 'silence_1h') return executeCommand({ name: button, alertId }, actor, deps);
-  if (!actor.canAct) return { ok: false, text: `You may not silence: ${actor.refusal ?? 'only the on-call group and admins may act on alerts'}.` };
-  return known(deps.alerts, alertId, () => deps.alerts.silenceAlert(alertId, BUTTON_SILENCE_MS, actor, 'silenced from the alert\'s button'));
+  if (!actor.canAct)
+    return { ok: false, text: `You may not silence: ${actor.refusal ?? 'only the on-call group and admins may act on alerts'}.` };
+  return known(deps.alerts, alertId, () => deps.alerts.silenceAlert(alertId, BUTTON_SILENCE_MS, actor, "silenced from the alert's button"));
 }

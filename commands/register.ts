@@ -28,7 +28,9 @@ const route = DISCORD_GUILD_ID
 
 try {
   const registered = (await rest.put(route, { body: discordCommands() })) as Array<{ id: string; name: string }>;
-  console.log(`registered ${registered.map((c) => `/${c.name} (${c.id})`).join(', ')} ${DISCORD_GUILD_ID ? `in guild ${DISCORD_GUILD_ID}` : 'globally (may take up to an hour to appear)'}`);
+  console.log(
+    `registered ${registered.map((c) => `/${c.name} (${c.id})`).join(', ')} ${DISCORD_GUILD_ID ? `in guild ${DISCORD_GUILD_ID}` : 'globally (may take up to an hour to appear)'}`,
+  );
 } catch (err) {
   console.error(`register-commands: ${(err as Error).message}`);
   process.exit(1);

@@ -6,7 +6,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import solc from 'solc';
-import { keccak256, stringToHex, type Abi, type Hex } from 'viem';
+import { type Abi, type Hex, keccak256, stringToHex } from 'viem';
 
 export const CONTRACT_NAMES = ['DevInbox', 'Emitter'] as const;
 export type ContractName = (typeof CONTRACT_NAMES)[number];

@@ -7,16 +7,16 @@
  * level warn) that the environment may override; the RPCs, the Redis prefix and (unless set) the port are the
  * demo's own, and chat is off unless XMSG_DEMO_CHAT=1. Every Redis key of the run is deleted on exit.
  */
-import { startApp, type App } from '../src/app.js';
+import { type App, startApp } from '../src/app.js';
 import { probeChainId } from '../src/chain/rpc.js';
-import { ConfigError, loadConfig, type Config } from '../src/config.js';
-import { emitInitiating, setNextBlockTimestamp, startDevnet, type Devnet } from '../src/devnet/devnet.js';
+import { type Config, ConfigError, loadConfig } from '../src/config.js';
+import { type Devnet, emitInitiating, setNextBlockTimestamp, startDevnet } from '../src/devnet/devnet.js';
 import { AlertLines } from './demo/alerts.js';
 import { BLOCK_TIME_S } from './demo/chain-ops.js';
 import { EventWatch } from './demo/events.js';
 import { SafetyLabels } from './demo/labels.js';
-import { demoLogger, type DemoLogger } from './demo/log-sink.js';
-import { bold, paint, Printer } from './demo/print.js';
+import { type DemoLogger, demoLogger } from './demo/log-sink.js';
+import { bold, Printer, paint } from './demo/print.js';
 import { checkRedis, choosePort, deleteKeys, demoPrefix } from './demo/setup.js';
 import { printFinalSummary, printSummaryLine, type SummarySources } from './demo/summary.js';
 import { Traffic } from './demo/traffic.js';
@@ -71,7 +71,11 @@ async function start(): Promise<void> {
   await checkRedis(redisUrl);
   printer.note(`starting anvil devnet: chains ${CHAIN_IDS.join(', ')}, a block every ${BLOCK_TIME_S} s`);
   const now = () => BigInt(Math.floor(Date.now() / 1000));
-  devnet = await startDevnet({ chainIds: CHAIN_IDS, blockTime: BLOCK_TIME_S, genesisTimestamps: { [STALE_CHAIN_ID]: now() - STALE_AGE_S } });
+  devnet = await startDevnet({
+    chainIds: CHAIN_IDS,
+    blockTime: BLOCK_TIME_S,
+    genesisTimestamps: { [STALE_CHAIN_ID]: now() - STALE_AGE_S },
+  });
   const staleChain = devnet.chain(STALE_CHAIN_ID);
   const stale = { chain: staleChain, log: await emitInitiating(staleChain) };
   // Then the stale chain joins the present: its next block, and every one after, carries the wall clock.
@@ -97,14 +101,17 @@ async function start(): Promise<void> {
   printer.raw();
   printer.raw(bold('xmsg demo'));
   printer.raw(`  chains     ${devnet.chains.map((c) => `${c.chainId} ${c.rpcUrl}`).join('   ')}  (xmsg's view, through the label proxy)`);
-  if (config.env.XMSG_CONSOLE) printer.raw(`  console    ${bold(`http://localhost:${app.port}/`)}  (alerts, threads, buttons and /xmsg commands, live)`);
+  if (config.env.XMSG_CONSOLE)
+    printer.raw(`  console    ${bold(`http://localhost:${app.port}/`)}  (alerts, threads, buttons and /xmsg commands, live)`);
   printer.raw(`  metrics    ${base}/metrics`);
   printer.raw(`  messages   ${base}/api/messages/<msgHash>`);
   printer.raw(`  alerts     ${base}/api/alerts?state=all`);
   printer.raw(`  health     ${base}/healthz  ${base}/readyz`);
   printer.raw(`  redis      ${redisUrl}  keys ${prefix}:*  (deleted on exit)`);
   printer.raw(`  safe = latest - 2, finalized = latest - 5; promotion deadline ${config.promotionDeadlineS} s`);
-  printer.raw(paint('grey', '             (xmsg forgets a message once both its blocks are final, seconds here; replaced ones stay an hour)'));
+  printer.raw(
+    paint('grey', '             (xmsg forgets a message once both its blocks are final, seconds here; replaced ones stay an hour)'),
+  );
   printer.raw(`  Slack/Discord ${chatText(config.env)}`);
   printer.raw(paint('grey', '  Ctrl-C to stop'));
   printer.raw();
@@ -129,7 +136,9 @@ function withoutChat(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
 }
 
 function chatText(env: Config['env']): string {
-  const on = [env.SLACK_BOT_TOKEN && `Slack ${env.SLACK_CHANNEL_ID}`, env.DISCORD_BOT_TOKEN && `Discord ${env.DISCORD_CHANNEL_ID}`].filter(Boolean);
+  const on = [env.SLACK_BOT_TOKEN && `Slack ${env.SLACK_CHANNEL_ID}`, env.DISCORD_BOT_TOKEN && `Discord ${env.DISCORD_CHANNEL_ID}`].filter(
+    Boolean,
+  );
   return on.length ? `alerts go to ${on.join(' and ')}` : 'off (XMSG_DEMO_CHAT=1 keeps the SLACK_*/DISCORD_* settings of the environment)';
 }
 
@@ -168,7 +177,11 @@ async function stop(reason: string, judge: boolean): Promise<never> {
   } finally {
     await devnet?.stop().catch(() => undefined);
     const deleted = await deleteKeys(redisUrl, prefix).catch(() => -1);
-    printer.note(deleted >= 0 ? `devnet stopped; deleted ${deleted} Redis keys under ${prefix}:*` : `devnet stopped; could not delete Redis keys ${prefix}:*`);
+    printer.note(
+      deleted >= 0
+        ? `devnet stopped; deleted ${deleted} Redis keys under ${prefix}:*`
+        : `devnet stopped; could not delete Redis keys ${prefix}:*`,
+    );
   }
   process.exit(judge && !ok ? 1 : 0);
 }

@@ -1,25 +1,25 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Worker } from 'bullmq';
-import { pino, type Logger } from 'pino';
-import { ChainRpc } from './chain/rpc.js';
-import { SourceBlocks } from './chain/source-blocks.js';
-import type { Config } from './config.js';
-import type { EventHandler } from './events/types.js';
+import { Client, GatewayIntentBits } from 'discord.js';
+import { type Logger, pino } from 'pino';
 import type { HealthReport } from '../commands/handlers.js';
 import { EscalationTimers } from './alerts/escalation.js';
 import { Notifier } from './alerts/notifier.js';
 import { AlertService } from './alerts/service.js';
 import { AlertStore } from './alerts/store.js';
 import { MessageLookup } from './chain/lookup.js';
-import { Client, GatewayIntentBits } from 'discord.js';
-import { DiscordAdapter } from './chat/discord/adapter.js';
-import { handleGatewayInteractions, mountDiscordHttpInteractions } from './chat/discord/interactions.js';
+import { ChainRpc } from './chain/rpc.js';
+import { SourceBlocks } from './chain/source-blocks.js';
 import { ConsoleAdapter } from './chat/console/adapter.js';
 import { ConsoleServer } from './chat/console/server.js';
+import { DiscordAdapter } from './chat/discord/adapter.js';
+import { handleGatewayInteractions, mountDiscordHttpInteractions } from './chat/discord/interactions.js';
 import { SlackAdapter } from './chat/slack/adapter.js';
 import { mountSlackInteractions } from './chat/slack/interactions.js';
 import type { ChatAdapter } from './chat/types.js';
+import type { Config } from './config.js';
+import type { EventHandler } from './events/types.js';
 import { registerApi } from './http/api.js';
 import { HttpServer } from './http/server.js';
 import { Checker, createCheckQueue } from './jobs/checker.js';
@@ -106,14 +106,33 @@ export async function startApp(config: Config, options: AppOptions = {}) {
     : undefined;
   discordClient?.rest.setToken(env.DISCORD_BOT_TOKEN!);
   const discord = discordClient
-    ? new DiscordAdapter(discordClient.rest, { channel: env.DISCORD_CHANNEL_ID!, token: env.DISCORD_BOT_TOKEN!, oncallRoleId: env.DISCORD_ONCALL_ROLE_ID })
+    ? new DiscordAdapter(discordClient.rest, {
+        channel: env.DISCORD_CHANNEL_ID!,
+        token: env.DISCORD_BOT_TOKEN!,
+        oncallRoleId: env.DISCORD_ONCALL_ROLE_ID,
+      })
     : undefined;
   const discordPermissions = { oncallRoleId: env.DISCORD_ONCALL_ROLE_ID, adminRoleIds: env.DISCORD_ADMIN_ROLE_IDS };
   // The local web console (XMSG_CONSOLE=1): a chat platform kept in Redis, served on this HTTP server.
   const consoleChat = env.XMSG_CONSOLE ? new ConsoleAdapter(redis, prefix, config.alerts.retentionS) : undefined;
-  const adapters: ChatAdapter[] = [...(slack ? [slack] : []), ...(discord ? [discord] : []), ...(consoleChat ? [consoleChat] : []), ...(options.adapters ?? [])];
+  const adapters: ChatAdapter[] = [
+    ...(slack ? [slack] : []),
+    ...(discord ? [discord] : []),
+    ...(consoleChat ? [consoleChat] : []),
+    ...(options.adapters ?? []),
+  ];
   const alertStore = new AlertStore(redis, prefix, config.alerts.retentionS);
-  const notifier = new Notifier(adapters, alertStore, redis, connection, prefix, metrics, log, config.alerts.chatMaxPerS, config.alerts.retentionS);
+  const notifier = new Notifier(
+    adapters,
+    alertStore,
+    redis,
+    connection,
+    prefix,
+    metrics,
+    log,
+    config.alerts.chatMaxPerS,
+    config.alerts.retentionS,
+  );
   const timers = new EscalationTimers(connection, prefix, metrics, log);
   const alerts = new AlertService(alertStore, notifier, timers, config.alerts, metrics, log);
   const lookup = new MessageLookup(rpcs, config.inbox, sources, rules, store, config.statusLookbackBlocks);
@@ -127,7 +146,15 @@ export async function startApp(config: Config, options: AppOptions = {}) {
           redis.hget(store.keys.cursor(chainId), 'number'),
           redis.hgetall(store.keys.health(chainId)),
         ]);
-        return { chainId, latest: heads.latest, safe: heads.safe, finalized: heads.finalized, cursor: cursor ?? undefined, healthy: h.healthy !== '0', reason: h.reason };
+        return {
+          chainId,
+          latest: heads.latest,
+          safe: heads.safe,
+          finalized: heads.finalized,
+          cursor: cursor ?? undefined,
+          healthy: h.healthy !== '0',
+          reason: h.reason,
+        };
       }),
     ),
     queues: await queueDepths(queues),
@@ -137,18 +164,40 @@ export async function startApp(config: Config, options: AppOptions = {}) {
 
   let started = false;
   const http = new HttpServer(log);
-  registerApi(http, { store, alerts: alertStore, redis, metrics, queues, chainIds: config.chains.map((c) => c.chainId), started: () => started });
+  registerApi(http, {
+    store,
+    alerts: alertStore,
+    redis,
+    metrics,
+    queues,
+    chainIds: config.chains.map((c) => c.chainId),
+    started: () => started,
+  });
   if (env.SLACK_BOT_TOKEN) {
     mountSlackInteractions(
       http,
-      { token: env.SLACK_BOT_TOKEN, signingSecret: env.SLACK_SIGNING_SECRET!, apiUrl: env.SLACK_API_URL, oncallGroupId: env.SLACK_ONCALL_GROUP_ID, adminUserIds: env.SLACK_ADMIN_USER_IDS },
+      {
+        token: env.SLACK_BOT_TOKEN,
+        signingSecret: env.SLACK_SIGNING_SECRET!,
+        apiUrl: env.SLACK_API_URL,
+        oncallGroupId: env.SLACK_ONCALL_GROUP_ID,
+        adminUserIds: env.SLACK_ADMIN_USER_IDS,
+      },
       commandDeps,
       log,
     );
   }
   consoleServer?.mount(http);
   if (discordClient && env.DISCORD_PUBLIC_KEY) {
-    mountDiscordHttpInteractions(http, env.DISCORD_PUBLIC_KEY, env.DISCORD_APPLICATION_ID!, discordClient.rest, discordPermissions, commandDeps, log);
+    mountDiscordHttpInteractions(
+      http,
+      env.DISCORD_PUBLIC_KEY,
+      env.DISCORD_APPLICATION_ID!,
+      discordClient.rest,
+      discordPermissions,
+      commandDeps,
+      log,
+    );
   }
   // Listen first: a taken port fails the start before any worker or follower runs.
   const port = await http.listen(config.httpPort).catch(async (err: unknown) => {
@@ -226,5 +275,21 @@ export async function startApp(config: Config, options: AppOptions = {}) {
       return { clean: false, stuckAt: step };
     })());
 
-  return { port, owner, config, log, metrics, redis, store, outbox, checkQueue, followers, alerts, notifier, commandDeps, discordClient, stop };
+  return {
+    port,
+    owner,
+    config,
+    log,
+    metrics,
+    redis,
+    store,
+    outbox,
+    checkQueue,
+    followers,
+    alerts,
+    notifier,
+    commandDeps,
+    discordClient,
+    stop,
+  };
 }

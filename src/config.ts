@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { getAddress, isAddress, type Address } from 'viem';
+import { type Address, getAddress, isAddress } from 'viem';
 import { z } from 'zod';
 import { DEFAULT_INBOX_ADDRESS } from './chain/inbox.js';
 import type { RedisTarget } from './store/redis.js';
@@ -20,7 +20,12 @@ const optionalText = z.string().trim().min(1).optional();
 const idList = z
   .string()
   .optional()
-  .transform((s) => (s ?? '').split(',').map((x) => x.trim()).filter(Boolean));
+  .transform((s) =>
+    (s ?? '')
+      .split(',')
+      .map((x) => x.trim())
+      .filter(Boolean),
+  );
 
 const httpUrl = z
   .string()
@@ -42,18 +47,35 @@ const envSchema = z.object({
   REDIS_SENTINELS: z
     .string()
     .optional()
-    .transform((s) => (s ?? '').split(',').map((x) => x.trim()).filter(Boolean))
+    .transform((s) =>
+      (s ?? '')
+        .split(',')
+        .map((x) => x.trim())
+        .filter(Boolean),
+    )
     .pipe(z.array(z.string().regex(/^[^\s:]+:\d{1,5}$/, 'must be host:port entries, comma-separated'))),
   REDIS_SENTINEL_NAME: optionalText,
   // Above BullMQ's longest blocking wait (10 s), or idle workers would be cut off.
-  XMSG_REDIS_SOCKET_TIMEOUT_S: z.coerce.number().int().min(15, 'must be at least 15 (s): BullMQ workers wait up to 10 s for a job').default(30),
+  XMSG_REDIS_SOCKET_TIMEOUT_S: z.coerce
+    .number()
+    .int()
+    .min(15, 'must be at least 15 (s): BullMQ workers wait up to 10 s for a job')
+    .default(30),
   XMSG_REDIS_PREFIX: z
     .string()
     .default('xmsg')
-    .refine((s) => /^[A-Za-z0-9_.{}-]+$/.test(s), 'only letters, digits and _ . - { } (it starts every key and queue name; {braces} pin them to one Redis Cluster slot)'),
+    .refine(
+      (s) => /^[A-Za-z0-9_.{}-]+$/.test(s),
+      'only letters, digits and _ . - { } (it starts every key and queue name; {braces} pin them to one Redis Cluster slot)',
+    ),
   XMSG_L2_RPCS: z
     .string({ error: 'is required: comma-separated execution RPC URLs, one per chain' })
-    .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean))
+    .transform((s) =>
+      s
+        .split(',')
+        .map((x) => x.trim())
+        .filter(Boolean),
+    )
     .pipe(z.array(httpUrl).min(1, 'needs at least one RPC URL')),
   XMSG_DEPENDENCY_SET: optionalText,
   XMSG_INBOX_ADDRESS: z
@@ -102,7 +124,11 @@ const envSchema = z.object({
   DISCORD_GUILD_ID: optionalText,
   DISCORD_ADMIN_ROLE_IDS: idList,
   DISCORD_API_URL: httpUrl.default('https://discord.com/api'),
-  DISCORD_PUBLIC_KEY: z.string().trim().regex(/^[0-9a-fA-F]{64}$/, 'must be the 64 hex characters of the public key shown in the Developer Portal').optional(),
+  DISCORD_PUBLIC_KEY: z
+    .string()
+    .trim()
+    .regex(/^[0-9a-fA-F]{64}$/, 'must be the 64 hex characters of the public key shown in the Developer Portal')
+    .optional(),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -211,7 +237,8 @@ export async function loadConfig(env: NodeJS.ProcessEnv, probeChainId: ChainIdPr
     }
   }
 
-  if (e.REDIS_SENTINELS.length && !e.REDIS_SENTINEL_NAME) problems.push('REDIS_SENTINEL_NAME: required when REDIS_SENTINELS is set (the master name the Sentinels monitor)');
+  if (e.REDIS_SENTINELS.length && !e.REDIS_SENTINEL_NAME)
+    problems.push('REDIS_SENTINEL_NAME: required when REDIS_SENTINELS is set (the master name the Sentinels monitor)');
   if (e.SLACK_BOT_TOKEN) {
     if (!e.SLACK_SIGNING_SECRET) problems.push('SLACK_SIGNING_SECRET: required when SLACK_BOT_TOKEN is set');
     if (!e.SLACK_CHANNEL_ID) problems.push('SLACK_CHANNEL_ID: required when SLACK_BOT_TOKEN is set');
@@ -226,7 +253,10 @@ export async function loadConfig(env: NodeJS.ProcessEnv, probeChainId: ChainIdPr
   return {
     redis: {
       url: e.REDIS_URL,
-      sentinels: e.REDIS_SENTINELS.map((hp) => ({ host: hp.slice(0, hp.lastIndexOf(':')), port: Number(hp.slice(hp.lastIndexOf(':') + 1)) })),
+      sentinels: e.REDIS_SENTINELS.map((hp) => ({
+        host: hp.slice(0, hp.lastIndexOf(':')),
+        port: Number(hp.slice(hp.lastIndexOf(':') + 1)),
+      })),
       sentinelName: e.REDIS_SENTINEL_NAME,
       socketTimeoutMs: e.XMSG_REDIS_SOCKET_TIMEOUT_S * 1000,
     },

@@ -1,10 +1,10 @@
 import { startApp } from './app.js';
 import { probeChainId } from './chain/rpc.js';
-import { ConfigError, loadConfig } from './config.js';
+import { type Config, ConfigError, loadConfig } from './config.js';
 
 /** `npm start`: configuration from the environment, then one replica until SIGTERM/SIGINT. */
 async function main(): Promise<void> {
-  let config;
+  let config: Config;
   try {
     config = await loadConfig(process.env, (url) => probeChainId(url));
   } catch (err) {

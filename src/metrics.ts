@@ -1,6 +1,6 @@
 import type { Worker } from 'bullmq';
 import type { Logger } from 'pino';
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
 /**
  * One registry per xmsg instance (not prom-client's global one), so several instances can live in one process,
@@ -20,7 +20,7 @@ export function createMetrics() {
     }),
     messagesSeen: new Counter({
       name: 'xmsg_messages_seen_total',
-      help: 'Executing messages found by this replica\'s watcher',
+      help: "Executing messages found by this replica's watcher",
       labelNames: ['executing_chain_id'] as const,
       registers: [registry],
     }),
@@ -68,13 +68,13 @@ export function createMetrics() {
     }),
     blocksProcessed: new Counter({
       name: 'xmsg_blocks_processed_total',
-      help: 'Blocks scanned by this replica\'s watcher, by chain',
+      help: "Blocks scanned by this replica's watcher, by chain",
       labelNames: ['chain_id'] as const,
       registers: [registry],
     }),
     logRangeBlocks: new Gauge({
       name: 'xmsg_log_range_blocks',
-      help: 'Blocks this replica\'s watcher asks eth_getLogs for at once, by chain (XMSG_MAX_BLOCK_RANGE unless the node refused larger ranges)',
+      help: "Blocks this replica's watcher asks eth_getLogs for at once, by chain (XMSG_MAX_BLOCK_RANGE unless the node refused larger ranges)",
       labelNames: ['chain_id'] as const,
       registers: [registry],
     }),

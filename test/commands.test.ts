@@ -24,9 +24,16 @@ describe('/xmsg grammar', () => {
     expect(ok('  escalate   XM-7 ')).toEqual({ name: 'escalate', alertId: 'XM-7' });
     expect(ok('resolve XM-3')).toEqual({ name: 'resolve', alertId: 'XM-3' });
     expect(ok('silence 902 2h batcher maintenance')).toEqual({
-      name: 'silence', matcher: 'chain', value: '902', durationMs: 7_200_000, reason: 'batcher maintenance',
+      name: 'silence',
+      matcher: 'chain',
+      value: '902',
+      durationMs: 7_200_000,
+      reason: 'batcher maintenance',
     });
-    expect(ok('silence 0x00000000000000000000000000000000000E4170 30m')).toMatchObject({ matcher: 'origin', value: '0x00000000000000000000000000000000000e4170' });
+    expect(ok('silence 0x00000000000000000000000000000000000E4170 30m')).toMatchObject({
+      matcher: 'origin',
+      value: '0x00000000000000000000000000000000000e4170',
+    });
     expect(ok('silence unpromoted 1h30m')).toMatchObject({ matcher: 'kind', value: 'unpromoted', durationMs: 5_400_000 });
     expect(ok('unsilence s-4')).toEqual({ name: 'unsilence', silenceId: 'S-4' });
     expect(ok('health')).toEqual({ name: 'health' });

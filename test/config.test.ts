@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { probeChainId } from '../src/chain/rpc.js';
 import { ConfigError, ENV_VARIABLES, loadConfig } from '../src/config.js';
-import { startDevnet, type Devnet } from '../src/devnet/devnet.js';
+import { type Devnet, startDevnet } from '../src/devnet/devnet.js';
 
 let devnet: Devnet;
 let dir: string;
@@ -55,12 +55,18 @@ describe('configuration', () => {
   });
 
   it('checks the Sentinel settings', async () => {
-    expect(await problemsOf({ XMSG_L2_RPCS: rpcs(), REDIS_SENTINELS: '10.0.0.1' })).toEqual([expect.stringMatching(/^REDIS_SENTINELS: must be host:port/)]);
-    expect(await problemsOf({ XMSG_L2_RPCS: rpcs(), REDIS_SENTINELS: '10.0.0.1:26379' })).toEqual([expect.stringMatching(/^REDIS_SENTINEL_NAME: required/)]);
+    expect(await problemsOf({ XMSG_L2_RPCS: rpcs(), REDIS_SENTINELS: '10.0.0.1' })).toEqual([
+      expect.stringMatching(/^REDIS_SENTINELS: must be host:port/),
+    ]);
+    expect(await problemsOf({ XMSG_L2_RPCS: rpcs(), REDIS_SENTINELS: '10.0.0.1:26379' })).toEqual([
+      expect.stringMatching(/^REDIS_SENTINEL_NAME: required/),
+    ]);
   });
 
   it('refuses a Redis socket timeout shorter than a BullMQ worker waits for a job', async () => {
-    expect(await problemsOf({ XMSG_L2_RPCS: rpcs(), XMSG_REDIS_SOCKET_TIMEOUT_S: '5' })).toEqual([expect.stringMatching(/^XMSG_REDIS_SOCKET_TIMEOUT_S: must be at least 15/)]);
+    expect(await problemsOf({ XMSG_L2_RPCS: rpcs(), XMSG_REDIS_SOCKET_TIMEOUT_S: '5' })).toEqual([
+      expect.stringMatching(/^XMSG_REDIS_SOCKET_TIMEOUT_S: must be at least 15/),
+    ]);
     expect((await loadConfig({ XMSG_L2_RPCS: rpcs() }, probe)).redis.socketTimeoutMs).toBe(30_000);
   });
 

@@ -2,14 +2,14 @@ import { mkdir } from 'node:fs/promises';
 import { request } from 'node:http';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { keccak256, toHex, type Hex } from 'viem';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { type Hex, keccak256, toHex } from 'viem';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ConsoleAdapter } from '../src/chat/console/adapter.js';
 import type { ChatUpdate } from '../src/chat/types.js';
 import { ConfigError, parseEnv } from '../src/config.js';
-import { emitInitiating, executeMessage, holdLabelsAtGenesis, mine, startDevnet, type Devnet } from '../src/devnet/devnet.js';
-import { cleanRedis, startXmsg, uniquePrefix, waitFor, type RunningXmsg } from './helpers/xmsg.js';
+import { type Devnet, emitInitiating, executeMessage, holdLabelsAtGenesis, mine, startDevnet } from '../src/devnet/devnet.js';
+import { cleanRedis, type RunningXmsg, startXmsg, uniquePrefix, waitFor } from './helpers/xmsg.js';
 
 const A = 971;
 const B = 972;
@@ -34,7 +34,10 @@ const running: RunningXmsg[] = [];
 
 beforeAll(async () => {
   // Playwright gives every launch a fresh, empty user-data dir of its own and deletes it on close.
-  [devnet, browser] = await Promise.all([startDevnet({ chainIds: [A, B] }), chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS })]);
+  [devnet, browser] = await Promise.all([
+    startDevnet({ chainIds: [A, B] }),
+    chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS }),
+  ]);
 });
 afterAll(async () => {
   await browser?.close();
@@ -136,10 +139,16 @@ describe('the local web console', () => {
     await card(page, 'XM-2').waitFor({ timeout: 20_000 });
     expect(await card(page, 'XM-2').getAttribute('class')).toContain('sev-warning');
     // Open alerts come first: the new warning is above the acknowledged critical alert.
-    expect(await page.locator('article[data-alert]').evaluateAll((els) => els.map((e) => e.getAttribute('data-alert')))).toEqual(['XM-2', 'XM-1']);
+    expect(await page.locator('article[data-alert]').evaluateAll((els) => els.map((e) => e.getAttribute('data-alert')))).toEqual([
+      'XM-2',
+      'XM-1',
+    ]);
 
     // The same facts through the API: the console acted as alice through the shared command model.
-    const detail = (await (await fetch(`${x.baseUrl}/api/alerts/XM-1`)).json()) as { alert: { state: string }; audit: Array<{ who: string; action: string }> };
+    const detail = (await (await fetch(`${x.baseUrl}/api/alerts/XM-1`)).json()) as {
+      alert: { state: string };
+      audit: Array<{ who: string; action: string }>;
+    };
     expect(detail.alert.state).toBe('acknowledged');
     expect(detail.audit.map((e) => [e.action, e.who])).toEqual([
       ['opened', 'xmsg'],
@@ -171,7 +180,9 @@ describe('the local web console', () => {
     await card(page2, 'XM-1').locator('button[data-button="resolve"]').click();
     // The change made through replica 2 reaches the page served by replica 1 without a reload (Redis pub/sub).
     await threadReply(page1, 'XM-1', `Resolved by ${evil}.`).waitFor();
-    await card(page1, 'XM-1').locator('[data-role="state"]', { hasText: `resolved by ${evil} (console:${evil})` }).waitFor();
+    await card(page1, 'XM-1')
+      .locator('[data-role="state"]', { hasText: `resolved by ${evil} (console:${evil})` })
+      .waitFor();
     expect(await card(page1, 'XM-1').locator('button[data-button]').count()).toBe(0);
     for (const page of [page1, page2]) {
       expect(await page.locator('#alerts img').count()).toBe(0);
@@ -198,7 +209,10 @@ describe('the local web console', () => {
       expect(((await res.json()) as { error: string }).error).toContain(text);
     };
 
-    const state = (await (await fetch(`${x.baseUrl}/console/state`)).json()) as { alerts: unknown[]; chains: Array<{ chainId: number; latest: string; lag: string; healthy: boolean }> };
+    const state = (await (await fetch(`${x.baseUrl}/console/state`)).json()) as {
+      alerts: unknown[];
+      chains: Array<{ chainId: number; latest: string; lag: string; healthy: boolean }>;
+    };
     expect(state.alerts).toEqual([]);
     expect(state.chains.map((c) => c.chainId)).toEqual([A, B]);
     for (const c of state.chains) {
@@ -228,12 +242,35 @@ describe('the local web console', () => {
     await expectError(await post('/console/command', JSON.stringify({ name: '   ', text: 'list' })), 400, 'name is required');
     await expectError(await post('/console/command', JSON.stringify({ name: 'a\u0007b', text: 'list' })), 400, 'control characters');
     await expectError(await post('/console/command', JSON.stringify({ name: 'bob', text: 5 })), 400, 'text must be a string');
-    await expectError(await post('/console/command', JSON.stringify({ name: 'bob', text: 'list', admin: true })), 400, 'unknown field(s): admin');
-    await expectError(await post('/console/command', JSON.stringify({ name: 'bob', text: 'x'.repeat(9000) })), 413, 'larger than 8192 bytes');
-    await expectError(await post('/console/button', JSON.stringify({ name: 'bob', alertId: 'XM-1', button: 'nuke' })), 400, 'button must be one of ack, escalate, silence_1h, resolve');
-    await expectError(await post('/console/button', JSON.stringify({ name: 'bob', alertId: '1; DROP', button: 'ack' })), 400, 'alertId must be an alert id like XM-42');
+    await expectError(
+      await post('/console/command', JSON.stringify({ name: 'bob', text: 'list', admin: true })),
+      400,
+      'unknown field(s): admin',
+    );
+    await expectError(
+      await post('/console/command', JSON.stringify({ name: 'bob', text: 'x'.repeat(9000) })),
+      413,
+      'larger than 8192 bytes',
+    );
+    await expectError(
+      await post('/console/button', JSON.stringify({ name: 'bob', alertId: 'XM-1', button: 'nuke' })),
+      400,
+      'button must be one of ack, escalate, silence_1h, resolve',
+    );
+    await expectError(
+      await post('/console/button', JSON.stringify({ name: 'bob', alertId: '1; DROP', button: 'ack' })),
+      400,
+      'alertId must be an alert id like XM-42',
+    );
     // Cross-site posts and requests for another host name (DNS rebinding) are refused.
-    await expectError(await post('/console/command', JSON.stringify({ name: 'bob', text: 'ack XM-1' }), { 'content-type': 'application/json', origin: 'http://evil.example' }), 403, 'cross-site');
+    await expectError(
+      await post('/console/command', JSON.stringify({ name: 'bob', text: 'ack XM-1' }), {
+        'content-type': 'application/json',
+        origin: 'http://evil.example',
+      }),
+      403,
+      'cross-site',
+    );
     const rebound = await rawGet(x.app.port, '/console/state', 'evil.example');
     expect(rebound.status).toBe(403);
     expect(rebound.body).toContain('answers only on localhost');
@@ -242,7 +279,10 @@ describe('the local web console', () => {
     expect(ok.status).toBe(200);
     expect((await ok.json()) as object).toMatchObject({ ok: true, text: expect.stringContaining('/xmsg silence') });
     const bad = await post('/console/command', JSON.stringify({ name: 'bob', text: '/xmsg ack nope' }));
-    expect((await bad.json()) as object).toMatchObject({ ok: false, text: expect.stringContaining('"nope" is not an alert id like XM-42') });
+    expect((await bad.json()) as object).toMatchObject({
+      ok: false,
+      text: expect.stringContaining('"nope" is not an alert id like XM-42'),
+    });
     const unknown = await post('/console/button', JSON.stringify({ name: 'bob', alertId: 'XM-999', button: 'ack' }));
     expect((await unknown.json()) as object).toMatchObject({ ok: false, text: expect.stringContaining('No alert XM-999') });
   });

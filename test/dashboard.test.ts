@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startDevnet, type Devnet } from '../src/devnet/devnet.js';
-import { cleanRedis, scrape, startXmsg, uniquePrefix, type RunningXmsg } from './helpers/xmsg.js';
+import { type Devnet, startDevnet } from '../src/devnet/devnet.js';
+import { cleanRedis, type RunningXmsg, scrape, startXmsg, uniquePrefix } from './helpers/xmsg.js';
 
 interface Dashboard {
   panels: Array<{ title: string; targets: Array<{ expr: string }> }>;
@@ -26,7 +26,9 @@ describe('Grafana dashboard', () => {
     const dashboard = JSON.parse(await readFile(new URL('../dashboards/xmsg.json', import.meta.url), 'utf8')) as Dashboard;
     const exported = new Set([...(await scrape(x.baseUrl)).matchAll(/^# TYPE (\S+) /gm)].map((m) => m[1]));
     const queried = new Set(
-      dashboard.panels.flatMap((p) => p.targets.flatMap((t) => [...t.expr.matchAll(/\bxmsg_\w+/g)].map((m) => m[0].replace(/_(bucket|count|sum)$/, '')))),
+      dashboard.panels.flatMap((p) =>
+        p.targets.flatMap((t) => [...t.expr.matchAll(/\bxmsg_\w+/g)].map((m) => m[0].replace(/_(bucket|count|sum)$/, ''))),
+      ),
     );
     expect(queried.size).toBeGreaterThan(10);
     expect([...queried].filter((name) => !exported.has(name))).toEqual([]);

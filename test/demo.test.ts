@@ -19,21 +19,25 @@ function runDemo(): Promise<{ code: number | null; output: string }> {
 }
 
 describe('npm run demo', () => {
-  it('shows every kind of trouble on a 3-chain devnet, each reported and each alert opened or closed', async () => {
-    const { code, output } = await runDemo();
-    expect(output, output).toContain('result: OK');
-    expect(code).toBe(0);
-    for (const scenario of [
-      'invalid → replaced',
-      'invalid → cross-safety violation',
-      'expired → replaced',
-      'unpromoted → promoted',
-      'node down → back',
-    ]) {
-      expect(output, output).toMatch(new RegExp(`✓ ${scenario} \\(#\\d+\\)`));
-    }
-    expect(output).toMatch(/▲ alert opened +XM-\d+ critical cross_safety_violation on chain 90\d/);
-    expect(output).toMatch(/▼ alert closed +XM-\d+ by xmsg/);
-    expect(output).not.toContain('not provoked by the demo');
-  }, (DEMO_SECONDS + 40) * 1000);
+  it(
+    'shows every kind of trouble on a 3-chain devnet, each reported and each alert opened or closed',
+    async () => {
+      const { code, output } = await runDemo();
+      expect(output, output).toContain('result: OK');
+      expect(code).toBe(0);
+      for (const scenario of [
+        'invalid → replaced',
+        'invalid → cross-safety violation',
+        'expired → replaced',
+        'unpromoted → promoted',
+        'node down → back',
+      ]) {
+        expect(output, output).toMatch(new RegExp(`✓ ${scenario} \\(#\\d+\\)`));
+      }
+      expect(output).toMatch(/▲ alert opened +XM-\d+ critical cross_safety_violation on chain 90\d/);
+      expect(output).toMatch(/▼ alert closed +XM-\d+ by xmsg/);
+      expect(output).not.toContain('not provoked by the demo');
+    },
+    (DEMO_SECONDS + 40) * 1000,
+  );
 });

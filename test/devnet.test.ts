@@ -1,9 +1,11 @@
-import { createPublicClient, http, keccak256, concat, toEventSelector, type Abi, type Hex } from 'viem';
+import { type Abi, concat, createPublicClient, type Hex, http, keccak256, toEventSelector } from 'viem';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compileContracts } from '../scripts/compile-contracts.js';
 import { decodeExecutingLog, EXECUTING_MESSAGE_TOPIC } from '../src/chain/inbox.js';
 import artifacts from '../src/devnet/artifacts.json' with { type: 'json' };
 import {
+  type DevChain,
+  type Devnet,
   devInboxAbi,
   emitInitiating,
   emitInitiatingMany,
@@ -19,8 +21,6 @@ import {
   setSafe,
   snapshot,
   startDevnet,
-  type DevChain,
-  type Devnet,
 } from '../src/devnet/devnet.js';
 
 /** One raw JSON-RPC exchange, so the tests see HTTP statuses and connection errors as they are. */
@@ -61,8 +61,9 @@ describe('devnet', () => {
     const solcOnly = (key: string, value: unknown) =>
       key === 'internalType' || key === 'anonymous' || (key === 'indexed' && value === false);
     const shape = (abi: Abi) =>
-      JSON.parse(JSON.stringify(abi, (key, value: unknown) => (solcOnly(key, value) ? undefined : value)))
-        .sort((x: { name: string }, y: { name: string }) => x.name.localeCompare(y.name));
+      JSON.parse(JSON.stringify(abi, (key, value: unknown) => (solcOnly(key, value) ? undefined : value))).sort(
+        (x: { name: string }, y: { name: string }) => x.name.localeCompare(y.name),
+      );
     expect(shape(devInboxAbi)).toEqual(shape(artifacts.DevInbox.abi as Abi));
     expect(shape(emitterAbi)).toEqual(shape(artifacts.Emitter.abi as Abi));
   });
@@ -100,7 +101,10 @@ describe('devnet', () => {
   it('lands 300 executing messages in one block', async () => {
     const inits = await emitInitiatingMany(a, 300, '0x01');
     expect(new Set(inits.map((i) => i.msgHash)).size).toBe(300);
-    const execs = await executeMessages(b, inits.map((i) => ({ identifier: i.identifier, msgHash: i.msgHash })));
+    const execs = await executeMessages(
+      b,
+      inits.map((i) => ({ identifier: i.identifier, msgHash: i.msgHash })),
+    );
     expect(execs).toHaveLength(300);
     const logs = await b.client.getLogs({ address: b.inbox, blockHash: execs[0]!.blockHash });
     expect(logs).toHaveLength(300);

@@ -1,11 +1,28 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { keccak256, toHex, type Hex } from 'viem';
+import { type Hex, keccak256, toHex } from 'viem';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { emitInitiating, executeMessage, holdLabelsAtGenesis, mine, replaceBlocksFrom, setSafe, snapshot, startDevnet, type Devnet } from '../src/devnet/devnet.js';
-import { EPHEMERAL, generateDiscordKeys, startFakeDiscord, type FakeDiscord, type FakeMessage, type SlashCommandInput } from './fakes/discord/index.js';
-import { startFakeSlack, type FakeSlack } from './fakes/slack.js';
-import { cleanRedis, startXmsg, uniquePrefix, waitFor, type RunningXmsg } from './helpers/xmsg.js';
+import {
+  type Devnet,
+  emitInitiating,
+  executeMessage,
+  holdLabelsAtGenesis,
+  mine,
+  replaceBlocksFrom,
+  setSafe,
+  snapshot,
+  startDevnet,
+} from '../src/devnet/devnet.js';
+import {
+  EPHEMERAL,
+  type FakeDiscord,
+  type FakeMessage,
+  generateDiscordKeys,
+  type SlashCommandInput,
+  startFakeDiscord,
+} from './fakes/discord/index.js';
+import { type FakeSlack, startFakeSlack } from './fakes/slack.js';
+import { cleanRedis, type RunningXmsg, startXmsg, uniquePrefix, waitFor } from './helpers/xmsg.js';
 
 const A = 961;
 const B = 962;
@@ -83,7 +100,8 @@ const roots = () => discord.channelMessages();
 const thread = (root: FakeMessage) => discord.threadMessages(root.id);
 const threadTexts = (root: FakeMessage) => thread(root).map((m) => m.content);
 const latest = (root: FakeMessage) => roots().find((m) => m.id === root.id)!;
-const field = (m: FakeMessage, name: string) => (m.embeds[0]?.fields as Array<{ name: string; value: string }> | undefined)?.find((f) => f.name === name)?.value;
+const field = (m: FakeMessage, name: string) =>
+  (m.embeds[0]?.fields as Array<{ name: string; value: string }> | undefined)?.find((f) => f.name === name)?.value;
 const title = (m: FakeMessage) => String(m.embeds[0]?.title ?? '');
 const buttons = (m: FakeMessage) =>
   m.components.flatMap((row) => (row.components as Array<{ label: string; custom_id: string }>).map((b) => [b.label, b.custom_id]));
@@ -196,16 +214,22 @@ describe('/xmsg in Discord', () => {
     expect(await say({ subcommand: 'ack', options: { id: 'XM-1' } })).toBe('XM-1: Acknowledged by alice.');
     expect(await say({ subcommand: 'list', options: { filter: 'acked' } })).toContain('XM-1');
     expect(await say({ subcommand: 'escalate', options: { id: 'XM-1' } })).toBe('XM-1: Escalated by alice (level 1).');
-    expect(await say({ subcommand: 'silence', options: { target: '961', duration: '2h', reason: 'batcher upgrade' } })).toMatch(/^S-1: new alerts matching chain 961/);
+    expect(await say({ subcommand: 'silence', options: { target: '961', duration: '2h', reason: 'batcher upgrade' } })).toMatch(
+      /^S-1: new alerts matching chain 961/,
+    );
     expect(await say({ subcommand: 'list', options: { filter: 'silenced' } })).toContain('chain 961 muted until');
     expect(await say({ subcommand: 'unsilence', options: { id: 'S-1' } })).toBe('S-1 ended.');
-    expect(await say({ subcommand: 'resolve', options: { id: 'XM-1', } })).toBe('XM-1: Resolved by alice.');
+    expect(await say({ subcommand: 'resolve', options: { id: 'XM-1' } })).toBe('XM-1: Resolved by alice.');
     expect(await say({ subcommand: 'list', options: { filter: 'all' } })).toContain('resolved');
     // An admin role acts too; `/xmsg` alone is help.
-    expect(await say({ userId: MALLORY, roles: [ADMIN_ROLE], subcommand: 'silence', options: { target: 'invalid_message', duration: '30m' } })).toMatch(/^S-2:/);
+    expect(
+      await say({ userId: MALLORY, roles: [ADMIN_ROLE], subcommand: 'silence', options: { target: 'invalid_message', duration: '30m' } }),
+    ).toMatch(/^S-2:/);
     expect(await say({})).toContain('xmsg watches interop executing messages');
 
-    await waitFor('the thread to show the escalation and resolution', () => threadTexts(root).some((t) => t.startsWith('Resolved by alice')));
+    await waitFor('the thread to show the escalation and resolution', () =>
+      threadTexts(root).some((t) => t.startsWith('Resolved by alice')),
+    );
     const texts = threadTexts(root);
     expect(texts.filter((t) => t.startsWith('Acknowledged by alice'))).toHaveLength(1);
     expect(texts.find((t) => t.includes('Escalated by alice'))).toBe(`<@&${ONCALL_ROLE}> Escalated by alice (level 1).`);
@@ -219,7 +243,9 @@ describe('/xmsg in Discord', () => {
       '"forever" is not a duration like 30m, 2h or 1d.\nUsage:\n/xmsg silence <chain-id | origin | kind> <duration> [reason]',
     );
     expect(await say({ subcommand: 'frobnicate' })).toMatch(/^unknown sub-command "frobnicate"/);
-    expect(await say({ subcommand: 'ack', options: { id: 'XM-1 XM-2' } })).toBe('too many arguments (2, at most 1).\nUsage:\n/xmsg ack <XM-id>');
+    expect(await say({ subcommand: 'ack', options: { id: 'XM-1 XM-2' } })).toBe(
+      'too many arguments (2, at most 1).\nUsage:\n/xmsg ack <XM-id>',
+    );
     expect(await say({ subcommand: 'status', options: { target: 'nonsense' } })).toContain('is neither an alert id');
     expect(await say({ userId: MALLORY, roles: [], subcommand: 'resolve', options: { id: 'XM-1' } })).toBe(
       'You may not resolve: you hold neither the on-call role nor an admin role.',
@@ -239,13 +265,23 @@ describe('Discord with Slack', () => {
   });
 
   it('posts one root and thread on each platform, and an ack on Discord shows in the Slack thread', async () => {
-    await start({ SLACK_BOT_TOKEN: 'xoxb-both', SLACK_SIGNING_SECRET: 'both-secret', SLACK_CHANNEL_ID: 'C0BOTH', SLACK_ONCALL_GROUP_ID: 'S0ONCALL', SLACK_API_URL: slack.apiUrl });
+    await start({
+      SLACK_BOT_TOKEN: 'xoxb-both',
+      SLACK_SIGNING_SECRET: 'both-secret',
+      SLACK_CHANNEL_ID: 'C0BOTH',
+      SLACK_ONCALL_GROUP_ID: 'S0ONCALL',
+      SLACK_API_URL: slack.apiUrl,
+    });
     await invalidMessage();
     const root = await oneRoot();
-    const [slackRoot] = await waitFor('the Slack root', () => (slack.channelMessages('C0BOTH').length ? slack.channelMessages('C0BOTH') : undefined));
+    const [slackRoot] = await waitFor('the Slack root', () =>
+      slack.channelMessages('C0BOTH').length ? slack.channelMessages('C0BOTH') : undefined,
+    );
     const press = discord.pressButton({ userId: ALICE, username: 'alice', roles: [ONCALL_ROLE], customId: 'xmsg|ack|XM-1', message: root });
     await discord.answer(press.id);
-    await waitFor('the ack in the Slack thread', () => slack.threadReplies('C0BOTH', slackRoot!.ts).some((m) => m.text.includes('Acknowledged by alice')));
+    await waitFor('the ack in the Slack thread', () =>
+      slack.threadReplies('C0BOTH', slackRoot!.ts).some((m) => m.text.includes('Acknowledged by alice')),
+    );
     await waitFor('the ack in the Discord thread', () => threadTexts(root).includes('Acknowledged by alice.'));
     await waitFor('the Slack root edit', () => slack.channelMessages('C0BOTH')[0]!.text.includes('acknowledged by alice'));
     expect(roots()).toHaveLength(1);
@@ -280,7 +316,13 @@ describe('Discord HTTP interactions', () => {
     // A signed button press acts like the gateway's.
     await invalidMessage();
     const root = await oneRoot();
-    const ack = await discord.postButton(url, KEYS, { userId: ALICE, username: 'alice', roles: [ONCALL_ROLE], customId: 'xmsg|ack|XM-1', message: root });
+    const ack = await discord.postButton(url, KEYS, {
+      userId: ALICE,
+      username: 'alice',
+      roles: [ONCALL_ROLE],
+      customId: 'xmsg|ack|XM-1',
+      message: root,
+    });
     expect(ack.body).toMatchObject({ type: 4, data: { content: 'XM-1: Acknowledged by alice.', flags: EPHEMERAL } });
     await waitFor('the ack reply', () => threadTexts(root).includes('Acknowledged by alice.'));
   });
@@ -304,20 +346,39 @@ describe('Discord faults', () => {
     // The client loses its connection; an ack typed meanwhile reaches it when it resumes.
     const connections = discord.connections.length;
     discord.reconnectClients('drop');
-    const ack = discord.slashCommand({ userId: ALICE, username: 'alice', roles: [ONCALL_ROLE], subcommand: 'ack', options: { id: 'XM-1' } });
+    const ack = discord.slashCommand({
+      userId: ALICE,
+      username: 'alice',
+      roles: [ONCALL_ROLE],
+      subcommand: 'ack',
+      options: { id: 'XM-1' },
+    });
     await waitFor('the resume', () => discord.connections.length > connections && discord.connections.at(-1)!.resumed, 10_000);
     expect((await discord.answer(ack.id)).content).toBe('XM-1: Acknowledged by alice.');
 
     // Discord fails the root edit after the reply went out (more 5xx than the REST client retries).
     discord.failNext('editMessage', 4, { status: 503 });
     expect(await say({ subcommand: 'escalate', options: { id: 'XM-1' } })).toBe('XM-1: Escalated by alice (level 1).');
-    await waitFor('the escalation reply and the root edit', () => threadTexts(root).some((t) => t.includes('Escalated by alice')) && field(latest(root), 'State')?.includes('escalation level 1'), 15_000);
+    await waitFor(
+      'the escalation reply and the root edit',
+      () => threadTexts(root).some((t) => t.includes('Escalated by alice')) && field(latest(root), 'State')?.includes('escalation level 1'),
+      15_000,
+    );
     await new Promise((r) => setTimeout(r, 1000));
 
     expect(roots()).toHaveLength(1);
     expect(discord.callsOf('startThread').map((c) => c.status)).toEqual([400]);
     expect(threadTexts(root)).toEqual(['Acknowledged by alice.', `<@&${ONCALL_ROLE}> Escalated by alice (level 1).`]);
-    expect(discord.faultedCalls.map((c) => c.route)).toEqual(['createMessage', 'createMessage', 'startThread', 'startThread', 'editMessage', 'editMessage', 'editMessage', 'editMessage']);
+    expect(discord.faultedCalls.map((c) => c.route)).toEqual([
+      'createMessage',
+      'createMessage',
+      'startThread',
+      'startThread',
+      'editMessage',
+      'editMessage',
+      'editMessage',
+      'editMessage',
+    ]);
     expect(discord.connections.slice(firstConnection).filter((c) => c.identified)).toHaveLength(1);
     expect((await x.app.alerts.store.audit('XM-1')).map((e) => e.action)).toEqual(['opened', 'ack', 'escalate']);
   });
@@ -355,7 +416,13 @@ describe('npm run register-commands', () => {
   it('registers /xmsg with every sub-command in the guild, and globally without DISCORD_GUILD_ID', async () => {
     const run = (env: Record<string, string>) =>
       promisify(execFile)(process.execPath, ['--import', 'tsx', 'commands/register.ts'], {
-        env: { PATH: process.env.PATH ?? '', DISCORD_BOT_TOKEN: TOKEN, DISCORD_APPLICATION_ID: APP_ID, DISCORD_API_URL: discord.apiUrl, ...env },
+        env: {
+          PATH: process.env.PATH ?? '',
+          DISCORD_BOT_TOKEN: TOKEN,
+          DISCORD_APPLICATION_ID: APP_ID,
+          DISCORD_API_URL: discord.apiUrl,
+          ...env,
+        },
       });
     const [guild, global, bad] = await Promise.all([
       run({ DISCORD_GUILD_ID: GUILD }),
@@ -365,7 +432,17 @@ describe('npm run register-commands', () => {
     expect(guild.stdout).toMatch(new RegExp(`registered /xmsg \\(\\d+\\) in guild ${GUILD}`));
     const [cmd] = discord.registeredCommands(GUILD) as Array<{ name: string; options: Array<{ name: string; type: number }> }>;
     expect(cmd!.name).toBe('xmsg');
-    expect(cmd!.options.map((o) => o.name)).toEqual(['help', 'status', 'list', 'ack', 'escalate', 'resolve', 'silence', 'unsilence', 'health']);
+    expect(cmd!.options.map((o) => o.name)).toEqual([
+      'help',
+      'status',
+      'list',
+      'ack',
+      'escalate',
+      'resolve',
+      'silence',
+      'unsilence',
+      'health',
+    ]);
     expect(cmd!.options.every((o) => o.type === 1)).toBe(true);
     expect(global.stdout).toContain('globally');
     expect(discord.registeredCommands('global')).toHaveLength(1);
@@ -377,8 +454,23 @@ describe('npm run register-commands', () => {
 /** A message that is not one of xmsg's alerts, for a button press that names none. */
 function fakeMessage(): FakeMessage {
   return {
-    id: '1500000000000000001', channel_id: CHANNEL, author: { id: '1', username: 'x', global_name: null, discriminator: '0', avatar: null }, content: 'x', embeds: [], components: [],
-    mention_roles: [], mention_everyone: false, mentions: [], attachments: [], timestamp: new Date().toISOString(), edited_timestamp: null, flags: 0, tts: false, pinned: false, type: 0,
-    pinged: { roles: [], users: [], everyone: false }, edits: [],
+    id: '1500000000000000001',
+    channel_id: CHANNEL,
+    author: { id: '1', username: 'x', global_name: null, discriminator: '0', avatar: null },
+    content: 'x',
+    embeds: [],
+    components: [],
+    mention_roles: [],
+    mention_everyone: false,
+    mentions: [],
+    attachments: [],
+    timestamp: new Date().toISOString(),
+    edited_timestamp: null,
+    flags: 0,
+    tts: false,
+    pinned: false,
+    type: 0,
+    pinged: { roles: [], users: [], everyone: false },
+    edits: [],
   };
 }

@@ -1,6 +1,18 @@
-import { Client, DiscordAPIError, Events, GatewayIntentBits, HTTPError, MessageFlags, REST, Routes, type APIChannel, type APIMessage, type Interaction } from 'discord.js';
+import {
+  type APIChannel,
+  type APIMessage,
+  Client,
+  DiscordAPIError,
+  Events,
+  GatewayIntentBits,
+  HTTPError,
+  type Interaction,
+  MessageFlags,
+  REST,
+  Routes,
+} from 'discord.js';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startFakeDiscord, type FakeDiscord } from './fakes/discord/index.js';
+import { type FakeDiscord, startFakeDiscord } from './fakes/discord/index.js';
 
 const TOKEN = 'fake-bot-token.for-tests';
 const ONCALL_ROLE = '1300000000000000001';
@@ -27,7 +39,9 @@ describe('fake Discord REST through the real @discordjs/rest client', () => {
       body: { content: `<@&${ONCALL_ROLE}> @everyone`, embeds: [{ title: 'XM-1' }], allowed_mentions: { parse: [], roles: [ONCALL_ROLE] } },
     })) as APIMessage;
     expect(root.channel_id).toBe(fake.channelId);
-    const thread = (await rest.post(Routes.threads(fake.channelId, root.id), { body: { name: 'XM-1 alert', auto_archive_duration: 10080 } })) as APIChannel;
+    const thread = (await rest.post(Routes.threads(fake.channelId, root.id), {
+      body: { name: 'XM-1 alert', auto_archive_duration: 10080 },
+    })) as APIChannel;
     expect(thread.id).toBe(root.id);
     await rest.post(Routes.channelMessages(thread.id), { body: { content: 'Acknowledged by alice.' } });
     await rest.patch(Routes.channelMessage(fake.channelId, root.id), { body: { embeds: [{ title: 'XM-1 acked' }] } });
@@ -48,12 +62,21 @@ describe('fake Discord REST through the real @discordjs/rest client', () => {
     const root = (await rest.post(Routes.channelMessages(fake.channelId), { body: { content: 'x' } })) as APIMessage;
     await rest.post(Routes.threads(fake.channelId, root.id), { body: { name: 't' } });
     await expect(rest.post(Routes.threads(fake.channelId, root.id), { body: { name: 't' } })).rejects.toMatchObject({ code: 160004 });
-    const tooMany = { type: 1, components: Array.from({ length: 6 }, (_, i) => ({ type: 2, style: 1, label: `b${i}`, custom_id: `b${i}` })) };
-    const err = await rest.post(Routes.channelMessages(fake.channelId), { body: { content: 'x', components: [tooMany] } }).catch((e: unknown) => e);
+    const tooMany = {
+      type: 1,
+      components: Array.from({ length: 6 }, (_, i) => ({ type: 2, style: 1, label: `b${i}`, custom_id: `b${i}` })),
+    };
+    const err = await rest
+      .post(Routes.channelMessages(fake.channelId), { body: { content: 'x', components: [tooMany] } })
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(DiscordAPIError);
     expect(err).toMatchObject({ status: 400, code: 50035 });
     expect((err as DiscordAPIError).message).toContain('components[0].components');
-    await expect(rest.post(Routes.channelMessages(fake.channelId), { body: { content: 'x', allowed_mentions: { parse: ['roles'], roles: [ONCALL_ROLE] } } })).rejects.toMatchObject({
+    await expect(
+      rest.post(Routes.channelMessages(fake.channelId), {
+        body: { content: 'x', allowed_mentions: { parse: ['roles'], roles: [ONCALL_ROLE] } },
+      }),
+    ).rejects.toMatchObject({
       code: 50035,
     });
   });
@@ -100,8 +123,12 @@ describe('fake Discord REST through the real @discordjs/rest client', () => {
   });
 
   it('keeps enforce_nonce: a repeated create with the same nonce returns the first message', async () => {
-    const a = (await rest.post(Routes.channelMessages(fake.channelId), { body: { content: 'once', nonce: 'XM-1-0', enforce_nonce: true } })) as APIMessage;
-    const b = (await rest.post(Routes.channelMessages(fake.channelId), { body: { content: 'once', nonce: 'XM-1-0', enforce_nonce: true } })) as APIMessage;
+    const a = (await rest.post(Routes.channelMessages(fake.channelId), {
+      body: { content: 'once', nonce: 'XM-1-0', enforce_nonce: true },
+    })) as APIMessage;
+    const b = (await rest.post(Routes.channelMessages(fake.channelId), {
+      body: { content: 'once', nonce: 'XM-1-0', enforce_nonce: true },
+    })) as APIMessage;
     expect(b.id).toBe(a.id);
     expect(fake.channelMessages()).toHaveLength(1);
   });
@@ -158,9 +185,17 @@ describe('fake Discord gateway with the real discord.js Client', () => {
 
   it('delivers a button press on a stored message; deferral then edit of @original; a second callback is refused', async () => {
     const root = (await rest.post(Routes.channelMessages(fake.channelId), {
-      body: { content: 'alert', components: [{ type: 1, components: [{ type: 2, style: 1, label: 'Acknowledge', custom_id: 'xmsg|ack|XM-1' }] }] },
+      body: {
+        content: 'alert',
+        components: [{ type: 1, components: [{ type: 2, style: 1, label: 'Acknowledge', custom_id: 'xmsg|ack|XM-1' }] }],
+      },
     })) as APIMessage;
-    const sent = fake.pressButton({ userId: ALICE, username: 'alice', customId: 'xmsg|ack|XM-1', message: fake.channelMessages().find((m) => m.id === root.id)! });
+    const sent = fake.pressButton({
+      userId: ALICE,
+      username: 'alice',
+      customId: 'xmsg|ack|XM-1',
+      message: fake.channelMessages().find((m) => m.id === root.id)!,
+    });
     const i = await waitForInteraction();
     if (!i.isButton()) throw new Error('not a button');
     expect(i.customId).toBe('xmsg|ack|XM-1');
@@ -180,7 +215,9 @@ describe('fake Discord gateway with the real discord.js Client', () => {
       // Registered but delivered to nobody: only the callback deadline matters here.
       const sent = late.slashCommand({ userId: ALICE, subcommand: 'help' });
       await new Promise((r) => setTimeout(r, 100));
-      await expect(lateRest.post(Routes.interactionCallback(sent.id, sent.token), { body: { type: 4, data: { content: 'x' } }, auth: false })).rejects.toMatchObject({
+      await expect(
+        lateRest.post(Routes.interactionCallback(sent.id, sent.token), { body: { type: 4, data: { content: 'x' } }, auth: false }),
+      ).rejects.toMatchObject({
         status: 404,
         code: 10062,
       });

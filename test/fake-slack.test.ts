@@ -1,7 +1,15 @@
-import { App, LogLevel, verifySlackRequest, type BlockAction, type ButtonAction, type SlashCommand } from '@slack/bolt';
-import { ErrorCode, WebClient, type Logger, type WebAPIPlatformError } from '@slack/web-api';
+import { App, type BlockAction, type ButtonAction, LogLevel, type SlashCommand, verifySlackRequest } from '@slack/bolt';
+import { ErrorCode, type Logger, type WebAPIPlatformError, WebClient } from '@slack/web-api';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { IDENTITY, sendBlockAction, sendSlashCommand, signSlackRequest, startFakeSlack, type BlockJson, type FakeSlack } from './fakes/slack.js';
+import {
+  type BlockJson,
+  type FakeSlack,
+  IDENTITY,
+  sendBlockAction,
+  sendSlashCommand,
+  signSlackRequest,
+  startFakeSlack,
+} from './fakes/slack.js';
 
 const TOKEN = 'xoxb-test-token';
 const SECRET = 'test-signing-secret';
@@ -39,7 +47,11 @@ let fake: FakeSlack;
 let client: WebClient;
 
 beforeAll(async () => {
-  fake = await startFakeSlack({ token: TOKEN, usergroups: { [ONCALL]: ['U0ALICE', 'U0BOB'] }, users: { U0ALICE: { name: 'alice', realName: 'Alice Ops' } } });
+  fake = await startFakeSlack({
+    token: TOKEN,
+    usergroups: { [ONCALL]: ['U0ALICE', 'U0BOB'] },
+    users: { U0ALICE: { name: 'alice', realName: 'Alice Ops' } },
+  });
   // The options xmsg's Slack adapter uses: the outbox retries, so the client must not.
   client = new WebClient(TOKEN, { slackApiUrl: fake.apiUrl, retryConfig: { retries: 0 }, rejectRateLimitedCalls: true, logger: quiet });
 });
@@ -73,7 +85,9 @@ describe('fake Slack Web API through the real WebClient', () => {
       code: ErrorCode.PlatformError,
       data: { error: 'thread_not_found' },
     });
-    await expect(client.chat.update({ channel: CHANNEL, ts: '1700000000.000100', text: 'x' })).rejects.toMatchObject({ data: { error: 'message_not_found' } });
+    await expect(client.chat.update({ channel: CHANNEL, ts: '1700000000.000100', text: 'x' })).rejects.toMatchObject({
+      data: { error: 'message_not_found' },
+    });
     expect(fake.channelMessages(CHANNEL)).toEqual([]);
     expect(fake.calls.map((c) => c.response.error)).toEqual(['thread_not_found', 'message_not_found']);
   });
@@ -90,7 +104,9 @@ describe('fake Slack Web API through the real WebClient', () => {
       [{ text: 'no type' } as unknown as BlockJson],
     ];
     for (const blocks of cases) {
-      await expect(client.chat.postMessage({ channel: CHANNEL, text: 'x', blocks: blocks as never })).rejects.toMatchObject({ data: { error: 'invalid_blocks' } });
+      await expect(client.chat.postMessage({ channel: CHANNEL, text: 'x', blocks: blocks as never })).rejects.toMatchObject({
+        data: { error: 'invalid_blocks' },
+      });
     }
     const err = await client.chat.postMessage({ channel: CHANNEL, text: 'x', blocks: cases[1] as never }).catch((e: unknown) => e);
     expect((err as WebAPIPlatformError).data.response_metadata?.messages?.join()).toContain('duplicate id "xmsg_ack"');
@@ -99,8 +115,13 @@ describe('fake Slack Web API through the real WebClient', () => {
 
   it('answers 429 with Retry-After, and WebClient raises its rate-limited error; nothing is posted', async () => {
     fake.failNext('chat.postMessage', 1, { status: 429, retryAfter: 2 });
-    await expect(client.chat.postMessage({ channel: CHANNEL, text: 'XM-1' })).rejects.toMatchObject({ code: ErrorCode.RateLimitedError, retryAfter: 2 });
-    expect(fake.faultedCalls).toMatchObject([{ method: 'chat.postMessage', args: { channel: CHANNEL, text: 'XM-1' }, fault: { status: 429 } }]);
+    await expect(client.chat.postMessage({ channel: CHANNEL, text: 'XM-1' })).rejects.toMatchObject({
+      code: ErrorCode.RateLimitedError,
+      retryAfter: 2,
+    });
+    expect(fake.faultedCalls).toMatchObject([
+      { method: 'chat.postMessage', args: { channel: CHANNEL, text: 'XM-1' }, fault: { status: 429 } },
+    ]);
     expect(fake.calls).toEqual([]);
     expect(fake.channelMessages(CHANNEL)).toEqual([]);
 
@@ -111,8 +132,14 @@ describe('fake Slack Web API through the real WebClient', () => {
   it('injects 5xx, platform errors and an outage', async () => {
     fake.failNext('chat.update', 1, { status: 503 });
     fake.failNext('chat.update', 1, { error: 'fatal_error' });
-    await expect(client.chat.update({ channel: CHANNEL, ts: '1', text: 'x' })).rejects.toMatchObject({ code: ErrorCode.HTTPError, statusCode: 503 });
-    await expect(client.chat.update({ channel: CHANNEL, ts: '1', text: 'x' })).rejects.toMatchObject({ code: ErrorCode.PlatformError, data: { error: 'fatal_error' } });
+    await expect(client.chat.update({ channel: CHANNEL, ts: '1', text: 'x' })).rejects.toMatchObject({
+      code: ErrorCode.HTTPError,
+      statusCode: 503,
+    });
+    await expect(client.chat.update({ channel: CHANNEL, ts: '1', text: 'x' })).rejects.toMatchObject({
+      code: ErrorCode.PlatformError,
+      data: { error: 'fatal_error' },
+    });
     fake.setDown(true);
     await expect(client.auth.test()).rejects.toMatchObject({ code: ErrorCode.HTTPError, statusCode: 503 });
     fake.setDown(false);
@@ -122,7 +149,11 @@ describe('fake Slack Web API through the real WebClient', () => {
   });
 
   it('authenticates like Slack: bot identity, invalid_auth, not_authed, unknown_method', async () => {
-    await expect(client.auth.test()).resolves.toMatchObject({ user_id: IDENTITY.botUserId, bot_id: IDENTITY.botId, team_id: IDENTITY.teamId });
+    await expect(client.auth.test()).resolves.toMatchObject({
+      user_id: IDENTITY.botUserId,
+      bot_id: IDENTITY.botId,
+      team_id: IDENTITY.teamId,
+    });
     const wrong = new WebClient('xoxb-wrong', { slackApiUrl: fake.apiUrl, retryConfig: { retries: 0 }, logger: quiet });
     await expect(wrong.auth.test()).rejects.toMatchObject({ data: { error: 'invalid_auth' } });
     const none = new WebClient(undefined, { slackApiUrl: fake.apiUrl, retryConfig: { retries: 0 }, logger: quiet });
@@ -133,7 +164,9 @@ describe('fake Slack Web API through the real WebClient', () => {
   it('lists user group members and describes users', async () => {
     await expect(client.usergroups.users.list({ usergroup: ONCALL })).resolves.toMatchObject({ users: ['U0ALICE', 'U0BOB'] });
     await expect(client.usergroups.users.list({ usergroup: 'S0NOPE' })).rejects.toMatchObject({ data: { error: 'no_such_subteam' } });
-    await expect(client.users.info({ user: 'U0ALICE' })).resolves.toMatchObject({ user: { id: 'U0ALICE', name: 'alice', real_name: 'Alice Ops' } });
+    await expect(client.users.info({ user: 'U0ALICE' })).resolves.toMatchObject({
+      user: { id: 'U0ALICE', name: 'alice', real_name: 'Alice Ops' },
+    });
     await expect(client.users.info({ user: 'U0NOBODY' })).rejects.toMatchObject({ data: { error: 'user_not_found' } });
     await expect(client.chat.postEphemeral({ channel: CHANNEL, user: 'U0BOB', text: 'only you' })).resolves.toMatchObject({ ok: true });
   });
@@ -142,11 +175,14 @@ describe('fake Slack Web API through the real WebClient', () => {
     const metadata = (id: string) => ({ event_type: 'xmsg_alert', event_payload: { alert_id: id, opened_at: 1700000000000 } });
     const before = await client.chat.postMessage({ channel: CHANNEL, text: 'before' });
     const posted = [];
-    for (const id of ['XM-1', 'XM-2', 'XM-3']) posted.push(await client.chat.postMessage({ channel: CHANNEL, text: id, metadata: metadata(id) }));
+    for (const id of ['XM-1', 'XM-2', 'XM-3'])
+      posted.push(await client.chat.postMessage({ channel: CHANNEL, text: id, metadata: metadata(id) }));
     expect(posted[0]).toMatchObject({ message: { metadata: metadata('XM-1') } });
     await client.chat.postMessage({ channel: CHANNEL, thread_ts: posted[0]!.ts!, text: 'a reply: not in the channel history' });
     await client.chat.postMessage({ channel: 'C0OTHER', text: 'another channel', metadata: metadata('XM-9') });
-    await expect(client.chat.postMessage({ channel: CHANNEL, text: 'x', metadata: { event_type: 'x' } as never })).rejects.toMatchObject({ data: { error: 'invalid_metadata_format' } });
+    await expect(client.chat.postMessage({ channel: CHANNEL, text: 'x', metadata: { event_type: 'x' } as never })).rejects.toMatchObject({
+      data: { error: 'invalid_metadata_format' },
+    });
     // chat.update keeps the metadata it is not given.
     await client.chat.update({ channel: CHANNEL, ts: posted[2]!.ts!, text: 'XM-3 edited' });
 
@@ -156,17 +192,35 @@ describe('fake Slack Web API through the real WebClient', () => {
       ['XM-2', metadata('XM-2')],
     ]);
     expect(first.has_more).toBe(true);
-    const second = await client.conversations.history({ channel: CHANNEL, oldest: before.ts!, limit: 2, include_all_metadata: true, cursor: first.response_metadata!.next_cursor! });
-    expect(second.messages).toMatchObject([{ text: 'XM-1', ts: posted[0]!.ts, thread_ts: posted[0]!.ts, reply_count: 1, metadata: metadata('XM-1') }]);
+    const second = await client.conversations.history({
+      channel: CHANNEL,
+      oldest: before.ts!,
+      limit: 2,
+      include_all_metadata: true,
+      cursor: first.response_metadata!.next_cursor!,
+    });
+    expect(second.messages).toMatchObject([
+      { text: 'XM-1', ts: posted[0]!.ts, thread_ts: posted[0]!.ts, reply_count: 1, metadata: metadata('XM-1') },
+    ]);
     expect(second.has_more).toBe(false);
     // `oldest` is exclusive unless `inclusive`; metadata only with include_all_metadata.
     const all = await client.conversations.history({ channel: CHANNEL, oldest: before.ts!, inclusive: true });
     expect(all.messages!.map((m) => m.text)).toEqual(['XM-3 edited', 'XM-2', 'XM-1', 'before']);
     expect(all.messages!.some((m) => m.metadata)).toBe(false);
-    await expect(client.conversations.history({ channel: CHANNEL, cursor: 'bm9wZQ==' })).rejects.toMatchObject({ data: { error: 'invalid_cursor' } });
-    await expect(client.conversations.history({ channel: CHANNEL, oldest: 'yesterday' })).rejects.toMatchObject({ data: { error: 'invalid_ts_oldest' } });
+    await expect(client.conversations.history({ channel: CHANNEL, cursor: 'bm9wZQ==' })).rejects.toMatchObject({
+      data: { error: 'invalid_cursor' },
+    });
+    await expect(client.conversations.history({ channel: CHANNEL, oldest: 'yesterday' })).rejects.toMatchObject({
+      data: { error: 'invalid_ts_oldest' },
+    });
 
-    expect(fake.callsOf('conversations.history')[1]!.args).toMatchObject({ channel: CHANNEL, oldest: before.ts, limit: '2', include_all_metadata: 'true', cursor: first.response_metadata!.next_cursor });
+    expect(fake.callsOf('conversations.history')[1]!.args).toMatchObject({
+      channel: CHANNEL,
+      oldest: before.ts,
+      limit: '2',
+      include_all_metadata: 'true',
+      cursor: first.response_metadata!.next_cursor,
+    });
   });
 
   it('carries out a call whose answer it then loses', async () => {
@@ -179,8 +233,14 @@ describe('fake Slack Web API through the real WebClient', () => {
 
   it('takes JSON bodies with the token in the Authorization header only', async () => {
     const post = (headers: Record<string, string>, body: object) =>
-      fetch(`${fake.apiUrl}chat.postMessage`, { method: 'POST', headers: { 'content-type': 'application/json; charset=utf-8', ...headers }, body: JSON.stringify(body) }).then((r) => r.json());
-    await expect(post({ authorization: `Bearer ${TOKEN}` }, { channel: CHANNEL, text: 'json', blocks: alertBlocks('XM-2') })).resolves.toMatchObject({ ok: true });
+      fetch(`${fake.apiUrl}chat.postMessage`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json; charset=utf-8', ...headers },
+        body: JSON.stringify(body),
+      }).then((r) => r.json());
+    await expect(
+      post({ authorization: `Bearer ${TOKEN}` }, { channel: CHANNEL, text: 'json', blocks: alertBlocks('XM-2') }),
+    ).resolves.toMatchObject({ ok: true });
     await expect(post({}, { token: TOKEN, channel: CHANNEL, text: 'json' })).resolves.toEqual({ ok: false, error: 'not_authed' });
     expect(fake.channelMessages(CHANNEL)).toMatchObject([{ text: 'json', blocks: alertBlocks('XM-2') }]);
   });
@@ -238,10 +298,22 @@ describe('signed deliveries into a real Bolt app', () => {
 
   it('delivers a button press on a stored message, with the message and the button as Slack has them', async () => {
     const root = await client.chat.postMessage({ channel: CHANNEL, text: 'XM-7 open', blocks: alertBlocks('XM-7') });
-    const res = await sendBlockAction(events, SECRET, { userId: 'U0BOB', userName: 'bob', channelId: CHANNEL, messageTs: root.ts!, actionId: 'xmsg_ack' });
+    const res = await sendBlockAction(events, SECRET, {
+      userId: 'U0BOB',
+      userName: 'bob',
+      channelId: CHANNEL,
+      messageTs: root.ts!,
+      actionId: 'xmsg_ack',
+    });
     expect(res).toMatchObject({ status: 200, body: '' });
     const { action, body } = presses.at(-1)!;
-    expect(action).toMatchObject({ type: 'button', action_id: 'xmsg_ack', block_id: 'xmsg_actions_XM-7', value: 'XM-7', text: { text: 'Acknowledge' } });
+    expect(action).toMatchObject({
+      type: 'button',
+      action_id: 'xmsg_ack',
+      block_id: 'xmsg_actions_XM-7',
+      value: 'XM-7',
+      text: { text: 'Acknowledge' },
+    });
     expect(body).toMatchObject({
       type: 'block_actions',
       user: { id: 'U0BOB', username: 'bob', team_id: IDENTITY.teamId },
@@ -260,9 +332,25 @@ describe('signed deliveries into a real Bolt app', () => {
 
   it('has Bolt reject a forged signature and a timestamp 6 minutes old with 401', async () => {
     const before = { commands: commands.length, presses: presses.length };
-    const forged = await sendSlashCommand(events, SECRET, { text: 'ack XM-1', userId: 'U0ALICE', channelId: CHANNEL, signatureOverride: `v0=${'0'.repeat(64)}` });
-    const wrongSecret = await sendBlockAction(events, 'not-the-secret', { userId: 'U0ALICE', channelId: CHANNEL, messageTs: '1700000000.000100', actionId: 'xmsg_ack', value: 'XM-1' });
-    const stale = await sendSlashCommand(events, SECRET, { text: 'ack XM-1', userId: 'U0ALICE', channelId: CHANNEL, timestamp: Math.floor(Date.now() / 1000) - 360 });
+    const forged = await sendSlashCommand(events, SECRET, {
+      text: 'ack XM-1',
+      userId: 'U0ALICE',
+      channelId: CHANNEL,
+      signatureOverride: `v0=${'0'.repeat(64)}`,
+    });
+    const wrongSecret = await sendBlockAction(events, 'not-the-secret', {
+      userId: 'U0ALICE',
+      channelId: CHANNEL,
+      messageTs: '1700000000.000100',
+      actionId: 'xmsg_ack',
+      value: 'XM-1',
+    });
+    const stale = await sendSlashCommand(events, SECRET, {
+      text: 'ack XM-1',
+      userId: 'U0ALICE',
+      channelId: CHANNEL,
+      timestamp: Math.floor(Date.now() / 1000) - 360,
+    });
     expect([forged.status, wrongSecret.status, stale.status]).toEqual([401, 401, 401]);
     expect({ commands: commands.length, presses: presses.length }).toEqual(before);
   });
@@ -270,7 +358,10 @@ describe('signed deliveries into a real Bolt app', () => {
   it('signs exactly as Bolt verifies', () => {
     const body = 'command=%2Fxmsg&text=help';
     const headers = signSlackRequest(SECRET, body);
-    const asBolt = { 'x-slack-signature': headers['x-slack-signature'], 'x-slack-request-timestamp': Number(headers['x-slack-request-timestamp']) };
+    const asBolt = {
+      'x-slack-signature': headers['x-slack-signature'],
+      'x-slack-request-timestamp': Number(headers['x-slack-request-timestamp']),
+    };
     expect(() => verifySlackRequest({ signingSecret: SECRET, body, headers: asBolt })).not.toThrow();
     expect(() => verifySlackRequest({ signingSecret: SECRET, body: `${body}&x=1`, headers: asBolt })).toThrow(/signature mismatch/);
   });

@@ -4,15 +4,15 @@
  * partition; a killed master, whose connections close, is the easy case) and Sentinel promotes the replica.
  * Private redis-servers, never the shared one.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { emitInitiating, executeMessage, mine, startDevnet, type Devnet } from '../src/devnet/devnet.js';
-import { startXmsg, uniquePrefix, waitFor, waitForMessage, type RunningXmsg } from './helpers/xmsg.js';
+import { type Devnet, emitInitiating, executeMessage, mine, startDevnet } from '../src/devnet/devnet.js';
 import { freePort, killOnExit } from '../src/devnet/processes.js';
+import { type RunningXmsg, startXmsg, uniquePrefix, waitFor, waitForMessage } from './helpers/xmsg.js';
 
 const A = 987;
 const B = 988;
@@ -105,7 +105,11 @@ describe('Redis Sentinel', () => {
     master.kill('SIGSTOP');
     await waitFor(
       'Sentinel to promote the replica',
-      () => answers(sentinelPort, async (r) => ((await r.call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', MASTER_NAME)) as string[])[1] === String(replicaPort)),
+      () =>
+        answers(
+          sentinelPort,
+          async (r) => ((await r.call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', MASTER_NAME)) as string[])[1] === String(replicaPort),
+        ),
       30_000,
     );
     await validMessage();

@@ -1,6 +1,7 @@
 import { keccak256, toHex } from 'viem';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
+  type Devnet,
   emitInitiating,
   executeMessage,
   holdLabelsAtGenesis,
@@ -10,18 +11,9 @@ import {
   setSafe,
   snapshot,
   startDevnet,
-  type Devnet,
 } from '../src/devnet/devnet.js';
 import type { MessageEvent } from '../src/events/types.js';
-import {
-  cleanRedis,
-  messagesFor,
-  startXmsg,
-  uniquePrefix,
-  waitFor,
-  waitForMessage,
-  type RunningXmsg,
-} from './helpers/xmsg.js';
+import { cleanRedis, messagesFor, type RunningXmsg, startXmsg, uniquePrefix, waitFor, waitForMessage } from './helpers/xmsg.js';
 
 const A = 911;
 const B = 912;
@@ -90,7 +82,7 @@ describe('following executing blocks to cross-safe', () => {
     expect(eventsFor(init.msgHash)).toEqual(['unpromoted', 'promoted']);
   });
 
-  it('reports the replacement of an invalid message\'s block, and no violation', async () => {
+  it("reports the replacement of an invalid message's block, and no violation", async () => {
     await start();
     const B_ = devnet.chain(B);
     await mine(B_);
@@ -111,7 +103,7 @@ describe('following executing blocks to cross-safe', () => {
     expect(eventsFor(msgHash)).toEqual(['invalid_message', 'replaced']);
   });
 
-  it('reports a cross-safety violation when an invalid message\'s block becomes safe', async () => {
+  it("reports a cross-safety violation when an invalid message's block becomes safe", async () => {
     await start();
     const { exec, msgHash } = await invalidMessage();
     await setSafe(devnet.chain(B), exec.blockNumber);

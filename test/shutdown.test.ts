@@ -5,10 +5,10 @@
  */
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mine, startDevnet, type Devnet } from '../src/devnet/devnet.js';
+import { type Devnet, mine, startDevnet } from '../src/devnet/devnet.js';
+import { type OwnRedis, type SentMessage, sendBatch, startOwnRedis } from './chaos/lib.js';
 import { Replica, replicaLogDir } from './helpers/replica.js';
 import { cleanRedis, messagesFor, metricValue, scrape, testEnv, uniquePrefix, waitFor } from './helpers/xmsg.js';
-import { sendBatch, startOwnRedis, type OwnRedis, type SentMessage } from './chaos/lib.js';
 
 const A = 985;
 const B = 986;

@@ -1,6 +1,7 @@
-import { keccak256, toHex, type Hex } from 'viem';
+import { type Hex, keccak256, toHex } from 'viem';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
+  type Devnet,
   emitInitiating,
   emitInitiatingMany,
   executeMessage,
@@ -11,10 +12,9 @@ import {
   setSafe,
   snapshot,
   startDevnet,
-  type Devnet,
 } from '../src/devnet/devnet.js';
-import { sendBlockAction, sendSlashCommand, startFakeSlack, type FakeSlack } from './fakes/slack.js';
-import { cleanRedis, metricValue, scrape, startXmsg, uniquePrefix, waitFor, type RunningXmsg } from './helpers/xmsg.js';
+import { type FakeSlack, sendBlockAction, sendSlashCommand, startFakeSlack } from './fakes/slack.js';
+import { cleanRedis, metricValue, type RunningXmsg, scrape, startXmsg, uniquePrefix, waitFor } from './helpers/xmsg.js';
 
 const A = 951;
 const B = 952;
@@ -84,7 +84,9 @@ async function oneRoot() {
 }
 
 function buttonsOf(root: { blocks?: unknown[] }): string[] {
-  const actions = (root.blocks ?? []).find((b) => (b as { type: string }).type === 'actions') as { elements: Array<{ action_id: string }> } | undefined;
+  const actions = (root.blocks ?? []).find((b) => (b as { type: string }).type === 'actions') as
+    | { elements: Array<{ action_id: string }> }
+    | undefined;
   return actions?.elements.map((e) => e.action_id) ?? [];
 }
 
@@ -115,7 +117,14 @@ describe('alerts in Slack', () => {
     expect(metricValue(before, 'xmsg_alerts_open{severity="critical",state="open"}')).toBe(1);
     expect(metricValue(before, 'xmsg_job_latency_seconds_count{queue="chat-slack"}')).toBeGreaterThanOrEqual(1);
     expect(metricValue(before, 'xmsg_queue_jobs{queue="escalations",state="delayed"}')).toBe(1);
-    const res = await sendBlockAction(events(x), SECRET, { userId: ONCALL_USER, userName: 'alice', channelId: CHANNEL, messageTs: root.ts, actionId: 'xmsg_ack', value: 'XM-1' });
+    const res = await sendBlockAction(events(x), SECRET, {
+      userId: ONCALL_USER,
+      userName: 'alice',
+      channelId: CHANNEL,
+      messageTs: root.ts,
+      actionId: 'xmsg_ack',
+      value: 'XM-1',
+    });
     expect(res.status).toBe(200);
     await waitFor('the ack reply', () => thread(root.ts).some((t) => t.includes('Acknowledged by alice')));
     await waitFor('the root edit', () => slack.channelMessages(CHANNEL)[0]!.text.includes('acknowledged by alice'));
@@ -127,7 +136,10 @@ describe('alerts in Slack', () => {
     expect(metricValue(after, 'xmsg_alerts_open{severity="critical",state="acknowledged"}')).toBe(1);
     expect(metricValue(after, 'xmsg_queue_jobs{queue="escalations",state="delayed"}')).toBe(0);
 
-    const detail = (await (await fetch(`${x.baseUrl}/api/alerts/XM-1`)).json()) as { alert: { state: string }; audit: Array<{ who: string; action: string }> };
+    const detail = (await (await fetch(`${x.baseUrl}/api/alerts/XM-1`)).json()) as {
+      alert: { state: string };
+      audit: Array<{ who: string; action: string }>;
+    };
     expect(detail.alert.state).toBe('acknowledged');
     expect(detail.audit.map((e) => e.action)).toEqual(['opened', 'ack']);
     expect(detail.audit[1]!.who).toBe(`alice (slack:${ONCALL_USER})`);
@@ -140,8 +152,17 @@ describe('alerts in Slack', () => {
     const x = await start();
     await invalidMessage();
     const root = await oneRoot();
-    const res = await sendBlockAction(events(x), SECRET, { userId: STRANGER, userName: 'mallory', channelId: CHANNEL, messageTs: root.ts, actionId: 'xmsg_ack', value: 'XM-1' });
-    const [answer] = await waitFor('the refusal', () => (slack.responsesFor(res.responseUrl).length ? slack.responsesFor(res.responseUrl) : undefined));
+    const res = await sendBlockAction(events(x), SECRET, {
+      userId: STRANGER,
+      userName: 'mallory',
+      channelId: CHANNEL,
+      messageTs: root.ts,
+      actionId: 'xmsg_ack',
+      value: 'XM-1',
+    });
+    const [answer] = await waitFor('the refusal', () =>
+      slack.responsesFor(res.responseUrl).length ? slack.responsesFor(res.responseUrl) : undefined,
+    );
     expect(JSON.stringify(answer)).toContain('You may not ack');
     expect((await x.app.alerts.store.get('XM-1'))?.state).toBe('open');
     expect(thread(root.ts)).toEqual([]);
@@ -179,7 +200,10 @@ describe('alerts in Slack', () => {
   it('folds 300 invalid messages of one block into one alert with count 300', async () => {
     const x = await start();
     const inits = await emitInitiatingMany(devnet.chain(A), 300);
-    await executeMessages(devnet.chain(B), inits.map((i) => ({ identifier: i.identifier, msgHash: keccak256(toHex(`forged ${i.msgHash}`)) })));
+    await executeMessages(
+      devnet.chain(B),
+      inits.map((i) => ({ identifier: i.identifier, msgHash: keccak256(toHex(`forged ${i.msgHash}`)) })),
+    );
     await waitFor('count 300', async () => (await x.app.alerts.store.get('XM-1'))?.count === 300, 30_000);
     await waitFor('the root shows 300', () => JSON.stringify(roots()[0]?.blocks ?? []).includes('Occurrences*\\n300'));
     expect(roots()).toHaveLength(1);
@@ -294,9 +318,19 @@ describe('/xmsg in Slack', () => {
 
   it('rejects forged and stale signatures with 401 and does nothing', async () => {
     const x = await start();
-    const forged = await sendSlashCommand(events(x), SECRET, { text: 'silence 951 1h', userId: ADMIN, channelId: CHANNEL, signatureOverride: 'v0=deadbeef' });
+    const forged = await sendSlashCommand(events(x), SECRET, {
+      text: 'silence 951 1h',
+      userId: ADMIN,
+      channelId: CHANNEL,
+      signatureOverride: 'v0=deadbeef',
+    });
     expect(forged.status).toBe(401);
-    const stale = await sendSlashCommand(events(x), SECRET, { text: 'silence 951 1h', userId: ADMIN, channelId: CHANNEL, timestamp: Math.floor(Date.now() / 1000) - 360 });
+    const stale = await sendSlashCommand(events(x), SECRET, {
+      text: 'silence 951 1h',
+      userId: ADMIN,
+      channelId: CHANNEL,
+      timestamp: Math.floor(Date.now() / 1000) - 360,
+    });
     expect(stale.status).toBe(401);
     expect(await x.app.alerts.store.activeSilences()).toEqual([]);
   });

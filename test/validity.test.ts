@@ -1,21 +1,21 @@
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { encodeAbiParameters, keccak256, toEventSelector, toHex, numberToHex, type Hex } from 'viem';
+import { encodeAbiParameters, type Hex, keccak256, numberToHex, toEventSelector, toHex } from 'viem';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  type DevChain,
+  type Devnet,
+  type ExecuteOptions,
   emitInitiating,
   executeMessage,
+  type InitiatingLog,
   latestBlock,
   mine,
   setNextBlockTimestamp,
   startDevnet,
-  type DevChain,
-  type Devnet,
-  type ExecuteOptions,
-  type InitiatingLog,
 } from '../src/devnet/devnet.js';
-import { cleanRedis, eventsOfType, messagesFor, startXmsg, uniquePrefix, waitForMessage, type RunningXmsg } from './helpers/xmsg.js';
+import { cleanRedis, eventsOfType, messagesFor, type RunningXmsg, startXmsg, uniquePrefix, waitForMessage } from './helpers/xmsg.js';
 
 // 901 and 902 form the dependency set; 903 is followed but not in it; 904 executes the expired message
 // (its clock jumps 8 days ahead, which would expire every later message on a shared chain).
@@ -44,7 +44,13 @@ afterAll(async () => {
 
 const chain = (id: number): DevChain => devnet.chain(id);
 
-async function execute(on: number, init: InitiatingLog, tweak: Partial<InitiatingLog['identifier']> = {}, msgHash: Hex = init.msgHash, options?: ExecuteOptions) {
+async function execute(
+  on: number,
+  init: InitiatingLog,
+  tweak: Partial<InitiatingLog['identifier']> = {},
+  msgHash: Hex = init.msgHash,
+  options?: ExecuteOptions,
+) {
   return executeMessage(chain(on), { ...init.identifier, ...tweak }, msgHash, options);
 }
 
@@ -147,7 +153,10 @@ describe('validity rules against real chains', () => {
     await execute(B, init);
     const forged = keccak256(toHex(`forged ${Math.random()}`));
     await execute(B, init, {}, forged);
-    const before = [await waitForMessage(xmsg.baseUrl, init.msgHash, { status: 'valid' }), await waitForMessage(xmsg.baseUrl, forged, { status: 'invalid' })];
+    const before = [
+      await waitForMessage(xmsg.baseUrl, init.msgHash, { status: 'valid' }),
+      await waitForMessage(xmsg.baseUrl, forged, { status: 'invalid' }),
+    ];
     await expect.poll(() => invalidEventFor(forged).length).toBe(1);
 
     for (const hash of [init.msgHash, forged]) {

@@ -1,8 +1,10 @@
 import { Redis } from 'ioredis';
-import { keccak256, toHex, type Hex } from 'viem';
+import { type Hex, keccak256, toHex } from 'viem';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { EXECUTING_MESSAGE_TOPIC } from '../src/chain/inbox.js';
 import {
+  type DevChain,
+  type Devnet,
   emitInitiating,
   emitRawFromInbox,
   executeMessage,
@@ -10,20 +12,18 @@ import {
   latestBlock,
   mine,
   startDevnet,
-  type DevChain,
-  type Devnet,
 } from '../src/devnet/devnet.js';
 import type { MessageEvent } from '../src/events/types.js';
 import {
   cleanRedis,
   messagesFor,
+  metricValue,
   REDIS_URL,
+  type RunningXmsg,
   startXmsg,
   uniquePrefix,
   waitFor,
-  metricValue,
   waitForMessage,
-  type RunningXmsg,
 } from './helpers/xmsg.js';
 
 const A = 921;
@@ -82,8 +82,7 @@ async function settledCount(x: RunningXmsg): Promise<number> {
   return counts.filter((c) => c.status !== 'future' && c.status !== 'unknown').reduce((n, c) => n + c.count, 0);
 }
 
-const invalidEvents = (xs: RunningXmsg[]) =>
-  xs.flatMap((x) => x.events).filter((e): e is MessageEvent => e.type === 'invalid_message');
+const invalidEvents = (xs: RunningXmsg[]) => xs.flatMap((x) => x.events).filter((e): e is MessageEvent => e.type === 'invalid_message');
 
 describe('watcher', () => {
   it('skips malformed inbox logs with a warning metric and carries on', async () => {
@@ -122,10 +121,17 @@ describe('watcher', () => {
       expect(found![0]!.status).toBe(m.invalid ? 'invalid' : 'valid');
       expect(found![0]!.history.filter((h) => h.what.startsWith('status'))).toHaveLength(1);
     }
-    const expectedInvalid = all.filter((m) => m.invalid).map((m) => m.msgHash).sort();
+    const expectedInvalid = all
+      .filter((m) => m.invalid)
+      .map((m) => m.msgHash)
+      .sort();
     await waitFor('invalid events', () => invalidEvents([first, second]).length >= expectedInvalid.length);
     await new Promise((r) => setTimeout(r, 300));
-    expect(invalidEvents([first, second]).map((e) => e.message.msgHash).sort()).toEqual(expectedInvalid);
+    expect(
+      invalidEvents([first, second])
+        .map((e) => e.message.msgHash)
+        .sort(),
+    ).toEqual(expectedInvalid);
     const metrics = await (await fetch(`${second.baseUrl}/metrics`)).text();
     expect(metricValue(metrics, 'xmsg_messages_seen_total')).toBe(whileDown.length);
   });
@@ -140,10 +146,17 @@ describe('watcher', () => {
     await waitFor('every message settled', async () => (await settledCount(replicas[0]!)) === sent.length, 30_000);
     for (const m of sent) expect(await messagesFor(replicas[1]!.baseUrl, m.msgHash), m.msgHash).toHaveLength(1);
 
-    const expectedInvalid = sent.filter((m) => m.invalid).map((m) => m.msgHash).sort();
+    const expectedInvalid = sent
+      .filter((m) => m.invalid)
+      .map((m) => m.msgHash)
+      .sort();
     await waitFor('invalid events', () => invalidEvents(replicas).length >= expectedInvalid.length);
     await new Promise((r) => setTimeout(r, 300));
-    expect(invalidEvents(replicas).map((e) => e.message.msgHash).sort()).toEqual(expectedInvalid);
+    expect(
+      invalidEvents(replicas)
+        .map((e) => e.message.msgHash)
+        .sort(),
+    ).toEqual(expectedInvalid);
 
     const seen = await Promise.all(
       replicas.map(async (x) => metricValue(await (await fetch(`${x.baseUrl}/metrics`)).text(), 'xmsg_messages_seen_total')),

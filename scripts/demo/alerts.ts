@@ -1,5 +1,5 @@
 import type { Alert } from '../../src/alerts/model.js';
-import { paint, truncate, type Printer } from './print.js';
+import { type Printer, paint, truncate } from './print.js';
 
 const POLL_MS = 1000;
 

@@ -3,7 +3,7 @@
  * race with the miner (taking a snapshot, replacing a block) pause interval mining around themselves.
  */
 import type { Hash, Hex } from 'viem';
-import { replaceBlocksFrom, snapshot, type DevChain } from '../../src/devnet/devnet.js';
+import { type DevChain, replaceBlocksFrom, snapshot } from '../../src/devnet/devnet.js';
 
 export const BLOCK_TIME_S = 1;
 

@@ -1,6 +1,6 @@
 import type { ChainEvent, DomainEvent, EventHandler, EventType, MessageEvent } from '../../src/events/types.js';
 import { isMessageEvent } from '../../src/events/types.js';
-import { paint, shortenHexIn, shortHash, shortMessageId, truncate, type Colour, type Printer } from './print.js';
+import { type Colour, type Printer, paint, shortenHexIn, shortHash, shortMessageId, truncate } from './print.js';
 
 /** What the demo knows about a message it sent, to label xmsg's events and to tell expected from surprising. */
 export interface SentLabel {
@@ -73,7 +73,11 @@ export class EventWatch implements EventHandler {
     return this.waitFor(match, timeoutMs, signal);
   }
 
-  private waitFor<E extends DomainEvent>(match: (e: DomainEvent) => e is E, timeoutMs: number, signal: AbortSignal): Promise<E | undefined> {
+  private waitFor<E extends DomainEvent>(
+    match: (e: DomainEvent) => e is E,
+    timeoutMs: number,
+    signal: AbortSignal,
+  ): Promise<E | undefined> {
     const seen = this.recent.find(match);
     if (seen) return Promise.resolve(seen);
     return new Promise((resolve) => {
@@ -92,7 +96,13 @@ export class EventWatch implements EventHandler {
   }
 
   /** The first chain event of this type about this chain at or after `since` (ms), seen or still to come. */
-  waitForChainEvent(type: ChainEvent['type'], chainId: number, since: number, timeoutMs: number, signal: AbortSignal): Promise<ChainEvent | undefined> {
+  waitForChainEvent(
+    type: ChainEvent['type'],
+    chainId: number,
+    since: number,
+    timeoutMs: number,
+    signal: AbortSignal,
+  ): Promise<ChainEvent | undefined> {
     const match = (e: DomainEvent): e is ChainEvent => e.type === type && !isMessageEvent(e) && e.chainId === chainId && e.at >= since;
     return this.waitFor(match, timeoutMs, signal);
   }
@@ -100,7 +110,7 @@ export class EventWatch implements EventHandler {
   private isSurprise(event: DomainEvent): boolean {
     if (!isMessageEvent(event)) return false; // chain health is the node's business, not the demo's
     const label = this.labelOf(event.message.msgHash);
-    return !label || !label.expects.includes(event.type);
+    return !label?.expects.includes(event.type);
   }
 
   private describe(event: DomainEvent, surprising: boolean): string {

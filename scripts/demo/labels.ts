@@ -1,4 +1,4 @@
-import { setFinalized, setSafe, type DevChain, type Devnet } from '../../src/devnet/devnet.js';
+import { type DevChain, type Devnet, setFinalized, setSafe } from '../../src/devnet/devnet.js';
 
 /** How far the labels trail the unsafe head: close enough that valid messages are promoted within seconds. */
 const SAFE_LAG = 2n;

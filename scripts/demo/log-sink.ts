@@ -1,6 +1,6 @@
-import { pino, type Logger } from 'pino';
+import { type Logger, pino } from 'pino';
 import type { Config } from '../../src/config.js';
-import { paint, shortenHexIn, truncate, type Printer } from './print.js';
+import { type Printer, paint, shortenHexIn, truncate } from './print.js';
 
 const LEVEL_NAMES: Record<number, string> = { 10: 'trace', 20: 'debug', 30: 'info', 40: 'warn', 50: 'error', 60: 'fatal' };
 // Fields every line has, or that only matter to a log collector.

@@ -2,11 +2,11 @@
  * The messages and faults the demo makes. Each scenario has a send phase, run by the traffic loop while it has
  * the chains to itself, and a follow phase, run in the background, that waits for the events xmsg should deliver.
  */
-import { keccak256, toHex, type Hash } from 'viem';
-import { emitInitiating, executeMessage, type DevChain, type ExecutedMessage, type InitiatingLog } from '../../src/devnet/devnet.js';
+import { type Hash, keccak256, toHex } from 'viem';
+import { type DevChain, type ExecutedMessage, emitInitiating, executeMessage, type InitiatingLog } from '../../src/devnet/devnet.js';
 import type { EventType } from '../../src/events/types.js';
-import type { EventWatch, SentLabel } from './events.js';
 import { exactSnapshot, headOf, replaceAfterSnapshot, untilClockReaches } from './chain-ops.js';
+import type { EventWatch, SentLabel } from './events.js';
 import type { SafetyLabels } from './labels.js';
 import type { Printer } from './print.js';
 
@@ -66,10 +66,17 @@ export async function sendUnpromoted(ctx: ScenarioContext, from: DevChain, to: D
   ctx.labels.hold(to.chainId, holdBy, await headOf(to));
   const exec = await executeMessage(to, init.identifier, init.msgHash);
   ctx.sent(label, from, to, exec);
-  ctx.printer.note(`holding chain ${to.chainId}'s safe head below block ${exec.blockNumber} for the ${ctx.promotionDeadlineS} s promotion deadline`);
+  ctx.printer.note(
+    `holding chain ${to.chainId}'s safe head below block ${exec.blockNumber} for the ${ctx.promotionDeadlineS} s promotion deadline`,
+  );
 
   return async () => {
-    const outcome = (result: Outcome['result'], detail: string): Outcome => ({ scenario: 'unpromoted → promoted', n: label.n, result, detail });
+    const outcome = (result: Outcome['result'], detail: string): Outcome => ({
+      scenario: 'unpromoted → promoted',
+      n: label.n,
+      result,
+      detail,
+    });
     try {
       const deadlineMs = ctx.promotionDeadlineS * 1000 + EVENT_TIMEOUT_MS;
       if (!(await ctx.events.waitForMessageEvent('unpromoted', init.msgHash, deadlineMs, ctx.signal))) {
@@ -151,7 +158,12 @@ export async function sendViolation(ctx: ScenarioContext, from: DevChain, to: De
   ctx.printer.note(`letting #${label.n}'s block on chain ${to.chainId} become safe as usual`);
 
   return async () => {
-    const outcome = (result: Outcome['result'], detail: string): Outcome => ({ scenario: 'invalid → cross-safety violation', n: label.n, result, detail });
+    const outcome = (result: Outcome['result'], detail: string): Outcome => ({
+      scenario: 'invalid → cross-safety violation',
+      n: label.n,
+      result,
+      detail,
+    });
     for (const type of ['invalid_message', 'cross_safety_violation'] as const) {
       if (!(await ctx.events.waitForMessageEvent(type, msgHash, EVENT_TIMEOUT_MS, ctx.signal))) {
         return outcome(ctx.signal.aborted ? 'interrupted' : 'failed', `no ${type} event`);
@@ -190,6 +202,13 @@ function sleepUnless(signal: AbortSignal, ms: number): Promise<void> {
   if (ms <= 0 || signal.aborted) return Promise.resolve();
   return new Promise((resolve) => {
     const timer = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => { clearTimeout(timer); resolve(); }, { once: true });
+    signal.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(timer);
+        resolve();
+      },
+      { once: true },
+    );
   });
 }

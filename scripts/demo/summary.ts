@@ -2,11 +2,19 @@ import type { EventType } from '../../src/events/types.js';
 import type { MessageStore } from '../../src/store/messages.js';
 import type { EventWatch } from './events.js';
 import type { SafetyLabels } from './labels.js';
-import { bold, paint, type Printer } from './print.js';
+import { bold, type Printer, paint } from './print.js';
 import type { Traffic } from './traffic.js';
 
 /** The events the trouble scenarios provoke; a run that saw none of them demonstrated nothing. */
-export const EXPECTED_EVENTS: readonly EventType[] = ['invalid_message', 'replaced', 'cross_safety_violation', 'unpromoted', 'promoted', 'chain_unhealthy', 'chain_recovered'];
+export const EXPECTED_EVENTS: readonly EventType[] = [
+  'invalid_message',
+  'replaced',
+  'cross_safety_violation',
+  'unpromoted',
+  'promoted',
+  'chain_unhealthy',
+  'chain_recovered',
+];
 
 export interface SummarySources {
   traffic: Traffic;
@@ -15,8 +23,7 @@ export interface SummarySources {
   store: MessageStore;
 }
 
-const list = (entries: Iterable<[string, number]>) =>
-  [...entries].map(([k, v]) => `${k} ${v}`).join(', ') || 'none';
+const list = (entries: Iterable<[string, number]>) => [...entries].map(([k, v]) => `${k} ${v}`).join(', ') || 'none';
 
 /** Tracked messages by validity status, as xmsg's store counts them (the figures behind xmsg_message_status). */
 async function trackedByStatus(store: MessageStore): Promise<Map<string, number>> {
@@ -68,8 +75,12 @@ export async function printFinalSummary(printer: Printer, sources: SummarySource
   }
   const missing = EXPECTED_EVENTS.filter((t) => !events.counts.has(t));
   if (missing.length) printer.raw(paint('grey', `  not seen: ${missing.join(', ')}`));
-  if (events.surprises.length) printer.raw(paint('red', `  ${events.surprises.length} event(s) the demo did not provoke (see the lines marked above)`));
+  if (events.surprises.length)
+    printer.raw(paint('red', `  ${events.surprises.length} event(s) the demo did not provoke (see the lines marked above)`));
   // After Ctrl-C the person decided when to stop; only a timed (smoke-test) run is judged.
-  if (withVerdict) printer.raw(ok ? paint('green', '  result: OK') : paint('red', `  result: FAILED${seen.length ? '' : ' (no event of the expected kinds)'}`));
+  if (withVerdict)
+    printer.raw(
+      ok ? paint('green', '  result: OK') : paint('red', `  result: FAILED${seen.length ? '' : ' (no event of the expected kinds)'}`),
+    );
   return ok;
 }

@@ -2,19 +2,19 @@ import type { Hash } from 'viem';
 import type { DevChain, Devnet, ExecutedMessage, InitiatingLog } from '../../src/devnet/devnet.js';
 import type { EventWatch, SentLabel } from './events.js';
 import type { SafetyLabels } from './labels.js';
-import { paint, shortHash, type Printer } from './print.js';
+import { type Printer, paint, shortHash } from './print.js';
 import {
+  type Follow,
   KINDS,
+  type Kind,
+  type Outcome,
+  type ScenarioContext,
   sendExpired,
   sendReplaced,
   sendUnpromoted,
   sendValid,
   sendViolation,
   takeNodeAway,
-  type Follow,
-  type Kind,
-  type Outcome,
-  type ScenarioContext,
 } from './scenarios.js';
 
 const TICK_MS = 2000;

@@ -1,7 +1,7 @@
-import { Queue, Worker, type ConnectionOptions } from 'bullmq';
+import { type ConnectionOptions, Queue, Worker } from 'bullmq';
 import type { Logger } from 'pino';
-import { observeJobs, type Metrics } from '../metrics.js';
 import { MAX_STALLED_COUNT } from '../jobs/stalls.js';
+import { type Metrics, observeJobs } from '../metrics.js';
 
 export interface EscalationJob {
   alertId: string;

@@ -116,7 +116,9 @@ export const isAlertKind = (s: string): s is AlertKind => (ALERT_KINDS as readon
 
 /** One line for an alert's state, shown the same way on every platform. */
 export function stateLine(a: Alert): string {
-  const parts = [a.state === 'acknowledged' ? `acknowledged by ${a.ackedBy}` : a.state === 'resolved' ? `resolved by ${a.resolvedBy}` : 'open'];
+  const parts = [
+    a.state === 'acknowledged' ? `acknowledged by ${a.ackedBy}` : a.state === 'resolved' ? `resolved by ${a.resolvedBy}` : 'open',
+  ];
   if (a.silenceId) parts.push(`silenced (${a.silenceId})`);
   if (a.escalationLevel > 0) parts.push(`escalation level ${a.escalationLevel}`);
   return parts.join(', ');

@@ -1,11 +1,19 @@
-import { Queue, UnrecoverableError, Worker, type ConnectionOptions } from 'bullmq';
+import { type ConnectionOptions, Queue, UnrecoverableError, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { observeJobs, type Metrics } from '../metrics.js';
-import { ChatRejected, ChatRetryLater, type AlertView, type ChatAdapter, type ChatUpdate, type Mention, type ThreadRef } from '../chat/types.js';
+import {
+  type AlertView,
+  type ChatAdapter,
+  ChatRejected,
+  ChatRetryLater,
+  type ChatUpdate,
+  type Mention,
+  type ThreadRef,
+} from '../chat/types.js';
+import { MAX_STALLED_COUNT } from '../jobs/stalls.js';
+import { type Metrics, observeJobs } from '../metrics.js';
 import { KINDS } from './model.js';
 import type { AlertStore } from './store.js';
-import { MAX_STALLED_COUNT } from '../jobs/stalls.js';
 
 /**
  * One chat action for one alert on one platform. `grew` reports the count as it is when the job runs, so of a
@@ -68,15 +76,22 @@ export class Notifier {
           } catch (err) {
             if (err instanceof ChatRejected) {
               this.metrics.chatDeliveries.inc({ platform: adapter.platform, outcome: 'rejected' });
-              this.log.error({ err: err.message, platform: adapter.platform, delivery: job.data }, 'chat platform rejected a delivery; skipped');
+              this.log.error(
+                { err: err.message, platform: adapter.platform, delivery: job.data },
+                'chat platform rejected a delivery; skipped',
+              );
               throw new UnrecoverableError(err.message);
             }
             failures++;
-            const wait = err instanceof ChatRetryLater && err.retryAfterMs !== undefined
-              ? err.retryAfterMs
-              : Math.min(1000 * 2 ** (failures - 1), MAX_BACKOFF_MS);
+            const wait =
+              err instanceof ChatRetryLater && err.retryAfterMs !== undefined
+                ? err.retryAfterMs
+                : Math.min(1000 * 2 ** (failures - 1), MAX_BACKOFF_MS);
             this.metrics.chatDeliveries.inc({ platform: adapter.platform, outcome: 'retried' });
-            this.log.warn({ err: (err as Error).message, platform: adapter.platform, waitMs: wait }, 'chat delivery failed; pausing the chat queue and retrying');
+            this.log.warn(
+              { err: (err as Error).message, platform: adapter.platform, waitMs: wait },
+              'chat delivery failed; pausing the chat queue and retrying',
+            );
             await worker.rateLimit(wait);
             throw Worker.RateLimitError();
           }
@@ -196,7 +211,10 @@ export class Notifier {
       return await adapter.findRoot!(view, since);
     } catch (err) {
       if (!(err instanceof ChatRejected)) throw err; // transient: retry the delivery rather than risk a second root
-      this.log.warn({ err: err.message, platform: adapter.platform, alertId: view.alert.id }, 'cannot look for a root an interrupted delivery may have posted; posting (it may show twice)');
+      this.log.warn(
+        { err: err.message, platform: adapter.platform, alertId: view.alert.id },
+        'cannot look for a root an interrupted delivery may have posted; posting (it may show twice)',
+      );
       return undefined;
     }
   }

@@ -1,9 +1,9 @@
 import type { Logger } from 'pino';
-import { isMessageEvent, type DomainEvent, type EventHandler, type MessageEvent, type MessageSnapshot } from '../events/types.js';
+import { type Actor, actorLabel, type Mention } from '../chat/types.js';
+import { type DomainEvent, type EventHandler, isMessageEvent, type MessageEvent, type MessageSnapshot } from '../events/types.js';
 import type { Metrics } from '../metrics.js';
-import { actorLabel, type Actor, type Mention } from '../chat/types.js';
 import type { EscalationTimers } from './escalation.js';
-import { KINDS, type AlertKind, type MessageSummary } from './model.js';
+import { type AlertKind, KINDS, type MessageSummary } from './model.js';
 import type { Notifier } from './notifier.js';
 import type { AlertStore, ChangeResult, Silence } from './store.js';
 
@@ -49,7 +49,10 @@ export class AlertService implements EventHandler {
     }
     if (event.type === 'chain_recovered') {
       const alertId = await this.store.alertForDedupKey(dedupKey('chain_unhealthy', event.chainId));
-      if (alertId) await this.change(alertId, 'recovered', 'xmsg', `Chain ${event.chainId} recovered: ${event.reason}. Resolved automatically.`, { eventId: event.id });
+      if (alertId)
+        await this.change(alertId, 'recovered', 'xmsg', `Chain ${event.chainId} recovered: ${event.reason}. Resolved automatically.`, {
+          eventId: event.id,
+        });
       return;
     }
     const kind = MESSAGE_EVENT_KINDS[event.type];
@@ -59,7 +62,12 @@ export class AlertService implements EventHandler {
       return;
     }
     if (event.type === 'replaced') await this.followUp(event, 'note', replacedText(event));
-    if (event.type === 'promoted') await this.followUp(event, 'promoted', `Message ${short(event.message.msgHash)} in block ${event.message.blockNumber} is now cross-safe (safe head ${event.safeHead}).`);
+    if (event.type === 'promoted')
+      await this.followUp(
+        event,
+        'promoted',
+        `Message ${short(event.message.msgHash)} in block ${event.message.blockNumber} is now cross-safe (safe head ${event.safeHead}).`,
+      );
   }
 
   // Operator actions, shared by every chat platform through commands/.
@@ -90,7 +98,12 @@ export class AlertService implements EventHandler {
     const alert = await this.store.get(alertId);
     if (!alert) return { ok: false, text: `No alert ${alertId}.` };
     const silence = await this.store.addSilence({
-      matcher: 'alert', value: alertId, until: Date.now() + durationMs, by: actorLabel(actor), reason, createdAt: Date.now(),
+      matcher: 'alert',
+      value: alertId,
+      until: Date.now() + durationMs,
+      by: actorLabel(actor),
+      reason,
+      createdAt: Date.now(),
     });
     const text = `Silenced until ${iso(silence.until)} by ${actor.name}${reason ? `: ${reason}` : ''} (${silence.id}).`;
     const r = await this.store.change(alertId, 'silence', actorLabel(actor), { silenceId: silence.id, note: text });
@@ -100,9 +113,20 @@ export class AlertService implements EventHandler {
     return { ok: true, text: `${alertId} silenced until ${iso(silence.until)} (${silence.id}).` };
   }
 
-  async silence(matcher: Exclude<Silence['matcher'], 'alert'>, value: string, durationMs: number, reason: string, actor: Actor): Promise<Outcome> {
+  async silence(
+    matcher: Exclude<Silence['matcher'], 'alert'>,
+    value: string,
+    durationMs: number,
+    reason: string,
+    actor: Actor,
+  ): Promise<Outcome> {
     const silence = await this.store.addSilence({
-      matcher, value, until: Date.now() + durationMs, by: actorLabel(actor), reason, createdAt: Date.now(),
+      matcher,
+      value,
+      until: Date.now() + durationMs,
+      by: actorLabel(actor),
+      reason,
+      createdAt: Date.now(),
     });
     this.log.info({ silence }, 'silence added');
     return { ok: true, text: `${silence.id}: new alerts matching ${matcher} ${value} are muted until ${iso(silence.until)}.` };
@@ -113,13 +137,25 @@ export class AlertService implements EventHandler {
     if (!silence || !(await this.store.endSilence(silenceId))) return { ok: false, text: `No active silence ${silenceId}.` };
     if (silence.matcher === 'alert') {
       const r = await this.store.change(silence.value, 'unmute', actorLabel(actor), { note: `silence ${silenceId} ended` });
-      if (!('refused' in r)) await this.notifier.notify({ type: 'update', alertId: silence.value, seq: r.seq, text: `Silence ${silenceId} ended by ${actor.name}.` });
+      if (!('refused' in r))
+        await this.notifier.notify({
+          type: 'update',
+          alertId: silence.value,
+          seq: r.seq,
+          text: `Silence ${silenceId} ended by ${actor.name}.`,
+        });
     }
     this.log.info({ silenceId, by: actorLabel(actor) }, 'silence ended');
     return { ok: true, text: `${silenceId} ended.` };
   }
 
-  private async act(alertId: string, action: 'ack' | 'resolve' | 'escalate', actor: Actor, text: string, mention?: Mention): Promise<Outcome> {
+  private async act(
+    alertId: string,
+    action: 'ack' | 'resolve' | 'escalate',
+    actor: Actor,
+    text: string,
+    mention?: Mention,
+  ): Promise<Outcome> {
     const r = await this.store.change(alertId, action, actorLabel(actor), { note: text });
     if ('refused' in r) return { ok: false, text: `${alertId}: ${r.refused}.` };
     const alert = await this.store.get(alertId);
@@ -155,9 +191,18 @@ export class AlertService implements EventHandler {
     const info = KINDS[kind];
     const silence = matchingSilence(await this.store.activeSilences(), kind, chainId, o.sourceChainId, o.origin);
     const r = await this.store.open({
-      eventId, dedupKey: dedupKey(kind, chainId), kind, severity: info.severity, title: info.title(chainId),
-      chainId, sourceChainId: o.sourceChainId, summary: o.summary, detail: o.detail, messageId: o.messageId,
-      silenceId: silence?.id ?? '', groupWindowMs: o.groupWindowMs,
+      eventId,
+      dedupKey: dedupKey(kind, chainId),
+      kind,
+      severity: info.severity,
+      title: info.title(chainId),
+      chainId,
+      sourceChainId: o.sourceChainId,
+      summary: o.summary,
+      detail: o.detail,
+      messageId: o.messageId,
+      silenceId: silence?.id ?? '',
+      groupWindowMs: o.groupWindowMs,
     });
     this.metrics.alertChanges.inc({ kind, action: r.created ? 'opened' : 'grew' });
     if (!r.created) {
@@ -186,7 +231,12 @@ export class AlertService implements EventHandler {
     if (silence && silence.until > Date.now()) return;
     const r = await this.store.change(alertId, 'unmute', 'xmsg', { note: `silence ${alert.silenceId} is over` });
     if ('refused' in r) return;
-    await this.notifier.notify({ type: 'update', alertId, seq: r.seq, text: `Silence ${alert.silenceId} is over; the condition continues.` });
+    await this.notifier.notify({
+      type: 'update',
+      alertId,
+      seq: r.seq,
+      text: `Silence ${alert.silenceId} is over; the condition continues.`,
+    });
     await this.timers.schedule(alertId, alert.escalationLevel + 1, this.policy.escalateAfterS * 1000);
   }
 
@@ -206,7 +256,8 @@ export class AlertService implements EventHandler {
   ): Promise<ChangeResult | undefined> {
     const r = await this.store.change(alertId, action, who, { note: text, eventId: o.eventId, messageId: o.messageId });
     if ('refused' in r) return undefined;
-    const full = r.resolved && action === 'promoted' ? `${text} Every message of this alert is cross-safe now: resolved automatically.` : text;
+    const full =
+      r.resolved && action === 'promoted' ? `${text} Every message of this alert is cross-safe now: resolved automatically.` : text;
     await this.notifier.notify({ type: 'update', alertId, seq: r.seq, text: full });
     return r;
   }

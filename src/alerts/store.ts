@@ -208,10 +208,25 @@ export class AlertStore {
   async open(input: OpenInput, now = Date.now()): Promise<ChangeResult> {
     const k = this.keys;
     const raw = await this.redis.xmsgAlertOpen(
-      k.seq, k.dedup(input.dedupKey), k.appliedEvent(input.eventId), k.unresolved, k.all,
-      input.eventId, now, input.groupWindowMs, input.kind, input.severity, input.title, input.chainId,
-      input.sourceChainId ?? '', input.summary ? JSON.stringify(input.summary) : '', input.detail,
-      input.messageId ?? '', this.prefix, this.retentionS, input.silenceId,
+      k.seq,
+      k.dedup(input.dedupKey),
+      k.appliedEvent(input.eventId),
+      k.unresolved,
+      k.all,
+      input.eventId,
+      now,
+      input.groupWindowMs,
+      input.kind,
+      input.severity,
+      input.title,
+      input.chainId,
+      input.sourceChainId ?? '',
+      input.summary ? JSON.stringify(input.summary) : '',
+      input.detail,
+      input.messageId ?? '',
+      this.prefix,
+      this.retentionS,
+      input.silenceId,
     );
     const result = parseResult(raw)!;
     // Keeps the index of all alerts bounded: older entries' alerts have expired after their retention.
@@ -231,10 +246,19 @@ export class AlertStore {
   ): Promise<ChangeResult | { refused: string }> {
     const k = this.keys;
     const raw = await this.redis.xmsgAlertChange(
-      k.alert(alertId), k.audit(alertId), k.unresolved,
-      k.appliedEvent(options.eventId ?? 'none'), k.messages(alertId),
-      action, options.now ?? Date.now(), who, action === 'timer' ? String(options.level ?? 1) : options.note ?? '',
-      this.retentionS, options.silenceId ?? '', options.messageId ?? '', options.eventId ? '1' : '0',
+      k.alert(alertId),
+      k.audit(alertId),
+      k.unresolved,
+      k.appliedEvent(options.eventId ?? 'none'),
+      k.messages(alertId),
+      action,
+      options.now ?? Date.now(),
+      who,
+      action === 'timer' ? String(options.level ?? 1) : (options.note ?? ''),
+      this.retentionS,
+      options.silenceId ?? '',
+      options.messageId ?? '',
+      options.eventId ? '1' : '0',
     );
     if (raw.startsWith('refused|')) return { refused: raw.slice('refused|'.length) };
     return parseResult(raw)!;

@@ -1,13 +1,13 @@
 import {
+  type Address,
   concat,
   decodeAbiParameters,
   getAddress,
+  type Hex,
   keccak256,
   parseAbi,
   parseAbiParameters,
   toEventSelector,
-  type Address,
-  type Hex,
 } from 'viem';
 
 export const DEFAULT_INBOX_ADDRESS: Address = '0x4200000000000000000000000000000000000022';
@@ -27,9 +27,7 @@ export const inboxAbi = parseAbi([
   'function validateMessage(Identifier _id, bytes32 _msgHash)',
 ]);
 
-export const EXECUTING_MESSAGE_TOPIC: Hex = toEventSelector(
-  'ExecutingMessage(bytes32,(address,uint256,uint256,uint256,uint256))',
-);
+export const EXECUTING_MESSAGE_TOPIC: Hex = toEventSelector('ExecutingMessage(bytes32,(address,uint256,uint256,uint256,uint256))');
 
 const identifierParams = parseAbiParameters('(address origin, uint256 blockNumber, uint256 logIndex, uint256 timestamp, uint256 chainId)');
 const IDENTIFIER_DATA_BYTES = 5 * 32;
@@ -41,9 +39,7 @@ export interface RawLog {
   data: Hex;
 }
 
-export type DecodeResult =
-  | { ok: true; msgHash: Hex; identifier: Identifier }
-  | { ok: false; reason: string };
+export type DecodeResult = { ok: true; msgHash: Hex; identifier: Identifier } | { ok: false; reason: string };
 
 /**
  * Decodes an ExecutingMessage log strictly: exactly two topics, topic0 the event selector, and data that is

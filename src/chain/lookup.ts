@@ -1,5 +1,5 @@
 import type { Address, Hex } from 'viem';
-import { messageDataOf, type MessageData, type MessageRecord, type MessageStore, identifierOf } from '../store/messages.js';
+import { identifierOf, type MessageData, type MessageRecord, type MessageStore, messageDataOf } from '../store/messages.js';
 import { decodeExecutingLog, EXECUTING_MESSAGE_TOPIC } from './inbox.js';
 import type { ChainLog, ChainRpc } from './rpc.js';
 import type { SourceBlocks } from './source-blocks.js';

@@ -1,16 +1,16 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import {
+  type Address,
   BaseError,
   createPublicClient,
-  http,
+  type Hex,
   HttpRequestError,
+  http,
   numberToHex,
+  type PublicClient,
   ResponseBodyTooLargeError,
   RpcError,
   TimeoutError,
-  type Address,
-  type Hex,
-  type PublicClient,
 } from 'viem';
 import type { Metrics } from '../metrics.js';
 
@@ -62,7 +62,13 @@ export class LogRangeRefused extends Error {}
 
 /** What a smaller eth_getLogs range could help with, as opposed to a node that is down or overloaded. */
 function refusesRange(err: unknown): boolean {
-  const found = err instanceof BaseError ? err.walk((e) => e instanceof RpcError || e instanceof TimeoutError || e instanceof ResponseBodyTooLargeError || e instanceof HttpRequestError) : err;
+  const found =
+    err instanceof BaseError
+      ? err.walk(
+          (e) =>
+            e instanceof RpcError || e instanceof TimeoutError || e instanceof ResponseBodyTooLargeError || e instanceof HttpRequestError,
+        )
+      : err;
   if (found instanceof RpcError || found instanceof TimeoutError || found instanceof ResponseBodyTooLargeError) return true;
   // 413: the request or answer is too large for a proxy in front of the node; 504: it gave up waiting for the answer.
   return found instanceof HttpRequestError && (found.status === 413 || found.status === 504);
@@ -141,7 +147,8 @@ export class ChainRpc {
         const raw = (await this.rangeLogsClient.request({ method: 'eth_getLogs', params: [filter] })) as unknown as RawRpcLog[];
         return raw.filter((l) => !l.removed).map(toChainLog);
       } catch (err) {
-        if (refusesRange(err)) throw new LogRangeRefused(`eth_getLogs ${fromBlock}..${toBlock}: ${(err as Error).message.split('\n')[0]}`, { cause: err });
+        if (refusesRange(err))
+          throw new LogRangeRefused(`eth_getLogs ${fromBlock}..${toBlock}: ${(err as Error).message.split('\n')[0]}`, { cause: err });
         if (attempt >= this.options.retries) throw err;
         await delay(this.options.retryDelayMs * 2 ** attempt);
       }

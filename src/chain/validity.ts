@@ -1,5 +1,5 @@
 import type { Hex } from 'viem';
-import { messagePayloadHash, type Identifier } from './inbox.js';
+import { type Identifier, messagePayloadHash } from './inbox.js';
 import type { ChainLog } from './rpc.js';
 
 export const VALIDITY_STATUSES = ['valid', 'invalid', 'expired', 'timestamp_mismatch', 'future', 'unknown'] as const;
@@ -26,11 +26,7 @@ export interface ValidityRules {
 }
 
 /** Checks that need nothing from the source chain; `undefined` when they all pass. */
-export function checkWithoutSource(
-  id: Identifier,
-  executingTimestamp: bigint,
-  rules: ValidityRules,
-): Verdict | undefined {
+export function checkWithoutSource(id: Identifier, executingTimestamp: bigint, rules: ValidityRules): Verdict | undefined {
   if (!rules.dependencySet.has(Number(id.chainId))) {
     return { status: 'invalid', reason: `source chain ${id.chainId} is not in the dependency set` };
   }

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { freePort, killOnExit } from './processes.js';
@@ -99,7 +99,9 @@ async function spawnAnvil(options: AnvilOptions, port: number): Promise<AnvilNod
     if (await answersChainId(rpcUrl, options.chainId)) break;
     if (Date.now() > deadline) {
       await stop();
-      throw new Error(`anvil (chain ${options.chainId}, port ${port}) not ready after ${READY_TIMEOUT_MS} ms: ${stderr.trim() || '(no stderr)'}`);
+      throw new Error(
+        `anvil (chain ${options.chainId}, port ${port}) not ready after ${READY_TIMEOUT_MS} ms: ${stderr.trim() || '(no stderr)'}`,
+      );
     }
     await new Promise((r) => setTimeout(r, 50));
   }

@@ -6,27 +6,27 @@
  * counts are xmsg's own traffic.
  */
 import {
+  type Address,
+  type Block,
   BlockNotFoundError,
   createTestClient,
   createWalletClient,
   defineChain,
   getAddress,
-  http,
-  parseAbi,
-  publicActions,
-  TransactionReceiptNotFoundError,
-  walletActions,
-  type Address,
-  type Block,
   type Hash,
   type Hex,
+  http,
   type Log,
+  parseAbi,
+  publicActions,
   type TransactionReceipt,
+  TransactionReceiptNotFoundError,
+  walletActions,
 } from 'viem';
-import { DEFAULT_INBOX_ADDRESS, decodeExecutingLog, messagePayloadHash, type Identifier } from '../chain/inbox.js';
-import { startAnvil, type AnvilNode } from './anvil.js';
+import { DEFAULT_INBOX_ADDRESS, decodeExecutingLog, type Identifier, messagePayloadHash } from '../chain/inbox.js';
+import { type AnvilNode, startAnvil } from './anvil.js';
 import artifacts from './artifacts.json' with { type: 'json' };
-import { startRpcProxy, type RpcProxy } from './rpc-proxy.js';
+import { type RpcProxy, startRpcProxy } from './rpc-proxy.js';
 
 export const EMITTER_ADDRESS: Address = '0x00000000000000000000000000000000000E4170';
 
@@ -104,7 +104,11 @@ export async function startDevnet(options: DevnetOptions): Promise<Devnet> {
   if (new Set(options.chainIds).size !== options.chainIds.length) {
     throw new Error(`duplicate chain ids: ${options.chainIds.join(', ')}`);
   }
-  const started = await Promise.allSettled(options.chainIds.map((chainId) => startChain(chainId, options.blockTime, options.genesisTimestamps?.[chainId], options.anvilArgs ?? [])));
+  const started = await Promise.allSettled(
+    options.chainIds.map((chainId) =>
+      startChain(chainId, options.blockTime, options.genesisTimestamps?.[chainId], options.anvilArgs ?? []),
+    ),
+  );
   const chains = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
   const stop = async (): Promise<void> => {
     await Promise.all(chains.map(async (c) => Promise.all([c.proxy.stop(), c.node.stop()])));
@@ -170,7 +174,10 @@ const lanes = new WeakMap<DevChain, Promise<unknown>>();
 function sendInLane(chain: DevChain, send: () => Promise<Hash>): Promise<Hash> {
   const previous = lanes.get(chain) ?? Promise.resolve();
   const sent = previous.then(send);
-  lanes.set(chain, sent.catch(() => undefined));
+  lanes.set(
+    chain,
+    sent.catch(() => undefined),
+  );
   return sent;
 }
 
@@ -343,7 +350,12 @@ async function catchUpClock(chain: DevChain, timestamp: bigint): Promise<void> {
 }
 
 /** Emits one ExecutingMessage from the inbox: valid or not is up to the caller's identifier and hash. */
-export async function executeMessage(chain: DevChain, identifier: Identifier, msgHash: Hash, options: ExecuteOptions = {}): Promise<ExecutedMessage> {
+export async function executeMessage(
+  chain: DevChain,
+  identifier: Identifier,
+  msgHash: Hash,
+  options: ExecuteOptions = {},
+): Promise<ExecutedMessage> {
   const mined = await sendAndMine(chain, async () => {
     if (!options.allowEarlierBlock) await catchUpClock(chain, identifier.timestamp);
     return chain.client.writeContract({

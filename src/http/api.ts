@@ -6,7 +6,7 @@ import type { AlertStore } from '../alerts/store.js';
 import { queueDepths } from '../jobs/queue-depths.js';
 import type { Metrics } from '../metrics.js';
 import type { MessageRecord, MessageStore } from '../store/messages.js';
-import { sendJson, type HttpServer } from './server.js';
+import { type HttpServer, sendJson } from './server.js';
 
 export interface ApiDeps {
   store: MessageStore;
@@ -34,7 +34,10 @@ export function registerApi(http: HttpServer, deps: ApiDeps): void {
   http.route('GET', '/healthz', (_req, res) => sendJson(res, 200, { ok: true }));
 
   http.route('GET', '/readyz', async (_req, res) => {
-    const redisOk = await redis.ping().then((r) => r === 'PONG', () => false);
+    const redisOk = await redis.ping().then(
+      (r) => r === 'PONG',
+      () => false,
+    );
     const ready = redisOk && deps.started();
     sendJson(res, ready ? 200 : 503, { ready, redis: redisOk, started: deps.started() });
   });

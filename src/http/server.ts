@@ -33,7 +33,12 @@ export class HttpServer {
   route(method: string, path: string, handler: RouteHandler): this {
     const names: string[] = [];
     const pattern = new RegExp(
-      '^' + path.replace(/:([A-Za-z]+)/g, (_m, name: string) => (names.push(name), '([^/]+)')) + '/?$',
+      '^' +
+        path.replace(/:([A-Za-z]+)/g, (_m, name: string) => {
+          names.push(name);
+          return '([^/]+)';
+        }) +
+        '/?$',
     );
     this.routes.push({ method, pattern, names, handler });
     return this;

@@ -1,18 +1,12 @@
-import { DelayedError, Queue, Worker, type ConnectionOptions, type Job } from 'bullmq';
+import { type ConnectionOptions, DelayedError, type Job, Queue, Worker } from 'bullmq';
 import type { Logger } from 'pino';
 import type { ChainRpc } from '../chain/rpc.js';
 import type { SourceBlocks } from '../chain/source-blocks.js';
 import { validateExecuting } from '../chain/validate.js';
-import {
-  isInvalid,
-  isSettled,
-  type ValidityRules,
-  type ValidityStatus,
-  type Verdict,
-} from '../chain/validity.js';
+import { isInvalid, isSettled, type ValidityRules, type ValidityStatus, type Verdict } from '../chain/validity.js';
 import type { MessageEvent } from '../events/types.js';
-import type { EventOutbox } from './events-outbox.js';
 import { identifierOf, type MessageData, type MessageRecord, type MessageStore } from '../store/messages.js';
+import type { EventOutbox } from './events-outbox.js';
 import { MAX_STALLED_COUNT } from './stalls.js';
 
 export const CHECK_QUEUE = 'check';

@@ -1,7 +1,7 @@
-import { Queue, Worker, type ConnectionOptions } from 'bullmq';
+import { type ConnectionOptions, Queue, Worker } from 'bullmq';
 import type { Logger } from 'pino';
-import type { Metrics } from '../metrics.js';
 import type { DomainEvent, EventHandler } from '../events/types.js';
+import type { Metrics } from '../metrics.js';
 import { MAX_STALLED_COUNT } from './stalls.js';
 
 export const EVENTS_QUEUE = 'events';

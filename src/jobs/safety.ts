@@ -4,9 +4,9 @@ import type { Hex } from 'viem';
 import type { ChainRpc } from '../chain/rpc.js';
 import { isInvalid } from '../chain/validity.js';
 import type { MessageEvent } from '../events/types.js';
-import type { EventOutbox } from './events-outbox.js';
-import type { CheckJobData } from './checker.js';
 import type { MessageRecord, MessageStore } from '../store/messages.js';
+import type { CheckJobData } from './checker.js';
+import type { EventOutbox } from './events-outbox.js';
 
 /**
  * Follows tracked messages' executing blocks through the safety levels, in bulk per chain: called by the chain's
@@ -41,7 +41,10 @@ export class SafetyTracker {
     }
     const pointing = await this.store.getMany(await this.store.indexAbove('bySource', chainId, ancestor));
     if (pointing.size) {
-      this.log.warn({ chainId, ancestor: String(ancestor), messages: pointing.size }, 'source chain reorg: re-checking messages that point past the ancestor');
+      this.log.warn(
+        { chainId, ancestor: String(ancestor), messages: pointing.size },
+        'source chain reorg: re-checking messages that point past the ancestor',
+      );
       await this.checkQueue.addBulk(
         [...pointing.values()].map((r) => ({
           name: 'recheck',
@@ -81,7 +84,8 @@ export class SafetyTracker {
     for (const record of records) {
       const data = record.data;
       const now = canonicalAt.get(data.blockNumber);
-      if (now === undefined && upTo !== undefined) throw new Error(`chain ${chainId} has no block ${data.blockNumber} below its safe head ${upTo}`);
+      if (now === undefined && upTo !== undefined)
+        throw new Error(`chain ${chainId} has no block ${data.blockNumber} below its safe head ${upTo}`);
       if (now === data.blockHash.toLowerCase()) {
         kept.push(record);
         continue;
@@ -90,7 +94,7 @@ export class SafetyTracker {
       if (isInvalid(record.status)) {
         await this.publish('replaced', record, now ? { replacementBlockHash: now } : {}, 'replaced');
         await this.store.drop(record, 'replaced', note);
-        this.log.info({ messageId: data.id, replacement: now }, 'invalid message\'s block was replaced');
+        this.log.info({ messageId: data.id, replacement: now }, "invalid message's block was replaced");
       } else {
         await this.store.drop(record, 'reorged', note);
         this.log.info({ messageId: data.id }, 'executing block reorged out; message dropped');

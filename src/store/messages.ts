@@ -1,9 +1,9 @@
 import type { Redis } from 'ioredis';
 import { getAddress, type Hex } from 'viem';
 import type { Identifier } from '../chain/inbox.js';
-import { isSettled, type ValidityStatus } from '../chain/validity.js';
 import type { ChainLog } from '../chain/rpc.js';
-import { keys, messageId, msgHashField, shortId, type Keys } from './keys.js';
+import { isSettled, type ValidityStatus } from '../chain/validity.js';
+import { type Keys, keys, messageId, msgHashField, shortId } from './keys.js';
 
 /** Where a tracked message's executing block stands. The last three end tracking. */
 export type Safety = 'unsafe' | 'cross-safe' | 'replaced' | 'reorged' | 'finalized';
@@ -276,19 +276,32 @@ function unpackAddress(v: string): Hex {
 function dataFields(d: MessageData): string[] {
   const id = d.identifier;
   return [
-    'c', String(d.chainId),
-    'n', d.blockNumber,
-    'b', packHex(d.blockHash),
-    't', d.blockTimestamp,
-    'x', packHex(d.txHash),
-    'l', String(d.logIndex),
-    'g', packHex(d.msgHash),
-    'o', packAddress(id.origin),
-    'in', id.blockNumber,
-    'il', id.logIndex,
-    'it', id.timestamp,
-    'ic', id.chainId,
-    's', String(d.seenAt),
+    'c',
+    String(d.chainId),
+    'n',
+    d.blockNumber,
+    'b',
+    packHex(d.blockHash),
+    't',
+    d.blockTimestamp,
+    'x',
+    packHex(d.txHash),
+    'l',
+    String(d.logIndex),
+    'g',
+    packHex(d.msgHash),
+    'o',
+    packAddress(id.origin),
+    'in',
+    id.blockNumber,
+    'il',
+    id.logIndex,
+    'it',
+    id.timestamp,
+    'ic',
+    id.chainId,
+    's',
+    String(d.seenAt),
   ];
 }
 

@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Address, Hex } from 'viem';
 import { decodeExecutingLog, EXECUTING_MESSAGE_TOPIC } from '../chain/inbox.js';
-import { LogRangeRefused, type BlockHeader, type ChainLog, type ChainRpc } from '../chain/rpc.js';
+import { type BlockHeader, type ChainLog, type ChainRpc, LogRangeRefused } from '../chain/rpc.js';
 import type { CheckJobData } from '../jobs/checker.js';
 import type { EventOutbox } from '../jobs/events-outbox.js';
 import type { SafetyTracker } from '../jobs/safety.js';
@@ -137,11 +137,7 @@ export class ChainFollower {
 
   /** One step: heads, then at most one range of new blocks. Returns true when the cursor has reached the head. */
   async step(): Promise<boolean> {
-    const [latest, safe, finalized] = await Promise.all([
-      this.rpc.header('latest'),
-      this.rpc.header('safe'),
-      this.rpc.header('finalized'),
-    ]);
+    const [latest, safe, finalized] = await Promise.all([this.rpc.header('latest'), this.rpc.header('safe'), this.rpc.header('finalized')]);
     if (!latest) throw new Error('node returned no latest block');
     const safeNumber = safe?.number ?? -1n;
     const finalizedNumber = finalized?.number ?? -1n;
@@ -187,7 +183,8 @@ export class ChainFollower {
     }
     if (linked) {
       for (let n = from + 1n; n <= to; n++) {
-        if (headers.get(n)!.parentHash !== headers.get(n - 1n)!.hash) throw new ChainMovedDuringRead(`block ${n} does not link to ${n - 1n}`);
+        if (headers.get(n)!.parentHash !== headers.get(n - 1n)!.hash)
+          throw new ChainMovedDuringRead(`block ${n} does not link to ${n - 1n}`);
       }
     }
 
@@ -245,7 +242,13 @@ export class ChainFollower {
       if (!decoded.ok) {
         this.metrics.malformedLogs.inc({ chain_id: String(this.chainId) });
         this.log.warn(
-          { chainId: this.chainId, block: String(log.blockNumber), logIndex: String(log.logIndex), tx: log.transactionHash, problem: decoded.reason },
+          {
+            chainId: this.chainId,
+            block: String(log.blockNumber),
+            logIndex: String(log.logIndex),
+            tx: log.transactionHash,
+            problem: decoded.reason,
+          },
           'skipping malformed ExecutingMessage log',
         );
         continue;
@@ -277,19 +280,33 @@ export class ChainFollower {
     }
     if (!ancestor) {
       ancestor = await this.rpc.header('finalized');
-      if (!ancestor) throw new Error(`reorg on chain ${this.chainId} deeper than the ${RECENT_BLOCKS_KEPT} recent blocks kept, and no finalized block`);
-      this.log.error({ chainId: this.chainId, finalized: String(ancestor.number) }, 'reorg deeper than the recent blocks kept: resuming from the finalized head');
+      if (!ancestor)
+        throw new Error(`reorg on chain ${this.chainId} deeper than the ${RECENT_BLOCKS_KEPT} recent blocks kept, and no finalized block`);
+      this.log.error(
+        { chainId: this.chainId, finalized: String(ancestor.number) },
+        'reorg deeper than the recent blocks kept: resuming from the finalized head',
+      );
     }
     const tip = (await this.rpc.header('latest'))?.hash ?? ancestor.hash;
     this.log.warn(
-      { chainId: this.chainId, from: String(cursor.number), ancestor: String(ancestor.number), depth: String(cursor.number - ancestor.number) },
+      {
+        chainId: this.chainId,
+        from: String(cursor.number),
+        ancestor: String(ancestor.number),
+        depth: String(cursor.number - ancestor.number),
+      },
       'reorg: walking back to the common ancestor',
     );
     await this.safety.onReorg(this.chainId, ancestor.number, tip);
     const ok = await this.redis.eval(
-      REWIND_CURSOR, 3,
-      this.keys.lease(this.chainId), this.keys.cursor(this.chainId), this.keys.recentBlocks(this.chainId),
-      this.options.owner, String(ancestor.number), ancestor.hash,
+      REWIND_CURSOR,
+      3,
+      this.keys.lease(this.chainId),
+      this.keys.cursor(this.chainId),
+      this.keys.recentBlocks(this.chainId),
+      this.options.owner,
+      String(ancestor.number),
+      ancestor.hash,
     );
     if (ok !== 1) throw new LostLease();
   }
@@ -311,9 +328,16 @@ export class ChainFollower {
   private async advanceCursor(to: BlockHeader, kept: BlockHeader[]): Promise<void> {
     const pairs = kept.flatMap((h) => [String(h.number), h.hash]);
     const ok = await this.redis.eval(
-      ADVANCE_CURSOR, 3,
-      this.keys.lease(this.chainId), this.keys.cursor(this.chainId), this.keys.recentBlocks(this.chainId),
-      this.options.owner, String(to.number), to.hash, String(to.number - BigInt(RECENT_BLOCKS_KEPT)), ...pairs,
+      ADVANCE_CURSOR,
+      3,
+      this.keys.lease(this.chainId),
+      this.keys.cursor(this.chainId),
+      this.keys.recentBlocks(this.chainId),
+      this.options.owner,
+      String(to.number),
+      to.hash,
+      String(to.number - BigInt(RECENT_BLOCKS_KEPT)),
+      ...pairs,
     );
     if (ok !== 1) throw new LostLease();
   }

@@ -5,14 +5,26 @@
  * into the same block as real messages are skipped and counted, and nothing else in the block is affected
  * (test/watcher.test.ts covers one malformed log of each shape on its own).
  */
-import { keccak256, toHex, type Hex } from 'viem';
+import { type Hex, keccak256, toHex } from 'viem';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXECUTING_MESSAGE_TOPIC } from '../../src/chain/inbox.js';
-import { emitInitiating, emitRawFromInbox, executeMessage, mine, setAutomine, type Devnet } from '../../src/devnet/devnet.js';
-import { postSignedForm, sendBlockAction, sendSlashCommand, type FakeSlack } from '../fakes/slack.js';
+import { type Devnet, emitInitiating, emitRawFromInbox, executeMessage, mine, setAutomine } from '../../src/devnet/devnet.js';
+import { type FakeSlack, postSignedForm, sendBlockAction, sendSlashCommand } from '../fakes/slack.js';
 import { Replica } from '../helpers/replica.js';
 import { cleanRedis, REDIS_URL, testEnv, uniquePrefix, waitFor } from '../helpers/xmsg.js';
-import { chaosLogDir, cursorsExist, FULL, Rng, scale, seedFor, type SentMessage, SLACK, slackEnv, startChaosWorld, waitForCoverage } from './lib.js';
+import {
+  chaosLogDir,
+  cursorsExist,
+  FULL,
+  Rng,
+  type SentMessage,
+  SLACK,
+  scale,
+  seedFor,
+  slackEnv,
+  startChaosWorld,
+  waitForCoverage,
+} from './lib.js';
 
 const A = 981;
 const B = 982;
@@ -42,20 +54,125 @@ afterAll(async () => {
 // ---------------------------------------------------------------------------------------------------------
 // The generator: seeded, so a failing input can be replayed from its index.
 
-const SUBCOMMANDS = ['help', 'status', 'list', 'ack', 'escalate', 'resolve', 'silence', 'unsilence', 'health', 'HELP', 'Status', 'ack\u00a0', 'frobnicate', ''];
-const INJECTIONS = [
-  '<!channel>', '<!here>', '<!everyone>', `<@${SLACK.oncallUser}>`, `<!subteam^${SLACK.oncallGroup}>`, '<https://evil.example|click me>',
-  '*bold* _it_ ~s~ `code` ```block```', '&lt;&gt;&amp;', "'; DROP TABLE alerts; --", '" OR 1=1 --', '\r\nFLUSHALL\r\n', '*3\r\n$3\r\nDEL\r\n',
-  "redis.call('FLUSHALL')", '${process.exit(1)}', '{{7*7}}', '__proto__', 'constructor', 'prototype', '../../../etc/passwd', '%00', '%E0%A4%A',
-  '{"type":"block_actions"}', '<script>alert(1)</script>', 'XM-1; resolve XM-2', 'XM-1\nresolve XM-2', '$(reboot)', '`reboot`', '\\', '\\u0000',
+const SUBCOMMANDS = [
+  'help',
+  'status',
+  'list',
+  'ack',
+  'escalate',
+  'resolve',
+  'silence',
+  'unsilence',
+  'health',
+  'HELP',
+  'Status',
+  'ack\u00a0',
+  'frobnicate',
+  '',
 ];
-const UNICODE = ['🚨', '👩‍👩‍👧‍👦', '\u202etxet', '\u200b', '\u200d', 'e\u0301\u0301\u0301', '日本語', 'العربية', '\u0000', '\u0007', '\ufeff', '\ud800', '\udfff', '𝔁𝓶𝓼𝓰', 'Ⅻ', '٣', '\u2028', '\t'];
+const INJECTIONS = [
+  '<!channel>',
+  '<!here>',
+  '<!everyone>',
+  `<@${SLACK.oncallUser}>`,
+  `<!subteam^${SLACK.oncallGroup}>`,
+  '<https://evil.example|click me>',
+  '*bold* _it_ ~s~ `code` ```block```',
+  '&lt;&gt;&amp;',
+  "'; DROP TABLE alerts; --",
+  '" OR 1=1 --',
+  '\r\nFLUSHALL\r\n',
+  '*3\r\n$3\r\nDEL\r\n',
+  "redis.call('FLUSHALL')",
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: a template-injection probe, meant as a plain string
+  '${process.exit(1)}',
+  '{{7*7}}',
+  '__proto__',
+  'constructor',
+  'prototype',
+  '../../../etc/passwd',
+  '%00',
+  '%E0%A4%A',
+  '{"type":"block_actions"}',
+  '<script>alert(1)</script>',
+  'XM-1; resolve XM-2',
+  'XM-1\nresolve XM-2',
+  '$(reboot)',
+  '`reboot`',
+  '\\',
+  '\\u0000',
+];
+const UNICODE = [
+  '🚨',
+  '👩‍👩‍👧‍👦',
+  '\u202etxet',
+  '\u200b',
+  '\u200d',
+  'e\u0301\u0301\u0301',
+  '日本語',
+  'العربية',
+  '\u0000',
+  '\u0007',
+  '\ufeff',
+  '\ud800',
+  '\udfff',
+  '𝔁𝓶𝓼𝓰',
+  'Ⅻ',
+  '٣',
+  '\u2028',
+  '\t',
+];
 const ARGS = [
-  'XM-1', 'xm-1', 'XM-0', 'XM-999999999999', 'XM-9999999999999999999999', 'XM--1', 'XM-1.5', 'XM-', 'S-1', 'S-99999999999', 's-0',
-  '0x', `0x${'0'.repeat(64)}`, `0x${'f'.repeat(64)}`, `0x${'g'.repeat(64)}`, `0x${'a'.repeat(63)}`, `0x${'a'.repeat(65)}`, `0X${'a'.repeat(64)}`,
-  String(A), String(B), '0', '-1', '99999999999999999999', '999999999999999999999999999999', '1e309', 'NaN', 'Infinity',
-  '0x4200000000000000000000000000000000000022', '0x42000000000000000000000000000000000000zz', 'invalid_message', 'chain_unhealthy', 'INVALID_MESSAGE',
-  '1h', '30m', '1h30m', '2d', '31d', '0s', '0h', '99999999999999999999w', '1y', '-1h', 'h', '1', '1h1h1h1h1h1h1h1h1h1h1h1h', 'open', 'acked', 'silenced', 'all', 'bogus',
+  'XM-1',
+  'xm-1',
+  'XM-0',
+  'XM-999999999999',
+  'XM-9999999999999999999999',
+  'XM--1',
+  'XM-1.5',
+  'XM-',
+  'S-1',
+  'S-99999999999',
+  's-0',
+  '0x',
+  `0x${'0'.repeat(64)}`,
+  `0x${'f'.repeat(64)}`,
+  `0x${'g'.repeat(64)}`,
+  `0x${'a'.repeat(63)}`,
+  `0x${'a'.repeat(65)}`,
+  `0X${'a'.repeat(64)}`,
+  String(A),
+  String(B),
+  '0',
+  '-1',
+  '99999999999999999999',
+  '999999999999999999999999999999',
+  '1e309',
+  'NaN',
+  'Infinity',
+  '0x4200000000000000000000000000000000000022',
+  '0x42000000000000000000000000000000000000zz',
+  'invalid_message',
+  'chain_unhealthy',
+  'INVALID_MESSAGE',
+  '1h',
+  '30m',
+  '1h30m',
+  '2d',
+  '31d',
+  '0s',
+  '0h',
+  '99999999999999999999w',
+  '1y',
+  '-1h',
+  'h',
+  '1',
+  '1h1h1h1h1h1h1h1h1h1h1h1h',
+  'open',
+  'acked',
+  'silenced',
+  'all',
+  'bogus',
 ];
 
 function randomText(rng: Rng, length: number): string {
@@ -75,7 +192,10 @@ function commandText(rng: Rng): string {
   const r = rng.next();
   if (r < 0.45) {
     // Grammar-shaped: a sub-command and 0..4 arguments from the pools.
-    const words = [rng.pick(SUBCOMMANDS), ...Array.from({ length: rng.int(5) }, () => (rng.next() < 0.7 ? rng.pick(ARGS) : rng.pick([...INJECTIONS, ...UNICODE])))];
+    const words = [
+      rng.pick(SUBCOMMANDS),
+      ...Array.from({ length: rng.int(5) }, () => (rng.next() < 0.7 ? rng.pick(ARGS) : rng.pick([...INJECTIONS, ...UNICODE]))),
+    ];
     return words.join(rng.pick([' ', '  ', '\t', '\n', '\u3000', ' \u200b']));
   }
   if (r < 0.65) return randomText(rng, rng.int(200));
@@ -100,9 +220,21 @@ function generate(count: number, seed: number): Input[] {
   return Array.from({ length: count }, (_, index) => {
     const userId = rng.pick(users);
     if (rng.next() < 0.65) return { index, kind: 'command', userId, text: commandText(rng) };
-    const actionId = rng.next() < 0.85 ? rng.pick(['xmsg_ack', 'xmsg_escalate', 'xmsg_silence_1h', 'xmsg_resolve']) : rng.pick(['xmsg_delete', 'xmsg_ack ', 'XMSG_ACK', 'xmsg_', '', randomText(rng, 30)]);
+    const actionId =
+      rng.next() < 0.85
+        ? rng.pick(['xmsg_ack', 'xmsg_escalate', 'xmsg_silence_1h', 'xmsg_resolve'])
+        : rng.pick(['xmsg_delete', 'xmsg_ack ', 'XMSG_ACK', 'xmsg_', '', randomText(rng, 30)]);
     const v = rng.next();
-    const value = v < 0.4 ? rng.pick(ARGS) : v < 0.6 ? rng.pick(INJECTIONS) : v < 0.8 ? randomText(rng, rng.int(100)) : v < 0.95 ? '' : randomText(rng, 20_000);
+    const value =
+      v < 0.4
+        ? rng.pick(ARGS)
+        : v < 0.6
+          ? rng.pick(INJECTIONS)
+          : v < 0.8
+            ? randomText(rng, rng.int(100))
+            : v < 0.95
+              ? ''
+              : randomText(rng, 20_000);
     return { index, kind: 'button', userId, actionId, value };
   });
 }
@@ -114,18 +246,32 @@ async function answerTo(input: Input): Promise<{ status: number; text: string; e
   const delivered =
     input.kind === 'command'
       ? await sendSlashCommand(url, SLACK.secret, { ...common, text: input.text! })
-      : await sendBlockAction(url, SLACK.secret, { ...common, messageTs: '1700000000.000100', actionId: input.actionId!, value: input.value! });
+      : await sendBlockAction(url, SLACK.secret, {
+          ...common,
+          messageTs: '1700000000.000100',
+          actionId: input.actionId!,
+          value: input.value!,
+        });
   const inline = delivered.body as { response_type?: string; text?: string } | string;
   if (typeof inline === 'object' && inline.text && inline.text !== 'Working on it…') {
     return { status: delivered.status, text: inline.text, ephemeral: inline.response_type === 'ephemeral', note: 'inline' };
   }
   if (delivered.status !== 200) return { status: delivered.status, text: '', ephemeral: false, note: `HTTP ${delivered.status}` };
-  const posts = await waitFor('the answer via response_url', () => {
-    const p = slack.responsesFor(delivered.responseUrl);
-    return p.length ? p : undefined;
-  }, 15_000).catch(() => []);
+  const posts = await waitFor(
+    'the answer via response_url',
+    () => {
+      const p = slack.responsesFor(delivered.responseUrl);
+      return p.length ? p : undefined;
+    },
+    15_000,
+  ).catch(() => []);
   const body = posts[0]?.body as { response_type?: string; text?: string; replace_original?: boolean } | undefined;
-  return { status: delivered.status, text: body?.text ?? '', ephemeral: body?.response_type === 'ephemeral' && body.replace_original !== true, note: posts.length > 1 ? `${posts.length} answers` : 'response_url' };
+  return {
+    status: delivered.status,
+    text: body?.text ?? '',
+    ephemeral: body?.response_type === 'ephemeral' && body.replace_original !== true,
+    note: posts.length > 1 ? `${posts.length} answers` : 'response_url',
+  };
 }
 
 describe('chaos: bad input', () => {
@@ -143,9 +289,11 @@ describe('chaos: bad input', () => {
             try {
               const a = await answerTo(input);
               if (a.status !== 200) problems.push(`${what}: HTTP ${a.status}`);
-              else if (!a.ephemeral || !a.text.trim()) problems.push(`${what}: no ephemeral answer (${a.note}: ${JSON.stringify(a.text).slice(0, 80)})`);
+              else if (!a.ephemeral || !a.text.trim())
+                problems.push(`${what}: no ephemeral answer (${a.note}: ${JSON.stringify(a.text).slice(0, 80)})`);
               // Mentions and links from the input must come back escaped, never as live mentions.
-              else if (/<[!@#]|<https?:/.test(a.text)) problems.push(`${what}: unescaped mention or link in ${JSON.stringify(a.text).slice(0, 200)}`);
+              else if (/<[!@#]|<https?:/.test(a.text))
+                problems.push(`${what}: unescaped mention or link in ${JSON.stringify(a.text).slice(0, 200)}`);
             } catch (err) {
               problems.push(`${what}: ${(err as Error).message}`);
             }
@@ -162,7 +310,8 @@ describe('chaos: bad input', () => {
   it('refuses unsigned, badly signed and unparseable deliveries without a 500, and keeps running', async () => {
     const url = `${replica!.baseUrl}/slack/events`;
     const outcomes: Array<[string, number]> = [];
-    const signed = async (name: string, form: Record<string, string>) => outcomes.push([name, (await postSignedForm(url, SLACK.secret, form)).status]);
+    const signed = async (name: string, form: Record<string, string>) =>
+      outcomes.push([name, (await postSignedForm(url, SLACK.secret, form)).status]);
     const bad = async (name: string, form: Record<string, string>, o: { timestamp?: number; signatureOverride?: string }) =>
       outcomes.push([name, (await postSignedForm(url, SLACK.secret, form, o)).status]);
 
@@ -172,7 +321,11 @@ describe('chaos: bad input', () => {
     await signed('payload not JSON', { payload: '{not json' });
     await signed('payload JSON null', { payload: 'null' });
     await signed('payload without type', { payload: '{}' });
-    const unsigned = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'command=%2Fxmsg&text=help' });
+    const unsigned = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'command=%2Fxmsg&text=help',
+    });
     outcomes.push(['unsigned', unsigned.status]);
 
     for (const [name, status] of outcomes) expect(status, name).not.toBe(500);
@@ -183,13 +336,27 @@ describe('chaos: bad input', () => {
 
   it('answers malformed HTTP API requests with a 4xx, never a 500 or a crash', async () => {
     const paths = [
-      '/api/messages/%E0', '/api/messages/%', '/api/messages/%ZZ', `/api/messages/0x${'a'.repeat(64)}%00`, `/api/messages/${'0x'.padEnd(5000, 'f')}`,
-      '/api/alerts/%E0%A4%A', '/api/alerts/XM-%', '/api/alerts/XM-99999999999999999999', '/api/alerts/__proto__', '/api/alerts?state=%E0', '/api/alerts?state=__proto__',
-      '/%', '/slack/events/%E0', '/metrics/%',
+      '/api/messages/%E0',
+      '/api/messages/%',
+      '/api/messages/%ZZ',
+      `/api/messages/0x${'a'.repeat(64)}%00`,
+      `/api/messages/${'0x'.padEnd(5000, 'f')}`,
+      '/api/alerts/%E0%A4%A',
+      '/api/alerts/XM-%',
+      '/api/alerts/XM-99999999999999999999',
+      '/api/alerts/__proto__',
+      '/api/alerts?state=%E0',
+      '/api/alerts?state=__proto__',
+      '/%',
+      '/slack/events/%E0',
+      '/metrics/%',
     ];
     const outcomes: string[] = [];
     for (const path of paths) {
-      const status = await fetch(`${replica!.baseUrl}${path}`).then((r) => r.status, (err: Error) => `no answer (${err.message})`);
+      const status = await fetch(`${replica!.baseUrl}${path}`).then(
+        (r) => r.status,
+        (err: Error) => `no answer (${err.message})`,
+      );
       if (typeof status !== 'number' || status >= 500) outcomes.push(`${path.slice(0, 80)}: ${status}`);
     }
     expect(outcomes, `logs in ${logDir}`).toEqual([]);
@@ -252,7 +419,9 @@ describe('chaos: bad input', () => {
       return found.length === 1 && found[0]!.status === 'invalid' ? 'tracked as invalid' : undefined;
     });
     expect(malformed, dirty).toBe(dirty === 'skipped as malformed' ? 8 : 7);
-    const health = await fetch(`${replica!.baseUrl}/api/alerts?state=all`).then((r) => r.json() as Promise<{ alerts: Array<{ kind: string }> }>);
+    const health = await fetch(`${replica!.baseUrl}/api/alerts?state=all`).then(
+      (r) => r.json() as Promise<{ alerts: Array<{ kind: string }> }>,
+    );
     expect(health.alerts.filter((x) => x.kind === 'chain_unhealthy')).toEqual([]);
     expect(replica!.alive).toBe(true);
   });

@@ -6,11 +6,11 @@
  */
 import { keccak256, toHex } from 'viem';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { emitInitiating, executeMessage, type Devnet } from '../../src/devnet/devnet.js';
-import { startFakeDiscord, type FakeDiscord, type FakeMessage as DiscordMessage } from '../fakes/discord/index.js';
-import { sendSlashCommand, type FakeSlack } from '../fakes/slack.js';
-import { cleanRedis, startXmsg, uniquePrefix, waitFor, type RunningXmsg } from '../helpers/xmsg.js';
-import { alertIdOfRoot, apiAlerts, FULL, Rng, scale, seedFor, SLACK, slackEnv, sleep, startChaosWorld } from './lib.js';
+import { type Devnet, emitInitiating, executeMessage } from '../../src/devnet/devnet.js';
+import { type FakeMessage as DiscordMessage, type FakeDiscord, startFakeDiscord } from '../fakes/discord/index.js';
+import { type FakeSlack, sendSlashCommand } from '../fakes/slack.js';
+import { cleanRedis, type RunningXmsg, startXmsg, uniquePrefix, waitFor } from '../helpers/xmsg.js';
+import { alertIdOfRoot, apiAlerts, FULL, Rng, SLACK, scale, seedFor, slackEnv, sleep, startChaosWorld } from './lib.js';
 
 const A = 979;
 const B = 980;
@@ -39,7 +39,13 @@ afterAll(async () => {
 });
 
 async function say(text: string): Promise<string> {
-  const res = await sendSlashCommand(`${x!.baseUrl}/slack/events`, SLACK.secret, { text, userId: SLACK.admin, userName: 'admin', channelId: SLACK.channel, slack });
+  const res = await sendSlashCommand(`${x!.baseUrl}/slack/events`, SLACK.secret, {
+    text,
+    userId: SLACK.admin,
+    userName: 'admin',
+    channelId: SLACK.channel,
+    slack,
+  });
   expect(res.status).toBe(200);
   return (res.body as { text?: string }).text ?? '';
 }
@@ -108,7 +114,9 @@ describe('chaos: chat faults', () => {
       for (let i = 0; i < ALERTS; i++) {
         const init = await emitInitiating(devnet.chain(A));
         await executeMessage(devnet.chain(B), init.identifier, keccak256(toHex(`forged ${init.msgHash}`)));
-        const alert = await waitFor(`alert ${i + 1}`, async () => (await apiAlerts(x!.baseUrl)).find((a) => a.state === 'open' && !opened.includes(a.id)));
+        const alert = await waitFor(`alert ${i + 1}`, async () =>
+          (await apiAlerts(x!.baseUrl)).find((a) => a.state === 'open' && !opened.includes(a.id)),
+        );
         opened.push(alert.id);
         expect(await say(`ack ${alert.id}`)).toContain('Acknowledged by admin');
         expect(await say(`resolve ${alert.id}`)).toContain('Resolved by admin');
@@ -128,7 +136,9 @@ describe('chaos: chat faults', () => {
         'every root and thread delivered',
         () => {
           const roots = slack.channelMessages(SLACK.channel);
-          return roots.length >= ALERTS && roots.every((r) => threadOf(r.ts).length >= expectedThread.length && r.text.includes('resolved by'));
+          return (
+            roots.length >= ALERTS && roots.every((r) => threadOf(r.ts).length >= expectedThread.length && r.text.includes('resolved by'))
+          );
         },
         scale(60_000, 120_000),
       ).catch(() => undefined); // the assertions below say what is missing
@@ -146,7 +156,9 @@ describe('chaos: chat faults', () => {
         (root.embeds[0]?.fields as Array<{ name: string; value: string }> | undefined)?.find((f) => f.name === 'State')?.value ?? '';
       await waitFor(
         'every Discord root and thread delivered',
-        () => discordRoots().length >= ALERTS && discordRoots().every((r) => discordThread(r).length >= expectedThread.length && stateOf(r).includes('resolved by')),
+        () =>
+          discordRoots().length >= ALERTS &&
+          discordRoots().every((r) => discordThread(r).length >= expectedThread.length && stateOf(r).includes('resolved by')),
         scale(60_000, 120_000),
       ).catch(() => undefined);
       expect(discord.faultedCalls.length).toBeGreaterThan(0);
@@ -155,7 +167,9 @@ describe('chaos: chat faults', () => {
         expect(discordThread(root), String(root.embeds[0]?.title)).toEqual(expectedThread);
         expect(stateOf(root), String(root.embeds[0]?.title)).toContain('resolved by admin');
       }
-      console.info(`chat faults: ${faulted.length} faulted Slack calls, ${discord.faultedCalls.length} Discord; delivered ${Date.now() - started - FAULT_MS} ms after the faults ended`);
+      console.info(
+        `chat faults: ${faulted.length} faulted Slack calls, ${discord.faultedCalls.length} Discord; delivered ${Date.now() - started - FAULT_MS} ms after the faults ended`,
+      );
     },
     (FULL ? 300 : 120) * 1000,
   );

@@ -6,11 +6,22 @@
 import { Redis } from 'ioredis';
 import { keccak256, toHex } from 'viem';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { emitInitiating, executeMessage, mine, type Devnet } from '../../src/devnet/devnet.js';
+import { type Devnet, emitInitiating, executeMessage, mine } from '../../src/devnet/devnet.js';
 import type { FakeSlack } from '../fakes/slack.js';
 import { Replica } from '../helpers/replica.js';
 import { cleanRedis, REDIS_URL, testEnv, uniquePrefix, waitFor } from '../helpers/xmsg.js';
-import { apiAlerts, chaosLogDir, cursorsExist, FULL, type HoldingProxy, rootsByAlert, SLACK, slackEnv, startChaosWorld, startHoldingProxy } from './lib.js';
+import {
+  apiAlerts,
+  chaosLogDir,
+  cursorsExist,
+  FULL,
+  type HoldingProxy,
+  rootsByAlert,
+  SLACK,
+  slackEnv,
+  startChaosWorld,
+  startHoldingProxy,
+} from './lib.js';
 
 const A = 983;
 const B = 984;
@@ -36,69 +47,92 @@ afterAll(async () => {
 });
 
 const within = <T>(p: Promise<T>, ms: number, what: string) =>
-  Promise.race([p, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms).unref())]);
+  Promise.race([
+    p,
+    new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms).unref()),
+  ]);
 
 describe('chaos: killed while posting to Slack', () => {
   // Slack has no idempotency key: roots carry metadata naming the alert, each attempt to post one is recorded first,
   // and a retried attempt looks for the root in the channel (conversations.history) before posting. Long (a
   // stalled-job recovery, 30-60 s): in `npm run chaos` only; test/slack.test.ts has a fast form (a lost answer and
   // the next replica taking over).
-  it.runIf(FULL)('keeps one root per alert when the replica dies after Slack posted the root and before it heard back', async () => {
-    replica = new Replica({ name: 'replica', env: testEnv(devnet, prefix, { ...slackEnv(slack), SLACK_API_URL: proxy.apiUrl, XMSG_LOG_LEVEL: 'info' }), logDir });
-    await replica.start();
-    await waitFor('every chain followed', () => cursorsExist(REDIS_URL, prefix, [A, B]));
+  it.runIf(FULL)(
+    'keeps one root per alert when the replica dies after Slack posted the root and before it heard back',
+    async () => {
+      replica = new Replica({
+        name: 'replica',
+        env: testEnv(devnet, prefix, { ...slackEnv(slack), SLACK_API_URL: proxy.apiUrl, XMSG_LOG_LEVEL: 'info' }),
+        logDir,
+      });
+      await replica.start();
+      await waitFor('every chain followed', () => cursorsExist(REDIS_URL, prefix, [A, B]));
 
-    const reached = proxy.holdNext('chat.postMessage', 'answer');
-    const init = await emitInitiating(devnet.chain(A));
-    await executeMessage(devnet.chain(B), init.identifier, keccak256(toHex(`forged ${init.msgHash}`)));
-    await reached;
-    expect(slack.channelMessages(SLACK.channel)).toHaveLength(1);
-    await replica.kill();
-    await proxy.release();
+      const reached = proxy.holdNext('chat.postMessage', 'answer');
+      const init = await emitInitiating(devnet.chain(A));
+      await executeMessage(devnet.chain(B), init.identifier, keccak256(toHex(`forged ${init.msgHash}`)));
+      await reached;
+      expect(slack.channelMessages(SLACK.channel)).toHaveLength(1);
+      await replica.kill();
+      await proxy.release();
 
-    await replica.start();
-    const [alert] = await apiAlerts(replica.baseUrl);
-    expect(alert?.id).toBe('XM-1');
-    // The delivery the dead replica was running comes back once its job lock expires (10 s for the chat queues, plus
-    // a stalled-job check), and ends when the root's ref is stored.
-    const redis = new Redis(REDIS_URL);
-    try {
-      await waitFor('the delivery retried', async () => (await redis.exists(`${prefix}:chat:slack:XM-1`)) === 1, 90_000).catch(() => undefined);
-    } finally {
-      redis.disconnect();
-    }
-    const roots = rootsByAlert(slack, SLACK.channel);
-    expect([...roots.keys()], `logs in ${logDir}`).toEqual(['XM-1']);
-    expect(roots.get('XM-1'), `logs in ${logDir}`).toHaveLength(1);
-    expect(slack.callsOf('conversations.history').length).toBeGreaterThanOrEqual(1);
-  }, 150_000);
+      await replica.start();
+      const [alert] = await apiAlerts(replica.baseUrl);
+      expect(alert?.id).toBe('XM-1');
+      // The delivery the dead replica was running comes back once its job lock expires (10 s for the chat queues, plus
+      // a stalled-job check), and ends when the root's ref is stored.
+      const redis = new Redis(REDIS_URL);
+      try {
+        await waitFor('the delivery retried', async () => (await redis.exists(`${prefix}:chat:slack:XM-1`)) === 1, 90_000).catch(
+          () => undefined,
+        );
+      } finally {
+        redis.disconnect();
+      }
+      const roots = rootsByAlert(slack, SLACK.channel);
+      expect([...roots.keys()], `logs in ${logDir}`).toEqual(['XM-1']);
+      expect(roots.get('XM-1'), `logs in ${logDir}`).toHaveLength(1);
+      expect(slack.callsOf('conversations.history').length).toBeGreaterThanOrEqual(1);
+    },
+    150_000,
+  );
 
   // Long (two stalled-job recoveries, up to a minute each): in `npm run chaos` only.
-  it.runIf(FULL)('still delivers a root whose delivery was cut short by kill -9 twice in a row', async () => {
-    await replica?.kill();
-    await cleanRedis(prefix);
-    slack.reset();
-    // A fresh replica starts at the head block, which holds the previous test's message: start past it.
-    for (const c of devnet.chains) await mine(c);
-    replica = new Replica({ name: 'replica-twice', env: testEnv(devnet, prefix, { ...slackEnv(slack), SLACK_API_URL: proxy.apiUrl, XMSG_LOG_LEVEL: 'info' }), logDir });
-    await replica.start();
-    await waitFor('every chain followed', () => cursorsExist(REDIS_URL, prefix, [A, B]));
+  it.runIf(FULL)(
+    'still delivers a root whose delivery was cut short by kill -9 twice in a row',
+    async () => {
+      await replica?.kill();
+      await cleanRedis(prefix);
+      slack.reset();
+      // A fresh replica starts at the head block, which holds the previous test's message: start past it.
+      for (const c of devnet.chains) await mine(c);
+      replica = new Replica({
+        name: 'replica-twice',
+        env: testEnv(devnet, prefix, { ...slackEnv(slack), SLACK_API_URL: proxy.apiUrl, XMSG_LOG_LEVEL: 'info' }),
+        logDir,
+      });
+      await replica.start();
+      await waitFor('every chain followed', () => cursorsExist(REDIS_URL, prefix, [A, B]));
 
-    const first = proxy.holdNext('chat.postMessage', 'call');
-    const init = await emitInitiating(devnet.chain(A));
-    await executeMessage(devnet.chain(B), init.identifier, keccak256(toHex(`forged ${init.msgHash}`)));
-    await within(first, 30_000, 'the first delivery');
-    const second = proxy.holdNext('chat.postMessage', 'call');
-    await replica.kill();
-    await proxy.release(); // the held call's caller is dead: dropped, it never reaches Slack
-    await replica.start();
-    await within(second, 120_000, 'the delivery retried after the first crash');
-    await replica.kill();
-    await proxy.release();
-    // Neither cut-short attempt reached Slack (the next replica may deliver the root as soon as it is up).
-    expect(slack.channelMessages(SLACK.channel)).toHaveLength(0);
-    await replica.start();
-    const root = await waitFor('the root, after two crashes', () => rootsByAlert(slack, SLACK.channel).get('XM-1'), 120_000).catch(() => undefined);
-    expect(root, `logs in ${logDir}`).toHaveLength(1);
-  }, 420_000);
+      const first = proxy.holdNext('chat.postMessage', 'call');
+      const init = await emitInitiating(devnet.chain(A));
+      await executeMessage(devnet.chain(B), init.identifier, keccak256(toHex(`forged ${init.msgHash}`)));
+      await within(first, 30_000, 'the first delivery');
+      const second = proxy.holdNext('chat.postMessage', 'call');
+      await replica.kill();
+      await proxy.release(); // the held call's caller is dead: dropped, it never reaches Slack
+      await replica.start();
+      await within(second, 120_000, 'the delivery retried after the first crash');
+      await replica.kill();
+      await proxy.release();
+      // Neither cut-short attempt reached Slack (the next replica may deliver the root as soon as it is up).
+      expect(slack.channelMessages(SLACK.channel)).toHaveLength(0);
+      await replica.start();
+      const root = await waitFor('the root, after two crashes', () => rootsByAlert(slack, SLACK.channel).get('XM-1'), 120_000).catch(
+        () => undefined,
+      );
+      expect(root, `logs in ${logDir}`).toHaveLength(1);
+    },
+    420_000,
+  );
 });

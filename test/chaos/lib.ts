@@ -3,16 +3,24 @@
  * a private redis-server that may be killed, and the end-state checks every chaos test makes (every message
  * tracked with the right status, every invalid one in exactly one alert, one Slack root per alert).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { keccak256, toHex, type Hex } from 'viem';
-import { emitInitiatingMany, executeMessages, holdLabelsAtGenesis, mine, startDevnet, type DevChain, type Devnet } from '../../src/devnet/devnet.js';
-import { startFakeSlack, type FakeMessage, type FakeSlack } from '../fakes/slack.js';
+import { type Hex, keccak256, toHex } from 'viem';
 import { afterAll, afterEach, beforeAll } from 'vitest';
+import {
+  type DevChain,
+  type Devnet,
+  emitInitiatingMany,
+  executeMessages,
+  holdLabelsAtGenesis,
+  mine,
+  startDevnet,
+} from '../../src/devnet/devnet.js';
 import { freePort, killOnExit } from '../../src/devnet/processes.js';
+import { type FakeMessage, type FakeSlack, startFakeSlack } from '../fakes/slack.js';
 import { waitFor } from '../helpers/xmsg.js';
 
 /** `XMSG_CHAOS_SCALE=full` (what `npm run chaos` sets) picks the long form; `npm test` runs the short one. */
@@ -106,7 +114,12 @@ export interface SentMessage {
  * `count` messages in two transactions: `count` initiating logs on `from`, then one transaction on `to` executing
  * each of them; the ones whose position is in `invalid` carry a forged msgHash.
  */
-export async function sendBatch(from: DevChain, to: DevChain, count: number, invalid: ReadonlySet<number> = new Set()): Promise<SentMessage[]> {
+export async function sendBatch(
+  from: DevChain,
+  to: DevChain,
+  count: number,
+  invalid: ReadonlySet<number> = new Set(),
+): Promise<SentMessage[]> {
   const inits = await emitInitiatingMany(from, count);
   const items = inits.map((init, i) => ({
     identifier: init.identifier,
@@ -122,7 +135,13 @@ export async function sendBatch(from: DevChain, to: DevChain, count: number, inv
  */
 export async function stream(
   chains: readonly [DevChain, DevChain],
-  o: { total: number; batchSize: number; invalid: ReadonlySet<number>; durationMs: number; onBatch?: (sent: SentMessage[]) => void | Promise<void> },
+  o: {
+    total: number;
+    batchSize: number;
+    invalid: ReadonlySet<number>;
+    durationMs: number;
+    onBatch?: (sent: SentMessage[]) => void | Promise<void>;
+  },
 ): Promise<SentMessage[]> {
   const sent: SentMessage[] = [];
   const batches = Math.ceil(o.total / o.batchSize);
@@ -170,7 +189,8 @@ interface ApiMessage {
  * How many times a message got a settled status: once for a message checked once. (`unknown` and `future` on the
  * way are fine: a source lookup that fails through a flaky node is retried.)
  */
-const statusChanges = (m: ApiMessage) => m.history.filter((h) => /^status (valid|invalid|expired|timestamp_mismatch)\b/.test(h.what)).length;
+const statusChanges = (m: ApiMessage) =>
+  m.history.filter((h) => /^status (valid|invalid|expired|timestamp_mismatch)\b/.test(h.what)).length;
 
 async function apiMessages(baseUrl: string, msgHash: string): Promise<ApiMessage[]> {
   const res = await fetch(`${baseUrl}/api/messages/${msgHash}`);
@@ -231,7 +251,8 @@ export async function coverage(baseUrl: string, redisUrl: string, prefix: string
   try {
     await redis.connect();
     for (const a of invalidAlerts) {
-      for (const messageId of await redis.smembers(`${prefix}:alert:${a.id}:msgs`)) owner.set(messageId, [...(owner.get(messageId) ?? []), a.id]);
+      for (const messageId of await redis.smembers(`${prefix}:alert:${a.id}:msgs`))
+        owner.set(messageId, [...(owner.get(messageId) ?? []), a.id]);
     }
   } finally {
     redis.disconnect();
@@ -248,7 +269,13 @@ export async function coverage(baseUrl: string, redisUrl: string, prefix: string
 }
 
 /** Waits until every sent message is settled as expected and every invalid one is alerted; returns the coverage. */
-export async function waitForCoverage(baseUrl: () => string, redisUrl: string, prefix: string, sent: readonly SentMessage[], timeoutMs: number): Promise<Coverage> {
+export async function waitForCoverage(
+  baseUrl: () => string,
+  redisUrl: string,
+  prefix: string,
+  sent: readonly SentMessage[],
+  timeoutMs: number,
+): Promise<Coverage> {
   let last: Coverage | undefined;
   const want = sent.filter((m) => m.invalid).length;
   try {
@@ -289,12 +316,21 @@ export function rootsByAlert(slack: FakeSlack, channel: string): Map<string, Fak
 }
 
 /** Waits until every alert has a root in Slack; returns the roots per alert (more than one is a failure). */
-export async function waitForRoots(slack: FakeSlack, channel: string, alertIds: readonly string[], timeoutMs: number): Promise<Map<string, FakeMessage[]>> {
+export async function waitForRoots(
+  slack: FakeSlack,
+  channel: string,
+  alertIds: readonly string[],
+  timeoutMs: number,
+): Promise<Map<string, FakeMessage[]>> {
   try {
-    return await waitFor('a Slack root for every alert', () => {
-      const roots = rootsByAlert(slack, channel);
-      return alertIds.every((id) => roots.has(id)) ? roots : undefined;
-    }, timeoutMs);
+    return await waitFor(
+      'a Slack root for every alert',
+      () => {
+        const roots = rootsByAlert(slack, channel);
+        return alertIds.every((id) => roots.has(id)) ? roots : undefined;
+      },
+      timeoutMs,
+    );
   } catch {
     return rootsByAlert(slack, channel);
   }
@@ -302,7 +338,6 @@ export async function waitForRoots(slack: FakeSlack, channel: string, alertIds: 
 
 // ---------------------------------------------------------------------------------------------------------
 // A private redis-server that a test may kill and restart (never the shared one at 6379).
-
 
 export interface OwnRedis {
   url: string;
@@ -333,7 +368,22 @@ export async function startOwnRedis(): Promise<OwnRedis> {
   const start = async (): Promise<void> => {
     const c = spawn(
       'redis-server',
-      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'yes', '--appendfsync', 'always', '--dir', dir, '--maxmemory-policy', 'noeviction'],
+      [
+        '--port',
+        String(port),
+        '--bind',
+        '127.0.0.1',
+        '--save',
+        '',
+        '--appendonly',
+        'yes',
+        '--appendfsync',
+        'always',
+        '--dir',
+        dir,
+        '--maxmemory-policy',
+        'noeviction',
+      ],
       { stdio: 'ignore' },
     );
     child = c;
@@ -347,7 +397,10 @@ export async function startOwnRedis(): Promise<OwnRedis> {
       const ok = await probe
         .connect()
         .then(() => probe.ping())
-        .then((r) => r === 'PONG', () => false);
+        .then(
+          (r) => r === 'PONG',
+          () => false,
+        );
       probe.disconnect();
       if (ok) return; // PING answers only once the AOF is loaded (LOADING otherwise)
       if (Date.now() > deadline) throw new Error(`redis-server on port ${port} not ready`);
@@ -438,10 +491,11 @@ export async function startHoldingProxy(targetUrl: string): Promise<HoldingProxy
   const { createServer: createHttpServer } = await import('node:http');
   let holding: { method: string; what: 'answer' | 'call'; reached: () => void } | undefined;
   const held: Array<() => void> = [];
-  const hold = (reached: () => void) => new Promise<void>((r) => {
-    held.push(r);
-    reached();
-  });
+  const hold = (reached: () => void) =>
+    new Promise<void>((r) => {
+      held.push(r);
+      reached();
+    });
   const server = createHttpServer((req, res) => {
     let callerGone = false;
     res.on('close', () => (callerGone = true));
@@ -460,11 +514,17 @@ export async function startHoldingProxy(targetUrl: string): Promise<HoldingProxy
           Object.entries(req.headers).filter(([k, v]) => typeof v === 'string' && !['host', 'content-length', 'connection'].includes(k)),
         ) as Record<string, string>;
         try {
-          const upstream = await fetch(`${targetUrl}${req.url}`, { method: req.method, headers, body: req.method === 'GET' ? undefined : Buffer.concat(chunks) });
+          const upstream = await fetch(`${targetUrl}${req.url}`, {
+            method: req.method,
+            headers,
+            body: req.method === 'GET' ? undefined : Buffer.concat(chunks),
+          });
           const text = await upstream.text();
           if (mine?.what === 'answer') await hold(mine.reached);
           if (callerGone) return;
-          const passed = [...upstream.headers].filter(([k]) => !['content-length', 'transfer-encoding', 'connection', 'content-encoding'].includes(k));
+          const passed = [...upstream.headers].filter(
+            ([k]) => !['content-length', 'transfer-encoding', 'connection', 'content-encoding'].includes(k),
+          );
           res.writeHead(upstream.status, Object.fromEntries(passed));
           res.end(text);
         } catch (err) {

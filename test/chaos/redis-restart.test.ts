@@ -8,9 +8,25 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Devnet } from '../../src/devnet/devnet.js';
 import type { FakeSlack } from '../fakes/slack.js';
-import { startReplicas, type Replica } from '../helpers/replica.js';
+import { type Replica, startReplicas } from '../helpers/replica.js';
 import { testEnv, uniquePrefix, waitFor } from '../helpers/xmsg.js';
-import { chaosLogDir, cursorsExist, FULL, type OwnRedis, Rng, scale, seedFor, SLACK, slackEnv, sleep, startChaosWorld, startOwnRedis, stream, waitForCoverage, waitForRoots } from './lib.js';
+import {
+  chaosLogDir,
+  cursorsExist,
+  FULL,
+  type OwnRedis,
+  Rng,
+  SLACK,
+  scale,
+  seedFor,
+  slackEnv,
+  sleep,
+  startChaosWorld,
+  startOwnRedis,
+  stream,
+  waitForCoverage,
+  waitForRoots,
+} from './lib.js';
 
 const A = 977;
 const B = 978;
@@ -39,7 +55,9 @@ afterAll(async () => {
 });
 
 /** What Redis had acknowledged: every key of the prefix with its type, plus the cursors and the alerts' counts. */
-async function acknowledged(url: string): Promise<{ keys: Set<string>; cursors: Record<number, number>; alertCounts: Record<string, number> }> {
+async function acknowledged(
+  url: string,
+): Promise<{ keys: Set<string>; cursors: Record<number, number>; alertCounts: Record<string, number> }> {
   const client = new Redis(url, { maxRetriesPerRequest: 1 });
   try {
     const keys = new Set<string>();
@@ -52,7 +70,8 @@ async function acknowledged(url: string): Promise<{ keys: Set<string>; cursors: 
     const cursors: Record<number, number> = {};
     for (const c of [A, B]) cursors[c] = Number((await client.hget(`${prefix}:cursor:${c}`, 'number')) ?? -1);
     const alertCounts: Record<string, number> = {};
-    for (const id of await client.zrange(`${prefix}:alerts:all`, '0', '-1')) alertCounts[id] = Number(await client.hget(`${prefix}:alert:${id}`, 'count'));
+    for (const id of await client.zrange(`${prefix}:alerts:all`, '0', '-1'))
+      alertCounts[id] = Number(await client.hget(`${prefix}:alert:${id}`, 'count'));
     return { keys, cursors, alertCounts };
   } finally {
     client.disconnect();
@@ -64,7 +83,12 @@ describe('chaos: Redis restart', () => {
     'reconnects after its Redis is killed -9 and restarted mid-stream, losing nothing Redis had acknowledged',
     async () => {
       const own = redis!;
-      const env = testEnv(devnet, prefix, { ...slackEnv(slack), REDIS_URL: own.url, XMSG_ALERT_GROUP_WINDOW_S: '1', XMSG_LOG_LEVEL: 'info' });
+      const env = testEnv(devnet, prefix, {
+        ...slackEnv(slack),
+        REDIS_URL: own.url,
+        XMSG_ALERT_GROUP_WINDOW_S: '1',
+        XMSG_LOG_LEVEL: 'info',
+      });
       replicas = await startReplicas(2, 'replica', env, logDir);
       await waitFor('every chain followed', () => cursorsExist(own.url, prefix, [A, B]));
 
@@ -100,7 +124,10 @@ describe('chaos: Redis restart', () => {
       const alertIds = cov.invalidAlerts.map((x) => x.id);
       const roots = await waitForRoots(slack, SLACK.channel, alertIds, 30_000);
       expect([...roots.keys()].sort(), context).toEqual([...alertIds].sort());
-      expect([...roots].filter(([, r]) => r.length !== 1).map(([id]) => id), context).toEqual([]);
+      expect(
+        [...roots].filter(([, r]) => r.length !== 1).map(([id]) => id),
+        context,
+      ).toEqual([]);
 
       for (const r of replicas) {
         expect(r.alive, `${r.name} still running (${context})`).toBe(true);

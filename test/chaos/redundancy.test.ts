@@ -6,9 +6,23 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Devnet } from '../../src/devnet/devnet.js';
 import type { FakeSlack } from '../fakes/slack.js';
-import { startReplicas, type Replica } from '../helpers/replica.js';
+import { type Replica, startReplicas } from '../helpers/replica.js';
 import { cleanRedis, REDIS_URL, testEnv, uniquePrefix, waitFor } from '../helpers/xmsg.js';
-import { chaosLogDir, cursorsExist, FULL, Rng, scale, seedFor, SLACK, slackEnv, sleep, startChaosWorld, stream, waitForCoverage, waitForRoots } from './lib.js';
+import {
+  chaosLogDir,
+  cursorsExist,
+  FULL,
+  Rng,
+  SLACK,
+  scale,
+  seedFor,
+  slackEnv,
+  sleep,
+  startChaosWorld,
+  stream,
+  waitForCoverage,
+  waitForRoots,
+} from './lib.js';
 
 const A = 971;
 const B = 972;

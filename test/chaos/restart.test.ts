@@ -3,11 +3,26 @@
  * them; on restart xmsg backfills from its cursor in bounded ranges and alerts every one of them, none twice.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { latestBlock, mine, type DevChain, type Devnet } from '../../src/devnet/devnet.js';
+import { type DevChain, type Devnet, latestBlock, mine } from '../../src/devnet/devnet.js';
 import type { FakeSlack } from '../fakes/slack.js';
-import { startReplicas, type Replica } from '../helpers/replica.js';
+import { type Replica, startReplicas } from '../helpers/replica.js';
 import { cleanRedis, REDIS_URL, testEnv, uniquePrefix, waitFor } from '../helpers/xmsg.js';
-import { chaosLogDir, cursorsExist, FULL, Rng, scale, seedFor, sendBatch, type SentMessage, SLACK, slackEnv, startChaosWorld, stream, waitForCoverage, waitForRoots } from './lib.js';
+import {
+  chaosLogDir,
+  cursorsExist,
+  FULL,
+  Rng,
+  type SentMessage,
+  SLACK,
+  scale,
+  seedFor,
+  sendBatch,
+  slackEnv,
+  startChaosWorld,
+  stream,
+  waitForCoverage,
+  waitForRoots,
+} from './lib.js';
 
 const A = 973;
 const B = 974;
@@ -55,7 +70,12 @@ describe('chaos: restart', () => {
       const before = await stream([a, b], { total: 20, batchSize: 5, invalid: new Set([3, 12]), durationMs: 1000 });
       const early = await waitForCoverage(() => replicas[0]!.baseUrl, REDIS_URL, prefix, before, 30_000);
       expect(early.unalerted).toEqual([]);
-      await waitForRoots(slack, SLACK.channel, early.invalidAlerts.map((x) => x.id), 20_000);
+      await waitForRoots(
+        slack,
+        SLACK.channel,
+        early.invalidAlerts.map((x) => x.id),
+        20_000,
+      );
 
       await Promise.all(replicas.map((r) => r.kill()));
       const downFrom = { a: await head(a), b: await head(b) };
@@ -70,7 +90,10 @@ describe('chaos: restart', () => {
         const [from, to] = i % 2 === 0 ? [a, b] : [b, a];
         whileDown.push(...(await sendBatch(from, to, BATCH, new Set([rng.int(BATCH)]))));
       }
-      for (const [c, from] of [[a, downFrom.a], [b, downFrom.b]] as const) {
+      for (const [c, from] of [
+        [a, downFrom.a],
+        [b, downFrom.b],
+      ] as const) {
         const missed = (await head(c)) - from;
         if (missed < BigInt(BLOCKS_DOWN)) await mine(c, Number(BigInt(BLOCKS_DOWN) - missed));
         expect((await head(c)) - from).toBeGreaterThanOrEqual(BigInt(BLOCKS_DOWN));
@@ -90,7 +113,10 @@ describe('chaos: restart', () => {
       const alertIds = cov.invalidAlerts.map((x) => x.id);
       const roots = await waitForRoots(slack, SLACK.channel, alertIds, 30_000);
       expect([...roots.keys()].sort(), context).toEqual([...alertIds].sort());
-      expect([...roots].filter(([, r]) => r.length !== 1).map(([id]) => id), context).toEqual([]);
+      expect(
+        [...roots].filter(([, r]) => r.length !== 1).map(([id]) => id),
+        context,
+      ).toEqual([]);
     },
     (FULL ? 300 : 120) * 1000,
   );

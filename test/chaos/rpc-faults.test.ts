@@ -6,8 +6,21 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Devnet } from '../../src/devnet/devnet.js';
 import type { FakeSlack } from '../fakes/slack.js';
-import { cleanRedis, REDIS_URL, startXmsg, uniquePrefix, waitFor, type RunningXmsg } from '../helpers/xmsg.js';
-import { apiAlerts, FULL, Rng, rootsByAlert, scale, seedFor, SLACK, slackEnv, startChaosWorld, stream, waitForCoverage, waitForRoots } from './lib.js';
+import { cleanRedis, REDIS_URL, type RunningXmsg, startXmsg, uniquePrefix, waitFor } from '../helpers/xmsg.js';
+import {
+  apiAlerts,
+  FULL,
+  Rng,
+  rootsByAlert,
+  SLACK,
+  scale,
+  seedFor,
+  slackEnv,
+  startChaosWorld,
+  stream,
+  waitForCoverage,
+  waitForRoots,
+} from './lib.js';
 
 const A = 975;
 const B = 976;
@@ -59,7 +72,12 @@ describe('chaos: RPC faults', () => {
       b.proxy.setFaults({ failRate: 0.3, stallRate: 0.1, stallMs: 2000, seed: seedFor(0xfa17) });
       const cursorB = async () => Number((await x!.app.redis.hget(x!.app.store.keys.cursor(B), 'number')) ?? -1);
       const cursorAtStart = await cursorB();
-      const sent = await stream([a, b], { total: TOTAL, batchSize: 10, invalid: new Set(rng.sample(TOTAL, INVALID)), durationMs: STREAM_MS });
+      const sent = await stream([a, b], {
+        total: TOTAL,
+        batchSize: 10,
+        invalid: new Set(rng.sample(TOTAL, INVALID)),
+        durationMs: STREAM_MS,
+      });
       const cov = await waitForCoverage(() => x!.baseUrl, REDIS_URL, prefix, sent, scale(60_000, 120_000));
       const metrics = await (await fetch(`${x.baseUrl}/metrics`)).text();
       b.proxy.setFaults({});
@@ -71,13 +89,20 @@ describe('chaos: RPC faults', () => {
       expect(await cursorB()).toBeGreaterThan(cursorAtStart);
       // The faults did happen, and xmsg rode them out without calling the chain unhealthy.
       expect(metricSum(metrics, `xmsg_rpc_errors_total{chain_id="${B}"}`)).toBeGreaterThan(0);
-      expect(x.events.filter((e) => e.type === 'chain_unhealthy'), 'no chain_unhealthy while the flaky chain progresses').toEqual([]);
+      expect(
+        x.events.filter((e) => e.type === 'chain_unhealthy'),
+        'no chain_unhealthy while the flaky chain progresses',
+      ).toEqual([]);
       expect((await apiAlerts(x.baseUrl)).filter((al) => al.kind === 'chain_unhealthy')).toEqual([]);
       expect(await x.app.redis.hget(x.app.store.keys.health(B), 'healthy')).not.toBe('0');
 
       // Phase 2: the node is gone. Messages keep being made on the chain; the proxy refuses every connection.
       b.proxy.setFaults({ down: true });
-      const unhealthy = await waitFor('a chain_unhealthy alert', async () => (await apiAlerts(x!.baseUrl)).find((al) => al.kind === 'chain_unhealthy' && al.chainId === B), 60_000);
+      const unhealthy = await waitFor(
+        'a chain_unhealthy alert',
+        async () => (await apiAlerts(x!.baseUrl)).find((al) => al.kind === 'chain_unhealthy' && al.chainId === B),
+        60_000,
+      );
       expect(unhealthy.state).toBe('open');
       const duringOutage = await stream([a, b], { total: 20, batchSize: 5, invalid: new Set([2, 7, 17]), durationMs: 1000 });
       const [root] = (await waitForRoots(slack, SLACK.channel, [unhealthy.id], 45_000)).get(unhealthy.id) ?? [];
@@ -85,9 +110,17 @@ describe('chaos: RPC faults', () => {
 
       // Phase 3: back. The alert resolves itself, in the thread, and what happened meanwhile is caught up.
       b.proxy.setFaults({});
-      const resolved = await waitFor('the chain_unhealthy alert resolved', async () => (await apiAlerts(x!.baseUrl)).find((al) => al.id === unhealthy.id && al.state === 'resolved'), 60_000);
+      const resolved = await waitFor(
+        'the chain_unhealthy alert resolved',
+        async () => (await apiAlerts(x!.baseUrl)).find((al) => al.id === unhealthy.id && al.state === 'resolved'),
+        60_000,
+      );
       expect(resolved.resolvedBy).toBe('xmsg');
-      await waitFor('the recovery in the thread', () => slack.threadReplies(SLACK.channel, root!.ts).some((m) => m.text.includes('recovered')), 45_000);
+      await waitFor(
+        'the recovery in the thread',
+        () => slack.threadReplies(SLACK.channel, root!.ts).some((m) => m.text.includes('recovered')),
+        45_000,
+      );
       const after = await waitForCoverage(() => x!.baseUrl, REDIS_URL, prefix, [...sent, ...duringOutage], 60_000);
       expect(after.wrong).toEqual([]);
       expect(after.unalerted).toEqual([]);

@@ -6,17 +6,17 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mediaType, parseApiCall, readBody, sendJson, sendText, type Args, type ParsedCall } from './slack/http.js';
-import { blockActionPayload, slashCommandForm, type BlockActionInput, type SlashCommandInput } from './slack/payloads.js';
+import { type Args, mediaType, type ParsedCall, parseApiCall, readBody, sendJson, sendText } from './slack/http.js';
+import { type BlockActionInput, blockActionPayload, type SlashCommandInput, slashCommandForm } from './slack/payloads.js';
 import { postSignedForm, type SlackDelivery } from './slack/signing.js';
-import { methodFor, type ApiResult } from './slack/web-api.js';
-import { Workspace, type FakeMessage, type FakeUser } from './slack/workspace.js';
+import { type ApiResult, methodFor } from './slack/web-api.js';
+import { type FakeMessage, type FakeUser, Workspace } from './slack/workspace.js';
 
-export { validateBlocks, type BlockJson } from './slack/blocks.js';
+export { type BlockJson, validateBlocks } from './slack/blocks.js';
 export type { BlockActionInput, SlashCommandInput } from './slack/payloads.js';
-export { postSignedForm, signSlackRequest, type SignedHeaders, type SigningOverrides, type SlackDelivery } from './slack/signing.js';
+export { postSignedForm, type SignedHeaders, type SigningOverrides, type SlackDelivery, signSlackRequest } from './slack/signing.js';
 export type { ApiResult } from './slack/web-api.js';
-export { IDENTITY, type FakeMessage, type FakeUser, type MessageContent, type MessageMetadata } from './slack/workspace.js';
+export { type FakeMessage, type FakeUser, IDENTITY, type MessageContent, type MessageMetadata } from './slack/workspace.js';
 
 export interface FakeSlackOptions {
   /** The bot token every Web API call must carry. Default `xoxb-fake-token`. */

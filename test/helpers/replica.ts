@@ -5,7 +5,7 @@
  * Every process started here is killed when the test process ends, also when it ends by a signal (vitest stops
  * its workers with SIGTERM), so a failing test leaves no replica behind.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream, mkdtempSync, type WriteStream } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -113,8 +113,13 @@ export class Replica {
         if (buffered.length > 1_000_000) buffered = '';
       };
       child.stdout!.on('data', onData);
-      void exited.then(({ code, signal }) => rej(new Error(`replica ${this.name} exited (code ${code}, signal ${signal}) before it started; see ${logPath}`)));
-      setTimeout(() => rej(new Error(`replica ${this.name} did not start within ${READY_TIMEOUT_MS} ms; see ${logPath}`)), READY_TIMEOUT_MS).unref();
+      void exited.then(({ code, signal }) =>
+        rej(new Error(`replica ${this.name} exited (code ${code}, signal ${signal}) before it started; see ${logPath}`)),
+      );
+      setTimeout(
+        () => rej(new Error(`replica ${this.name} did not start within ${READY_TIMEOUT_MS} ms; see ${logPath}`)),
+        READY_TIMEOUT_MS,
+      ).unref();
     });
     try {
       this.port = await port;
@@ -129,7 +134,10 @@ export class Replica {
     const deadline = Date.now() + READY_TIMEOUT_MS;
     while (Date.now() < deadline) {
       if (!this.alive) throw new Error(`replica ${this.name} exited while starting; see ${this.logPath}`);
-      const ok = await fetch(`${this.baseUrl}/readyz`, { signal: AbortSignal.timeout(2000) }).then((r) => r.ok, () => false);
+      const ok = await fetch(`${this.baseUrl}/readyz`, { signal: AbortSignal.timeout(2000) }).then(
+        (r) => r.ok,
+        () => false,
+      );
       if (ok) return;
       await new Promise((r) => setTimeout(r, 100));
     }

@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
-import { startApp, type App } from '../../src/app.js';
+import { type App, startApp } from '../../src/app.js';
 import { probeChainId } from '../../src/chain/rpc.js';
 import { loadConfig } from '../../src/config.js';
-import type { DomainEvent, EventHandler } from '../../src/events/types.js';
 import type { Devnet } from '../../src/devnet/devnet.js';
+import type { DomainEvent, EventHandler } from '../../src/events/types.js';
 
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
@@ -78,7 +78,11 @@ export async function cleanRedis(prefix: string): Promise<void> {
 }
 
 /** Polls until `check` returns a value that is not undefined/false, or fails with what it last saw. */
-export async function waitFor<T>(what: string, check: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 20_000): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  check: () => Promise<T | undefined | false> | T | undefined | false,
+  timeoutMs = 20_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   while (Date.now() < deadline) {

@@ -85,7 +85,12 @@ export class ConsoleAdapter implements ChatAdapter {
   async editRoot(ref: ThreadRef, view: AlertView): Promise<void> {
     const previous = await this.root(ref.id);
     const now = Date.now();
-    const root: StoredRoot = { ...view, postedAt: previous?.postedAt ?? now, editedAt: now, ...(previous?.mention ? { mention: previous.mention } : {}) };
+    const root: StoredRoot = {
+      ...view,
+      postedAt: previous?.postedAt ?? now,
+      editedAt: now,
+      ...(previous?.mention ? { mention: previous.mention } : {}),
+    };
     await this.write(ref.id, (m) => m.set(this.keys.root(ref.id), JSON.stringify(root), 'EX', this.retentionS));
   }
 

@@ -1,10 +1,17 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Redis } from 'ioredis';
-import { connectRedis, type RedisTarget } from '../../store/redis.js';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import { ALERT_BUTTONS, runButton, runCommand, type CommandDeps, type CommandReply, type HealthReport } from '../../../commands/handlers.js';
-import { sendJson, type HttpServer } from '../../http/server.js';
+import {
+  ALERT_BUTTONS,
+  type CommandDeps,
+  type CommandReply,
+  type HealthReport,
+  runButton,
+  runCommand,
+} from '../../../commands/handlers.js';
+import { type HttpServer, sendJson } from '../../http/server.js';
+import { connectRedis, type RedisTarget } from '../../store/redis.js';
 import type { Actor } from '../types.js';
 import type { ConsoleAdapter, ConsoleThread } from './adapter.js';
 import { CONSOLE_PAGE } from './page.js';
@@ -17,7 +24,9 @@ const SHOWN_ALERTS = 200;
 
 // Names become the actor in audit trails and thread replies; control characters would garble them.
 const name = z
-  .string({ error: (issue) => (issue.input === undefined ? 'name is required: who you are, shown in the audit trail' : 'name must be a string') })
+  .string({
+    error: (issue) => (issue.input === undefined ? 'name is required: who you are, shown in the audit trail' : 'name must be a string'),
+  })
   .trim()
   .min(1, 'name is required: who you are, shown in the audit trail')
   .max(64, 'name is longer than 64 characters')
@@ -26,13 +35,18 @@ const name = z
 const commandBody = z.strictObject({
   name,
   text: z
-    .string({ error: (issue) => (issue.input === undefined ? 'text is required: the /xmsg command line' : 'text must be a string: the /xmsg command line') })
+    .string({
+      error: (issue) =>
+        issue.input === undefined ? 'text is required: the /xmsg command line' : 'text must be a string: the /xmsg command line',
+    })
     .max(2000, 'text is longer than 2000 characters'),
 });
 
 const buttonBody = z.strictObject({
   name,
-  alertId: z.string({ error: 'alertId must be a string: the alert id, e.g. XM-42' }).regex(/^XM-\d{1,12}$/, 'alertId must be an alert id like XM-42'),
+  alertId: z
+    .string({ error: 'alertId must be a string: the alert id, e.g. XM-42' })
+    .regex(/^XM-\d{1,12}$/, 'alertId must be an alert id like XM-42'),
   button: z.enum(ALERT_BUTTONS, { error: `button must be one of ${ALERT_BUTTONS.join(', ')}` }),
 });
 
@@ -84,7 +98,8 @@ export class ConsoleServer {
         'content-type': 'text/html; charset=utf-8',
         'cache-control': 'no-store',
         // Everything the page needs is inline; nothing may be loaded from elsewhere.
-        'content-security-policy': "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+        'content-security-policy':
+          "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
         'x-content-type-options': 'nosniff',
         'referrer-policy': 'no-referrer',
       });
@@ -112,7 +127,10 @@ export class ConsoleServer {
     http.route('POST', '/console/command', async (req, res, _params, raw) => {
       const body = this.parse(req, res, raw, commandBody);
       if (!body) return;
-      const line = body.text.trim().replace(/^\/xmsg(?=\s|$)/i, '').trim();
+      const line = body.text
+        .trim()
+        .replace(/^\/xmsg(?=\s|$)/i, '')
+        .trim();
       sendJson(res, 200, await this.guard(runCommand(line, actor(body.name), this.deps)));
     });
 
@@ -165,7 +183,10 @@ export class ConsoleServer {
   private guard(reply: Promise<CommandReply>): Promise<CommandReply> {
     return reply.catch((err: unknown) => {
       this.log.error({ err }, 'console command failed');
-      return { ok: false, text: `Something went wrong on xmsg's side: ${(err as Error).message?.split('\n')[0] ?? 'unknown error'}. Nothing was changed unless a thread reply says so.` };
+      return {
+        ok: false,
+        text: `Something went wrong on xmsg's side: ${(err as Error).message?.split('\n')[0] ?? 'unknown error'}. Nothing was changed unless a thread reply says so.`,
+      };
     });
   }
 
@@ -173,7 +194,9 @@ export class ConsoleServer {
   private local(req: IncomingMessage, res: ServerResponse): boolean {
     const host = hostname(req.headers.host);
     if (host !== undefined && LOOPBACK.has(host)) return true;
-    sendJson(res, 403, { error: 'the xmsg console answers only on localhost, 127.0.0.1 or [::1] (use an SSH tunnel to reach it remotely)' });
+    sendJson(res, 403, {
+      error: 'the xmsg console answers only on localhost, 127.0.0.1 or [::1] (use an SSH tunnel to reach it remotely)',
+    });
     return false;
   }
 

@@ -1,6 +1,15 @@
-import { DiscordAPIError, HTTPError, RateLimitError, Routes, type REST, type APIMessage, type APIChannel, type RESTPostAPIChannelMessageJSONBody } from 'discord.js';
-import { ChatRejected, ChatRetryLater, type AlertView, type ChatAdapter, type ChatUpdate, type Mention, type ThreadRef } from '../types.js';
+import {
+  type APIChannel,
+  type APIMessage,
+  DiscordAPIError,
+  HTTPError,
+  RateLimitError,
+  type REST,
+  type RESTPostAPIChannelMessageJSONBody,
+  Routes,
+} from 'discord.js';
 import { truncate } from '../text.js';
+import { type AlertView, type ChatAdapter, ChatRejected, ChatRetryLater, type ChatUpdate, type Mention, type ThreadRef } from '../types.js';
 import { renderRoot } from './render.js';
 
 export interface DiscordSettings {
@@ -48,14 +57,18 @@ export class DiscordAdapter implements ChatAdapter {
   }
 
   async reply(ref: ThreadRef, update: ChatUpdate): Promise<ThreadRef | void> {
-    const completed = ref.thread ? undefined : { ...ref, thread: await this.call(() => this.startThread(ref, update.threadName ?? 'xmsg alert')) };
+    const completed = ref.thread
+      ? undefined
+      : { ...ref, thread: await this.call(() => this.startThread(ref, update.threadName ?? 'xmsg alert')) };
     const thread = completed?.thread ?? ref.thread!;
     const mention = this.mention(update.mention);
     const content = truncate(`${mention.content ? `${mention.content} ` : ''}${update.text}`, 2000);
     // The root's id is unique to this alert on Discord, so with the update's key it names this reply once.
     const nonce = update.key ? `${BigInt(thread).toString(36)}-${update.key}`.slice(0, 25) : undefined;
     await this.call(() =>
-      this.rest.post(Routes.channelMessages(thread), { body: { content, allowed_mentions: mention.allowed_mentions, ...(nonce ? { nonce, enforce_nonce: true } : {}) } }),
+      this.rest.post(Routes.channelMessages(thread), {
+        body: { content, allowed_mentions: mention.allowed_mentions, ...(nonce ? { nonce, enforce_nonce: true } : {}) },
+      }),
     );
     return completed;
   }

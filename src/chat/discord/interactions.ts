@@ -1,20 +1,20 @@
-import { createPublicKey, verify, type KeyObject } from 'node:crypto';
+import { createPublicKey, type KeyObject, verify } from 'node:crypto';
 import {
-  Events,
-  InteractionResponseType,
-  InteractionType,
-  MessageFlags,
-  Routes,
   type APIInteraction,
   type APIInteractionGuildMember,
   type Client,
+  Events,
   type GuildMember,
+  InteractionResponseType,
+  InteractionType,
+  MessageFlags,
   type REST,
+  Routes,
 } from 'discord.js';
 import type { Logger } from 'pino';
 import { commandLine } from '../../../commands/grammar.js';
-import { ALERT_BUTTONS, runButton, runCommand, type AlertButton, type CommandDeps, type CommandReply } from '../../../commands/handlers.js';
-import { sendJson, type HttpServer } from '../../http/server.js';
+import { ALERT_BUTTONS, type AlertButton, type CommandDeps, type CommandReply, runButton, runCommand } from '../../../commands/handlers.js';
+import { type HttpServer, sendJson } from '../../http/server.js';
 import type { Actor } from '../types.js';
 import { parseButtonId } from './render.js';
 
@@ -37,7 +37,9 @@ function actorOf(userId: string, name: string, roles: readonly string[], p: Disc
   return {
     ...base,
     canAct: false,
-    refusal: allowed.length ? 'you hold neither the on-call role nor an admin role' : 'no DISCORD_ONCALL_ROLE_ID or DISCORD_ADMIN_ROLE_IDS is configured',
+    refusal: allowed.length
+      ? 'you hold neither the on-call role nor an admin role'
+      : 'no DISCORD_ONCALL_ROLE_ID or DISCORD_ADMIN_ROLE_IDS is configured',
   };
 }
 
@@ -50,7 +52,10 @@ function answer(ask: Ask, actor: Actor, deps: CommandDeps, log: Logger): Promise
   };
   return run().catch((err: unknown) => {
     log.error({ err }, 'discord interaction failed');
-    return { ok: false, text: `Something went wrong on xmsg's side: ${(err as Error).message?.split('\n')[0]}. Nothing was changed unless a thread reply says so.` };
+    return {
+      ok: false,
+      text: `Something went wrong on xmsg's side: ${(err as Error).message?.split('\n')[0]}. Nothing was changed unless a thread reply says so.`,
+    };
   });
 }
 
@@ -147,13 +152,19 @@ export function mountDiscordHttpInteractions(
     const reply = answer(ask, actor, deps, log);
     const quick = await within(reply, ANSWER_INLINE_WITHIN_MS);
     if (quick) {
-      sendJson(res, 200, { type: InteractionResponseType.ChannelMessageWithSource, data: { content: content(quick), flags: MessageFlags.Ephemeral, allowed_mentions: NO_MENTIONS } });
+      sendJson(res, 200, {
+        type: InteractionResponseType.ChannelMessageWithSource,
+        data: { content: content(quick), flags: MessageFlags.Ephemeral, allowed_mentions: NO_MENTIONS },
+      });
       return;
     }
     sendJson(res, 200, { type: InteractionResponseType.DeferredChannelMessageWithSource, data: { flags: MessageFlags.Ephemeral } });
     const late = await reply;
     await rest
-      .patch(Routes.webhookMessage(applicationId, interaction.token), { body: { content: content(late), allowed_mentions: NO_MENTIONS }, auth: false })
+      .patch(Routes.webhookMessage(applicationId, interaction.token), {
+        body: { content: content(late), allowed_mentions: NO_MENTIONS },
+        auth: false,
+      })
       .catch((err: unknown) => log.error({ err }, 'could not send the deferred discord answer'));
   });
 }

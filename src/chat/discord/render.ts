@@ -1,6 +1,6 @@
-import { ButtonStyle, ComponentType, type APIActionRowComponent, type APIButtonComponent, type APIEmbed } from 'discord.js';
+import { type APIActionRowComponent, type APIButtonComponent, type APIEmbed, ButtonStyle, ComponentType } from 'discord.js';
 import type { AlertButton } from '../../../commands/handlers.js';
-import { stateLine, type Alert } from '../../alerts/model.js';
+import { type Alert, stateLine } from '../../alerts/model.js';
 import { truncate } from '../text.js';
 import type { AlertView } from '../types.js';
 
@@ -46,7 +46,8 @@ export function renderRoot(view: AlertView): { embeds: APIEmbed[]; components: A
       ),
     });
   }
-  if (a.count > a.sample.length) fields.push({ name: 'Latest', value: truncate(`…and ${a.count - a.sample.length} more. ${a.detail}`, 1024) });
+  if (a.count > a.sample.length)
+    fields.push({ name: 'Latest', value: truncate(`…and ${a.count - a.sample.length} more. ${a.detail}`, 1024) });
   else if (!a.sample.length) fields.push({ name: 'Detail', value: truncate(a.detail || '-', 1024) });
   fields.push({ name: 'Runbook', value: truncate(view.runbook, 1024) });
 
@@ -62,7 +63,10 @@ export function renderRoot(view: AlertView): { embeds: APIEmbed[]; components: A
       : [
           {
             type: ComponentType.ActionRow,
-            components: BUTTONS.map((b) => ({ type: ComponentType.Button, style: b.style, label: b.label, custom_id: buttonId(b.button, a.id) }) as APIButtonComponent),
+            components: BUTTONS.map(
+              (b) =>
+                ({ type: ComponentType.Button, style: b.style, label: b.label, custom_id: buttonId(b.button, a.id) }) as APIButtonComponent,
+            ),
           },
         ];
   return { embeds: [embed], components };

@@ -1,11 +1,5 @@
-import {
-  WebAPIHTTPError,
-  WebAPIPlatformError,
-  WebAPIRateLimitedError,
-  WebAPIRequestError,
-  WebClient,
-} from '@slack/web-api';
-import { ChatRejected, ChatRetryLater, type AlertView, type ChatAdapter, type ChatUpdate, type Mention, type ThreadRef } from '../types.js';
+import { WebAPIHTTPError, WebAPIPlatformError, WebAPIRateLimitedError, WebAPIRequestError, WebClient } from '@slack/web-api';
+import { type AlertView, type ChatAdapter, ChatRejected, ChatRetryLater, type ChatUpdate, type Mention, type ThreadRef } from '../types.js';
 import { escapeSlack, renderRoot } from './render.js';
 
 export interface SlackSettings {
@@ -17,7 +11,18 @@ export interface SlackSettings {
 }
 
 /** Errors that a person fixes in Slack's or xmsg's settings: keep the alert and retry rather than drop it. */
-const FIX_AND_RETRY = new Set(['invalid_auth', 'not_authed', 'account_inactive', 'token_revoked', 'token_expired', 'not_in_channel', 'channel_not_found', 'missing_scope', 'thread_not_found', 'message_not_found']);
+const FIX_AND_RETRY = new Set([
+  'invalid_auth',
+  'not_authed',
+  'account_inactive',
+  'token_revoked',
+  'token_expired',
+  'not_in_channel',
+  'channel_not_found',
+  'missing_scope',
+  'thread_not_found',
+  'message_not_found',
+]);
 const TRANSIENT = new Set(['internal_error', 'fatal_error', 'service_unavailable', 'request_timeout', 'ratelimited']);
 /** Errors of conversations.history that mean xmsg may not look (an install without the history scopes). */
 const CANNOT_LOOK = new Set(['missing_scope', 'not_allowed_token_type', 'method_deprecated']);
@@ -40,7 +45,11 @@ export class SlackAdapter implements ChatAdapter {
 
   constructor(private readonly settings: SlackSettings) {
     // Retries belong to the chat outbox (ordered, durable), not to the HTTP client.
-    this.client = new WebClient(settings.token, { slackApiUrl: settings.apiUrl, retryConfig: { retries: 0 }, rejectRateLimitedCalls: true });
+    this.client = new WebClient(settings.token, {
+      slackApiUrl: settings.apiUrl,
+      retryConfig: { retries: 0 },
+      rejectRateLimitedCalls: true,
+    });
   }
 
   mentionText(mention: Mention | undefined): string {
@@ -53,7 +62,9 @@ export class SlackAdapter implements ChatAdapter {
     const { text, blocks } = renderRoot(view, this.mentionText(mention));
     // Slack has no idempotency key: the metadata lets findRoot recognise this root if its answer never arrives.
     const metadata = { event_type: ROOT_EVENT_TYPE, event_payload: { alert_id: view.alert.id, opened_at: view.alert.createdAt } };
-    const res = await this.call(() => this.client.chat.postMessage({ channel: this.settings.channel, text, blocks, metadata, unfurl_links: false }));
+    const res = await this.call(() =>
+      this.client.chat.postMessage({ channel: this.settings.channel, text, blocks, metadata, unfurl_links: false }),
+    );
     return { channel: String(res.channel ?? this.settings.channel), id: String(res.ts) };
   }
 
@@ -67,13 +78,26 @@ export class SlackAdapter implements ChatAdapter {
     let cursor: string | undefined;
     for (let page = 0; page < HISTORY_PAGES; page++) {
       const res = await this.call(
-        () => this.client.conversations.history({ channel, oldest: slackTs(since - CLOCK_SKEW_MS), inclusive: true, limit: HISTORY_PAGE, include_all_metadata: true, ...(cursor ? { cursor } : {}) }),
+        () =>
+          this.client.conversations.history({
+            channel,
+            oldest: slackTs(since - CLOCK_SKEW_MS),
+            inclusive: true,
+            limit: HISTORY_PAGE,
+            include_all_metadata: true,
+            ...(cursor ? { cursor } : {}),
+          }),
         CANNOT_LOOK,
       );
       const root = res.messages?.find((m) => {
         // The SDK types the payload as `{}`; it is whatever JSON the poster gave.
-        const payload = m.metadata?.event_type === ROOT_EVENT_TYPE ? (m.metadata.event_payload as Record<string, unknown> | undefined) : undefined;
-        return payload?.alert_id === view.alert.id && Number(payload.opened_at) === view.alert.createdAt && (!m.thread_ts || m.thread_ts === m.ts);
+        const payload =
+          m.metadata?.event_type === ROOT_EVENT_TYPE ? (m.metadata.event_payload as Record<string, unknown> | undefined) : undefined;
+        return (
+          payload?.alert_id === view.alert.id &&
+          Number(payload.opened_at) === view.alert.createdAt &&
+          (!m.thread_ts || m.thread_ts === m.ts)
+        );
       });
       if (root?.ts) return { channel, id: root.ts };
       cursor = res.response_metadata?.next_cursor;
@@ -85,7 +109,11 @@ export class SlackAdapter implements ChatAdapter {
   async reply(ref: ThreadRef, update: ChatUpdate): Promise<void> {
     const mention = this.mentionText(update.mention);
     await this.call(() =>
-      this.client.chat.postMessage({ channel: ref.channel, thread_ts: ref.id, text: `${mention ? `${mention} ` : ''}${escapeSlack(update.text)}` }),
+      this.client.chat.postMessage({
+        channel: ref.channel,
+        thread_ts: ref.id,
+        text: `${mention ? `${mention} ` : ''}${escapeSlack(update.text)}`,
+      }),
     );
   }
 
@@ -99,7 +127,8 @@ export class SlackAdapter implements ChatAdapter {
     try {
       return await fn();
     } catch (err) {
-      if (rejected && err instanceof WebAPIPlatformError && rejected.has(err.data.error)) throw new ChatRejected(`slack: ${err.data.error}`);
+      if (rejected && err instanceof WebAPIPlatformError && rejected.has(err.data.error))
+        throw new ChatRejected(`slack: ${err.data.error}`);
       throw classify(err);
     }
   }
@@ -109,7 +138,9 @@ export class SlackAdapter implements ChatAdapter {
 export function classify(err: unknown): Error {
   if (err instanceof WebAPIRateLimitedError) return new ChatRetryLater('slack: rate limited', err.retryAfter * 1000);
   if (err instanceof WebAPIHTTPError) {
-    return err.statusCode >= 500 || err.statusCode === 429 ? new ChatRetryLater(`slack: HTTP ${err.statusCode}`) : new ChatRejected(`slack: HTTP ${err.statusCode}`);
+    return err.statusCode >= 500 || err.statusCode === 429
+      ? new ChatRetryLater(`slack: HTTP ${err.statusCode}`)
+      : new ChatRejected(`slack: HTTP ${err.statusCode}`);
   }
   if (err instanceof WebAPIRequestError) return new ChatRetryLater(`slack: ${err.original.message}`);
   if (err instanceof WebAPIPlatformError) {

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parse as parseQueryString } from 'node:querystring';
 import { App, HTTPReceiver, LogLevel } from '@slack/bolt';
 import type { Logger } from 'pino';
-import { ALERT_BUTTONS, runButton, runCommand, type AlertButton, type CommandDeps, type CommandReply } from '../../../commands/handlers.js';
+import { ALERT_BUTTONS, type AlertButton, type CommandDeps, type CommandReply, runButton, runCommand } from '../../../commands/handlers.js';
 import type { HttpServer } from '../../http/server.js';
 import type { Actor } from '../types.js';
 import { escapeSlack } from './render.js';
@@ -69,7 +69,7 @@ export function mountSlackInteractions(http: HttpServer, settings: SlackInteract
   // answer 404 after 3 s and the person would see nothing).
   app.action(/^(?!xmsg_(ack|escalate|silence_1h|resolve)$)/, async ({ ack, respond }) => {
     await ack();
-    await respond({ response_type: 'ephemeral', replace_original: false, text: 'This button is not one of xmsg\'s. Try `/xmsg help`.' });
+    await respond({ response_type: 'ephemeral', replace_original: false, text: "This button is not one of xmsg's. Try `/xmsg help`." });
   });
 
   app.error(async (err) => {
@@ -86,7 +86,12 @@ export function mountSlackInteractions(http: HttpServer, settings: SlackInteract
  * `payload=null` would otherwise end the process with an unhandled rejection. Bolt uses the buffered body as is
  * (`rawBody`) and still checks the signature. Also refuses a timestamp from more than 5 minutes in the future.
  */
-async function guardBody(req: IncomingMessage, res: ServerResponse, bolt: (req: IncomingMessage, res: ServerResponse) => void, log: Logger): Promise<void> {
+async function guardBody(
+  req: IncomingMessage,
+  res: ServerResponse,
+  bolt: (req: IncomingMessage, res: ServerResponse) => void,
+  log: Logger,
+): Promise<void> {
   try {
     if (req.method !== 'POST') return bolt(req, res);
     // Bolt refuses a timestamp more than 5 minutes old but not one from the future; Slack's rule is "5 minutes off".
@@ -107,7 +112,9 @@ async function guardBody(req: IncomingMessage, res: ServerResponse, bolt: (req: 
     }
     const raw = Buffer.concat(chunks);
     if (!isObjectBody(req.headers['content-type'], raw.toString('utf8'))) {
-      res.writeHead(400, { 'content-type': 'text/plain' }).end('malformed body: expected a form (its payload a JSON object) or a JSON object');
+      res
+        .writeHead(400, { 'content-type': 'text/plain' })
+        .end('malformed body: expected a form (its payload a JSON object) or a JSON object');
       return;
     }
     (req as IncomingMessage & { rawBody?: Buffer }).rawBody = raw;
@@ -148,10 +155,17 @@ class OncallMembership {
     const base = { platform: 'slack', userId, name };
     if (this.settings.adminUserIds.includes(userId)) return { ...base, canAct: true };
     const group = this.settings.oncallGroupId;
-    if (!group) return { ...base, canAct: false, refusal: 'you are not in SLACK_ADMIN_USER_IDS and no on-call group (SLACK_ONCALL_GROUP_ID) is configured' };
+    if (!group)
+      return {
+        ...base,
+        canAct: false,
+        refusal: 'you are not in SLACK_ADMIN_USER_IDS and no on-call group (SLACK_ONCALL_GROUP_ID) is configured',
+      };
     try {
       const members = await this.members(group);
-      return members.has(userId) ? { ...base, canAct: true } : { ...base, canAct: false, refusal: `you are not a member of the on-call user group ${group}` };
+      return members.has(userId)
+        ? { ...base, canAct: true }
+        : { ...base, canAct: false, refusal: `you are not a member of the on-call user group ${group}` };
     } catch (err) {
       return { ...base, canAct: false, refusal: `could not check the on-call group (${(err as Error).message}); try again` };
     }
@@ -168,7 +182,10 @@ class OncallMembership {
 
 function failure(err: unknown, log: Logger): CommandReply {
   log.error({ err }, 'command failed');
-  return { ok: false, text: `Something went wrong on xmsg's side: ${(err as Error).message?.split('\n')[0] ?? 'unknown error'}. Nothing was changed unless a thread reply says so.` };
+  return {
+    ok: false,
+    text: `Something went wrong on xmsg's side: ${(err as Error).message?.split('\n')[0] ?? 'unknown error'}. Nothing was changed unless a thread reply says so.`,
+  };
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -1,5 +1,5 @@
 import type { KnownBlock } from '@slack/types';
-import { stateLine, type Alert } from '../../alerts/model.js';
+import { type Alert, stateLine } from '../../alerts/model.js';
 import { truncate } from '../text.js';
 import type { AlertView } from '../types.js';
 
@@ -30,7 +30,13 @@ export function renderRoot(view: AlertView, mentionText = ''): { text: string; b
     `*Opened*\n<!date^${Math.floor(a.createdAt / 1000)}^{date_short_pretty} {time_secs}|${new Date(a.createdAt).toISOString()}>`,
   ];
   const blocks: KnownBlock[] = [
-    { type: 'header', text: { type: 'plain_text', text: truncate(`${a.state === 'resolved' ? '✅' : a.severity === 'critical' ? '🚨' : '⚠️'} ${title}`, 150) } },
+    {
+      type: 'header',
+      text: {
+        type: 'plain_text',
+        text: truncate(`${a.state === 'resolved' ? '✅' : a.severity === 'critical' ? '🚨' : '⚠️'} ${title}`, 150),
+      },
+    },
     { type: 'section', fields: fields.map((text) => ({ type: 'mrkdwn', text })) },
   ];
   for (const m of a.sample.slice(0, 3)) {
@@ -52,7 +58,10 @@ export function renderRoot(view: AlertView, mentionText = ''): { text: string; b
     });
   }
   if (a.count > a.sample.length && a.sample.length) {
-    blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `…and ${a.count - a.sample.length} more. Latest: ${escapeSlack(truncate(a.detail, 500))}` }] });
+    blocks.push({
+      type: 'context',
+      elements: [{ type: 'mrkdwn', text: `…and ${a.count - a.sample.length} more. Latest: ${escapeSlack(truncate(a.detail, 500))}` }],
+    });
   } else if (!a.sample.length) {
     blocks.push({ type: 'section', text: { type: 'mrkdwn', text: escapeSlack(truncate(a.detail, 2900)) } });
   }

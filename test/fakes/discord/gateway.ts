@@ -4,14 +4,34 @@
  * (op 1 → op 11), RESUME (op 6) replaying what was dispatched while the client was away, then RESUMED. Sessions
  * outlive their sockets, as Discord's do, so a reconnect loses nothing.
  */
+
+import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { randomBytes } from 'node:crypto';
-import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import { type RawData, type WebSocket, WebSocketServer } from 'ws';
 import type { DiscordState } from './state.js';
 
-const OP = { Dispatch: 0, Heartbeat: 1, Identify: 2, PresenceUpdate: 3, Resume: 6, Reconnect: 7, RequestGuildMembers: 8, InvalidSession: 9, Hello: 10, HeartbeatAck: 11 } as const;
-const CLOSE = { UnknownError: 4000, UnknownOpcode: 4001, DecodeError: 4002, NotAuthenticated: 4003, AuthenticationFailed: 4004, AlreadyAuthenticated: 4005, InvalidAPIVersion: 4012 } as const;
+const OP = {
+  Dispatch: 0,
+  Heartbeat: 1,
+  Identify: 2,
+  PresenceUpdate: 3,
+  Resume: 6,
+  Reconnect: 7,
+  RequestGuildMembers: 8,
+  InvalidSession: 9,
+  Hello: 10,
+  HeartbeatAck: 11,
+} as const;
+const CLOSE = {
+  UnknownError: 4000,
+  UnknownOpcode: 4001,
+  DecodeError: 4002,
+  NotAuthenticated: 4003,
+  AuthenticationFailed: 4004,
+  AlreadyAuthenticated: 4005,
+  InvalidAPIVersion: 4012,
+} as const;
 const GUILDS_INTENT = 1;
 
 export interface DispatchRecord {
@@ -149,7 +169,12 @@ export class DiscordGateway {
       ws.close(CLOSE.DecodeError, 'This fake gateway speaks uncompressed JSON only');
       return;
     }
-    send(ws, { op: OP.Hello, d: { heartbeat_interval: this.options.heartbeatIntervalMs, _trace: ['["fake-gateway",{"micros":0}]'] }, s: null, t: null });
+    send(ws, {
+      op: OP.Hello,
+      d: { heartbeat_interval: this.options.heartbeatIntervalMs, _trace: ['["fake-gateway",{"micros":0}]'] },
+      s: null,
+      t: null,
+    });
 
     ws.on('message', (raw: RawData, isBinary) => {
       let payload: { op?: number; d?: Record<string, unknown> | number | null };

@@ -7,16 +7,16 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { DiscordGateway, type GatewayConnection } from './gateway.js';
-import { buttonPayload, pingPayload, slashCommandPayload, type ButtonInput, type SlashCommandInput } from './payloads.js';
-import { DiscordRest, send, type Fault, type FaultedCall, type RecordedCall, type RestRoute } from './rest.js';
-import { postSignedInteraction, type DiscordKeys, type InteractionDelivery, type SignedDeliveryOptions } from './signing.js';
-import { DiscordState, EPHEMERAL, snowflake, type FakeMember, type FakeMessage, type FakeRole, type InteractionRecord } from './state.js';
+import { type ButtonInput, buttonPayload, pingPayload, type SlashCommandInput, slashCommandPayload } from './payloads.js';
+import { DiscordRest, type Fault, type FaultedCall, type RecordedCall, type RestRoute, send } from './rest.js';
+import { type DiscordKeys, type InteractionDelivery, postSignedInteraction, type SignedDeliveryOptions } from './signing.js';
+import { DiscordState, EPHEMERAL, type FakeMember, type FakeMessage, type FakeRole, type InteractionRecord, snowflake } from './state.js';
 
-export { generateDiscordKeys, postSignedInteraction, signDiscordRequest, type DiscordKeys, type InteractionDelivery } from './signing.js';
+export type { GatewayConnection } from './gateway.js';
 export type { ButtonInput, SlashCommandInput } from './payloads.js';
 export type { Fault, FaultedCall, RecordedCall, RestRoute } from './rest.js';
-export type { GatewayConnection } from './gateway.js';
-export { EPHEMERAL, snowflake, type FakeMessage, type FakeThread, type InteractionRecord, type Pinged } from './state.js';
+export { type DiscordKeys, generateDiscordKeys, type InteractionDelivery, postSignedInteraction, signDiscordRequest } from './signing.js';
+export { EPHEMERAL, type FakeMessage, type FakeThread, type InteractionRecord, type Pinged, snowflake } from './state.js';
 
 export interface FakeDiscordOptions {
   /** Bot token every authenticated call (and IDENTIFY/RESUME) must carry. */
@@ -75,8 +75,18 @@ export interface FakeDiscord {
   slashCommand(input: SlashCommandInput): InteractionRecord;
   pressButton(input: ButtonInput): InteractionRecord;
   /** The same interactions, signed and POSTed to an HTTP interactions endpoint. */
-  postSlashCommand(url: string, keys: DiscordKeys, input: SlashCommandInput, options?: SignedDeliveryOptions): Promise<InteractionDelivery & { interaction: InteractionRecord }>;
-  postButton(url: string, keys: DiscordKeys, input: ButtonInput, options?: SignedDeliveryOptions): Promise<InteractionDelivery & { interaction: InteractionRecord }>;
+  postSlashCommand(
+    url: string,
+    keys: DiscordKeys,
+    input: SlashCommandInput,
+    options?: SignedDeliveryOptions,
+  ): Promise<InteractionDelivery & { interaction: InteractionRecord }>;
+  postButton(
+    url: string,
+    keys: DiscordKeys,
+    input: ButtonInput,
+    options?: SignedDeliveryOptions,
+  ): Promise<InteractionDelivery & { interaction: InteractionRecord }>;
   postPing(url: string, keys: DiscordKeys, options?: SignedDeliveryOptions): Promise<InteractionDelivery>;
   interaction(id: string): InteractionRecord | undefined;
   /** Waits until the interaction's answer is visible (a reply, or a deferral followed by an edit). */
@@ -107,13 +117,22 @@ class LoopbackDiscord implements FakeDiscord {
   constructor(options: FakeDiscordOptions) {
     this.token = options.token ?? 'fake-bot-token';
     this.applicationId = options.applicationId ?? snowflake();
-    this.state = new DiscordState(this.applicationId, { guildId: options.guildId, channelId: options.channelId, roles: options.roles, members: options.members });
+    this.state = new DiscordState(this.applicationId, {
+      guildId: options.guildId,
+      channelId: options.channelId,
+      roles: options.roles,
+      members: options.members,
+    });
     this.rest = new DiscordRest(this.state, {
       token: this.token,
       gatewayUrl: () => this.gatewayUrl,
       interactionDeadlineMs: options.interactionDeadlineMs ?? 3000,
     });
-    this.gateway = new DiscordGateway(this.state, { token: this.token, heartbeatIntervalMs: options.heartbeatIntervalMs ?? 1000, url: () => this.gatewayUrl });
+    this.gateway = new DiscordGateway(this.state, {
+      token: this.token,
+      heartbeatIntervalMs: options.heartbeatIntervalMs ?? 1000,
+      url: () => this.gatewayUrl,
+    });
     this.server.on('upgrade', (req, socket, head) => {
       const path = new URL(req.url ?? '/', 'http://fake').pathname;
       if (path === '/' || path === '/resume') this.gateway.handleUpgrade(req, socket, head);
@@ -216,14 +235,26 @@ class LoopbackDiscord implements FakeDiscord {
   }
 
   /** Over HTTP the callback is the response body itself: record it as Discord would. */
-  private async postAndRecord(url: string, keys: DiscordKeys, interaction: InteractionRecord, options?: SignedDeliveryOptions): Promise<InteractionDelivery> {
+  private async postAndRecord(
+    url: string,
+    keys: DiscordKeys,
+    interaction: InteractionRecord,
+    options?: SignedDeliveryOptions,
+  ): Promise<InteractionDelivery> {
     const delivery = await postSignedInteraction(url, keys, interaction.payload, options);
     const body = delivery.body as { type?: number; data?: Record<string, unknown> } | undefined;
     if (delivery.status === 200 && body && typeof body.type === 'number' && !interaction.callback) {
       const data = body.data ?? {};
       interaction.callback = { at: Date.now(), type: body.type, data };
       if (body.type === 4 || body.type === 5) {
-        interaction.original = { content: body.type === 4 ? String(data.content ?? '') : '', flags: Number(data.flags ?? 0), embeds: [], components: [], allowedMentions: data.allowed_mentions, edits: [] };
+        interaction.original = {
+          content: body.type === 4 ? String(data.content ?? '') : '',
+          flags: Number(data.flags ?? 0),
+          embeds: [],
+          components: [],
+          allowedMentions: data.allowed_mentions,
+          edits: [],
+        };
       }
     }
     return delivery;
@@ -248,7 +279,8 @@ class LoopbackDiscord implements FakeDiscord {
           callbackAfterMs: cb.at - i.createdAt,
         };
       }
-      if (Date.now() > deadline) throw new Error(`interaction ${id} was not answered within ${timeoutMs} ms (callback: ${JSON.stringify(cb)})`);
+      if (Date.now() > deadline)
+        throw new Error(`interaction ${id} was not answered within ${timeoutMs} ms (callback: ${JSON.stringify(cb)})`);
       await new Promise((r) => setTimeout(r, 20));
     }
   }

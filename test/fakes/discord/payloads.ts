@@ -3,7 +3,7 @@
  * HTTP interactions endpoint (the request body): the same object either way.
  */
 import { randomBytes } from 'node:crypto';
-import { snowflake, type DiscordState, type FakeMessage } from './state.js';
+import { type DiscordState, type FakeMessage, snowflake } from './state.js';
 
 export interface Presser {
   userId: string;
@@ -45,7 +45,20 @@ function common(state: DiscordState, p: Presser) {
     guild_id: state.guildId,
     guild: { id: state.guildId, locale: 'en-US', features: [] },
     channel_id: state.channelId,
-    channel: { id: state.channelId, type: 0, guild_id: state.guildId, name: 'alerts', flags: 0, last_message_id: null, nsfw: false, parent_id: null, permissions: MEMBER_PERMISSIONS, position: 0, rate_limit_per_user: 0, topic: null },
+    channel: {
+      id: state.channelId,
+      type: 0,
+      guild_id: state.guildId,
+      name: 'alerts',
+      flags: 0,
+      last_message_id: null,
+      nsfw: false,
+      parent_id: null,
+      permissions: MEMBER_PERMISSIONS,
+      position: 0,
+      rate_limit_per_user: 0,
+      topic: null,
+    },
     member: {
       user: m.user,
       roles: [...m.roles],
@@ -103,5 +116,12 @@ export function buttonPayload(state: DiscordState, input: ButtonInput): Record<s
 
 /** PING (type 1), which Discord sends to check an HTTP interactions endpoint. */
 export function pingPayload(state: DiscordState): Record<string, unknown> {
-  return { id: snowflake(), application_id: state.applicationId, type: 1, token: token(), version: 1, user: { id: '0', username: 'discord', discriminator: '0000', avatar: null } };
+  return {
+    id: snowflake(),
+    application_id: state.applicationId,
+    type: 1,
+    token: token(),
+    version: 1,
+    user: { id: '0', username: 'discord', discriminator: '0000', avatar: null },
+  };
 }

@@ -4,8 +4,16 @@
  * the path authorises), its error bodies and codes, its rate-limit headers, and injected 429s and 5xx.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import {
+  type DiscordState,
+  EPHEMERAL,
+  type FakeMessage,
+  type FakeThread,
+  type InteractionRecord,
+  type RegisteredCommand,
+  snowflake,
+} from './state.js';
 import { computePings, formErrorBody, validateCommands, validateMessageBody } from './validate.js';
-import { EPHEMERAL, snowflake, type DiscordState, type FakeMessage, type FakeThread, type InteractionRecord, type RegisteredCommand } from './state.js';
 
 export type RestRoute =
   | 'gatewayBot'
@@ -141,7 +149,17 @@ export class DiscordRest {
     const at = Date.now();
     const authorization = req.headers.authorization;
     if (m.auth && authorization !== `Bot ${this.options.token}`) {
-      this.record({ route: m.route, method, path, query: Object.fromEntries(query), body, authorization, userAgent: req.headers['user-agent'], at, status: 401 });
+      this.record({
+        route: m.route,
+        method,
+        path,
+        query: Object.fromEntries(query),
+        body,
+        authorization,
+        userAgent: req.headers['user-agent'],
+        at,
+        status: 401,
+      });
       send(res, 401, { message: '401: Unauthorized', code: 0 });
       return;
     }
@@ -178,7 +196,17 @@ export class DiscordRest {
       status = err.status;
       out = err.body;
     }
-    this.record({ route: m.route, method, path, query: Object.fromEntries(query), body, authorization, userAgent: req.headers['user-agent'], at, status });
+    this.record({
+      route: m.route,
+      method,
+      path,
+      query: Object.fromEntries(query),
+      body,
+      authorization,
+      userAgent: req.headers['user-agent'],
+      at,
+      status,
+    });
     if (status === 204) {
       res.writeHead(204, this.rateHeaders(m.route)).end();
       return;
@@ -240,7 +268,12 @@ export class DiscordRest {
         'x-ratelimit-bucket': this.bucket(route),
       });
     }
-    send(res, 429, { message: 'You are being rate limited.', retry_after: fault.retryAfter, global, ...(global ? { code: 0 } : {}) }, headers);
+    send(
+      res,
+      429,
+      { message: 'You are being rate limited.', retry_after: fault.retryAfter, global, ...(global ? { code: 0 } : {}) },
+      headers,
+    );
   }
 
   private dispatch(m: Matched, method: string, query: URLSearchParams, body: unknown): { status: number; body?: unknown } {
@@ -250,14 +283,30 @@ export class DiscordRest {
       case 'gatewayBot':
         return {
           status: 200,
-          body: { url: this.options.gatewayUrl(), shards: 1, session_start_limit: { total: 1000, remaining: 999, reset_after: 14_400_000, max_concurrency: 1 } },
+          body: {
+            url: this.options.gatewayUrl(),
+            shards: 1,
+            session_start_limit: { total: 1000, remaining: 999, reset_after: 14_400_000, max_concurrency: 1 },
+          },
         };
       case 'gateway':
         return { status: 200, body: { url: this.options.gatewayUrl() } };
       case 'currentUser':
         return { status: 200, body: s.bot };
       case 'currentApplication':
-        return { status: 200, body: { id: s.applicationId, name: 'xmsg', flags: 0, bot_public: false, bot_require_code_grant: false, verify_key: '', description: '', icon: null } };
+        return {
+          status: 200,
+          body: {
+            id: s.applicationId,
+            name: 'xmsg',
+            flags: 0,
+            bot_public: false,
+            bot_require_code_grant: false,
+            verify_key: '',
+            description: '',
+            icon: null,
+          },
+        };
       case 'getChannel': {
         const [channelId] = m.params as [string];
         if (channelId === s.channelId) return { status: 200, body: (s.guildObject().channels as unknown[])[0] };
@@ -374,7 +423,13 @@ export class DiscordRest {
       member_count: 1,
       rate_limit_per_user: 0,
       flags: 0,
-      thread_metadata: { archived: false, auto_archive_duration: (b.auto_archive_duration as number) ?? 4320, archive_timestamp: now, locked: false, create_timestamp: now },
+      thread_metadata: {
+        archived: false,
+        auto_archive_duration: (b.auto_archive_duration as number) ?? 4320,
+        archive_timestamp: now,
+        locked: false,
+        create_timestamp: now,
+      },
       total_message_sent: 0,
     };
     msg.thread = thread;
@@ -385,12 +440,18 @@ export class DiscordRest {
 
   private interaction(id: string | undefined, token: string, applicationId?: string): InteractionRecord | undefined {
     for (const i of this.state.interactions.values()) {
-      if (i.token === token && (id === undefined || i.id === id) && (applicationId === undefined || i.applicationId === applicationId)) return i;
+      if (i.token === token && (id === undefined || i.id === id) && (applicationId === undefined || i.applicationId === applicationId))
+        return i;
     }
     return undefined;
   }
 
-  private interactionCallback(id: string, token: string, query: URLSearchParams, b: Record<string, unknown>): { status: number; body?: unknown } {
+  private interactionCallback(
+    id: string,
+    token: string,
+    query: URLSearchParams,
+    b: Record<string, unknown>,
+  ): { status: number; body?: unknown } {
     const i = this.interaction(id, token);
     if (!i) throw apiError(404, 10062, 'Unknown interaction');
     if (i.callback) throw apiError(400, 40060, 'Interaction has already been acknowledged.');
@@ -401,8 +462,14 @@ export class DiscordRest {
     if (!allowed.includes(type)) throw new ApiError(400, formErrorBody({ type: `Value must be one of (${allowed.join(', ')}).` }));
     const data = (b.data ?? {}) as Record<string, unknown>;
     const errors = validateMessageBody(data, { creating: false });
-    if (Object.keys(errors).length) throw new ApiError(400, formErrorBody(Object.fromEntries(Object.entries(errors).map(([k, v]) => [`data.${k}`, v]))));
-    if (type === 4 && !data.content && !(data.embeds as unknown[] | undefined)?.length && !(data.components as unknown[] | undefined)?.length) {
+    if (Object.keys(errors).length)
+      throw new ApiError(400, formErrorBody(Object.fromEntries(Object.entries(errors).map(([k, v]) => [`data.${k}`, v]))));
+    if (
+      type === 4 &&
+      !data.content &&
+      !(data.embeds as unknown[] | undefined)?.length &&
+      !(data.components as unknown[] | undefined)?.length
+    ) {
       throw apiError(400, 50006, 'Cannot send an empty message');
     }
     i.callback = { at: Date.now(), type, data: structuredClone(data) };
@@ -420,7 +487,14 @@ export class DiscordRest {
       return {
         status: 200,
         body: {
-          interaction: { id: i.id, type: i.payload.type, activity_instance_id: null, response_message_id: i.id, response_message_loading: type === 5, response_message_ephemeral: ((i.original?.flags ?? 0) & EPHEMERAL) !== 0 },
+          interaction: {
+            id: i.id,
+            type: i.payload.type,
+            activity_instance_id: null,
+            response_message_id: i.id,
+            response_message_loading: type === 5,
+            response_message_ephemeral: ((i.original?.flags ?? 0) & EPHEMERAL) !== 0,
+          },
           resource: { type, ...(i.original ? { message: this.originalMessage(i) } : {}) },
         },
       };
@@ -455,11 +529,17 @@ export class DiscordRest {
   private liveInteraction(applicationId: string, token: string): InteractionRecord {
     const i = this.interaction(undefined, token, applicationId);
     // Interaction tokens last 15 minutes; before the first callback there is nothing to edit or follow.
-    if (!i || !i.callback || Date.now() - i.createdAt > 15 * 60_000) throw apiError(404, 10015, 'Unknown Webhook');
+    if (!i?.callback || Date.now() - i.createdAt > 15 * 60_000) throw apiError(404, 10015, 'Unknown Webhook');
     return i;
   }
 
-  private webhookMessage(method: string, applicationId: string, token: string, messageId: string, b: Record<string, unknown>): Record<string, unknown> {
+  private webhookMessage(
+    method: string,
+    applicationId: string,
+    token: string,
+    messageId: string,
+    b: Record<string, unknown>,
+  ): Record<string, unknown> {
     const i = this.liveInteraction(applicationId, token);
     // Only the original response is kept editable here; xmsg never edits follow-ups.
     if (messageId !== '@original' && messageId !== i.id) throw apiError(404, 10008, 'Unknown Message');
@@ -483,7 +563,16 @@ export class DiscordRest {
     if (Object.keys(errors).length) throw new ApiError(400, formErrorBody(errors));
     const f = { id: snowflake(), at: Date.now(), content: String(b.content ?? ''), flags: Number(b.flags ?? 0) };
     i.followUps.push(f);
-    return { id: f.id, channel_id: this.state.channelId, author: this.state.bot, content: f.content, flags: f.flags, embeds: [], components: [], webhook_id: applicationId };
+    return {
+      id: f.id,
+      channel_id: this.state.channelId,
+      author: this.state.bot,
+      content: f.content,
+      flags: f.flags,
+      embeds: [],
+      components: [],
+      webhook_id: applicationId,
+    };
   }
 
   private commands(method: string, applicationId: string, guildId: string | undefined, body: unknown): { status: number; body: unknown } {

@@ -1,4 +1,4 @@
-import { generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
+import { generateKeyPairSync, type KeyObject, sign } from 'node:crypto';
 
 /** An application's interaction keypair; `publicKeyHex` is what the Developer Portal shows (32 raw bytes, hex). */
 export interface DiscordKeys {
@@ -13,7 +13,11 @@ export function generateDiscordKeys(): DiscordKeys {
 }
 
 /** Discord's request signature: hex Ed25519 over the timestamp (seconds, as text) followed by the raw body. */
-export function signDiscordRequest(keys: Pick<DiscordKeys, 'privateKey'>, rawBody: string, timestamp = String(Math.floor(Date.now() / 1000))) {
+export function signDiscordRequest(
+  keys: Pick<DiscordKeys, 'privateKey'>,
+  rawBody: string,
+  timestamp = String(Math.floor(Date.now() / 1000)),
+) {
   const signature = sign(null, Buffer.from(timestamp + rawBody, 'utf8'), keys.privateKey).toString('hex');
   return { 'x-signature-ed25519': signature, 'x-signature-timestamp': timestamp };
 }

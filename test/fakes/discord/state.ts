@@ -84,7 +84,13 @@ export interface FakeThread {
   member_count: number;
   rate_limit_per_user: number;
   flags: number;
-  thread_metadata: { archived: boolean; auto_archive_duration: number; archive_timestamp: string; locked: boolean; create_timestamp: string };
+  thread_metadata: {
+    archived: boolean;
+    auto_archive_duration: number;
+    archive_timestamp: string;
+    locked: boolean;
+    create_timestamp: string;
+  };
   total_message_sent: number;
 }
 
@@ -176,7 +182,17 @@ export class DiscordState {
 
   /** The guild as GUILD_CREATE carries it (the parts discord.js reads). */
   guildObject(): Record<string, unknown> {
-    const everyone = { id: this.guildId, name: '@everyone', color: 0, hoist: false, position: 0, permissions: '1071698660929', managed: false, mentionable: false, flags: 0 };
+    const everyone = {
+      id: this.guildId,
+      name: '@everyone',
+      color: 0,
+      hoist: false,
+      position: 0,
+      permissions: '1071698660929',
+      managed: false,
+      mentionable: false,
+      flags: 0,
+    };
     const now = new Date().toISOString();
     return {
       id: this.guildId,
@@ -188,7 +204,20 @@ export class DiscordState {
       verification_level: 0,
       default_message_notifications: 1,
       explicit_content_filter: 0,
-      roles: [everyone, ...this.roles.map((r, i) => ({ id: r.id, name: r.name, color: 0, hoist: false, position: i + 1, permissions: '0', managed: false, mentionable: true, flags: 0 }))],
+      roles: [
+        everyone,
+        ...this.roles.map((r, i) => ({
+          id: r.id,
+          name: r.name,
+          color: 0,
+          hoist: false,
+          position: i + 1,
+          permissions: '0',
+          managed: false,
+          mentionable: true,
+          flags: 0,
+        })),
+      ],
       emojis: [],
       stickers: [],
       features: [],
@@ -208,7 +237,19 @@ export class DiscordState {
       voice_states: [],
       members: [{ user: this.bot, roles: [], joined_at: now, deaf: false, mute: false, flags: 0 }],
       channels: [
-        { id: this.channelId, type: 0, guild_id: this.guildId, name: 'alerts', position: 0, permission_overwrites: [], topic: null, nsfw: false, last_message_id: null, rate_limit_per_user: 0, parent_id: null },
+        {
+          id: this.channelId,
+          type: 0,
+          guild_id: this.guildId,
+          name: 'alerts',
+          position: 0,
+          permission_overwrites: [],
+          topic: null,
+          nsfw: false,
+          last_message_id: null,
+          rate_limit_per_user: 0,
+          parent_id: null,
+        },
       ],
       threads: [...this.threads.values()],
       presences: [],

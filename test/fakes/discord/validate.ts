@@ -37,7 +37,10 @@ export function validateMessageBody(body: Record<string, unknown>, { creating }:
     if (!(typeof n === 'number' || (typeof n === 'string' && n.length <= 25))) errors.nonce = 'Must be 25 or fewer in length.';
   }
   if (creating) {
-    const empty = !(typeof content === 'string' && content.length) && !(Array.isArray(embeds) && embeds.length) && !(Array.isArray(components) && components.length);
+    const empty =
+      !(typeof content === 'string' && content.length) &&
+      !(Array.isArray(embeds) && embeds.length) &&
+      !(Array.isArray(components) && components.length);
     if (empty) errors._ = 'Cannot send an empty message (code 50006)';
   }
   return errors;
@@ -53,7 +56,8 @@ function validateEmbed(e: Record<string, unknown>, at: string, errors: FormError
   };
   str(e.title, 'title', 256);
   str(e.description, 'description', 4096);
-  if (e.color !== undefined && (typeof e.color !== 'number' || e.color < 0 || e.color > 0xffffff)) errors[`${at}.color`] = 'int value should be less than or equal to 16777215.';
+  if (e.color !== undefined && (typeof e.color !== 'number' || e.color < 0 || e.color > 0xffffff))
+    errors[`${at}.color`] = 'int value should be less than or equal to 16777215.';
   if (e.timestamp !== undefined && Number.isNaN(Date.parse(String(e.timestamp)))) errors[`${at}.timestamp`] = 'Could not parse timestamp.';
   const fields = e.fields as Array<Record<string, unknown>> | undefined;
   if (fields !== undefined) {
@@ -61,7 +65,10 @@ function validateEmbed(e: Record<string, unknown>, at: string, errors: FormError
     else {
       if (fields.length > 25) errors[`${at}.fields`] = 'Must be 25 or fewer in length.';
       fields.forEach((f, i) => {
-        for (const [k, max] of [['name', 256], ['value', 1024]] as const) {
+        for (const [k, max] of [
+          ['name', 256],
+          ['value', 1024],
+        ] as const) {
           const v = f[k];
           if (typeof v !== 'string' || !v.length) errors[`${at}.fields.${i}.${k}`] = 'This field is required';
           else if (v.length > max) errors[`${at}.fields.${i}.${k}`] = `Must be ${max} or fewer in length.`;
@@ -116,7 +123,8 @@ function validateAllowedMentions(am: unknown, errors: FormErrors): void {
   for (const kind of ['roles', 'users'] as const) {
     const list = a[kind];
     if (list === undefined) continue;
-    if (!Array.isArray(list) || list.some((x) => typeof x !== 'string' || !/^\d{1,20}$/.test(x))) errors[`allowed_mentions.${kind}`] = 'Value is not snowflake.';
+    if (!Array.isArray(list) || list.some((x) => typeof x !== 'string' || !/^\d{1,20}$/.test(x)))
+      errors[`allowed_mentions.${kind}`] = 'Value is not snowflake.';
     else if (list.length > 100) errors[`allowed_mentions.${kind}`] = 'Must be 100 or fewer in length.';
     else if (parse.includes(kind)) errors[`allowed_mentions.${kind}`] = `parse:["${kind}"] and ${kind}: [ids...] are mutually exclusive.`;
   }
@@ -162,7 +170,8 @@ export function validateCommands(body: unknown): FormErrors {
       if (typeof o.name !== 'string' || !NAME.test(o.name) || o.name !== o.name.toLowerCase()) errors[`${p}.name`] = 'Invalid name';
       else if (names.has(o.name)) errors[`${p}.name`] = 'Application command option names must be unique';
       else names.add(o.name as string);
-      if (typeof o.description !== 'string' || o.description.length < 1 || o.description.length > 100) errors[`${p}.description`] = 'Must be between 1 and 100 in length.';
+      if (typeof o.description !== 'string' || o.description.length < 1 || o.description.length > 100)
+        errors[`${p}.description`] = 'Must be between 1 and 100 in length.';
       const type = o.type as number;
       if (type === 1 || type === 2) {
         if (depth > 1) errors[`${p}.type`] = 'Sub-command groups nest at most once';
@@ -173,12 +182,14 @@ export function validateCommands(body: unknown): FormErrors {
         if (sawOptional) errors[`${p}.required`] = 'Required options must be placed before non-required options';
       } else sawOptional = true;
       const choices = o.choices as unknown[] | undefined;
-      if (choices !== undefined && (!Array.isArray(choices) || choices.length > 25)) errors[`${p}.choices`] = 'Must be 25 or fewer in length.';
+      if (choices !== undefined && (!Array.isArray(choices) || choices.length > 25))
+        errors[`${p}.choices`] = 'Must be 25 or fewer in length.';
     });
   };
   body.forEach((c: Record<string, unknown>, i) => {
     if (typeof c.name !== 'string' || !NAME.test(c.name) || c.name !== c.name.toLowerCase()) errors[`${i}.name`] = 'Invalid name';
-    if ((c.type ?? 1) === 1 && (typeof c.description !== 'string' || c.description.length < 1 || c.description.length > 100)) errors[`${i}.description`] = 'Must be between 1 and 100 in length.';
+    if ((c.type ?? 1) === 1 && (typeof c.description !== 'string' || c.description.length < 1 || c.description.length > 100))
+      errors[`${i}.description`] = 'Must be between 1 and 100 in length.';
     checkOptions(c.options, `${i}.options`, 1);
   });
   return errors;

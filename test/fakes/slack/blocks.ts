@@ -7,7 +7,9 @@
 /** A block as it travels in JSON; only `type` is known for every block. */
 export type BlockJson = { type: string; block_id?: string; [key: string]: unknown };
 
-export type BlocksVerdict = { ok: true; blocks: BlockJson[] } | { ok: false; error: 'invalid_blocks' | 'invalid_blocks_format'; messages: string[] };
+export type BlocksVerdict =
+  | { ok: true; blocks: BlockJson[] }
+  | { ok: false; error: 'invalid_blocks' | 'invalid_blocks_format'; messages: string[] };
 
 const MAX_BLOCKS = 50;
 const MAX_ACTIONS_ELEMENTS = 25;
@@ -25,7 +27,9 @@ export function validateBlocks(blocks: unknown): BlocksVerdict {
   if (!Array.isArray(blocks)) return { ok: false, error: 'invalid_blocks_format', messages: ['[ERROR] blocks must be an array'] };
   const check = new MessageCheck();
   if (blocks.length > MAX_BLOCKS) check.fail(`no more than ${MAX_BLOCKS} items allowed`, '/blocks');
-  blocks.forEach((block, i) => check.block(block, `/blocks/${i}`));
+  blocks.forEach((block, i) => {
+    check.block(block, `/blocks/${i}`);
+  });
   return check.errors.length ? { ok: false, error: 'invalid_blocks', messages: check.errors } : { ok: true, blocks: blocks as BlockJson[] };
 }
 
@@ -68,7 +72,9 @@ class MessageCheck {
   private elements(list: unknown, at: string, max: number, each: (el: unknown, at: string) => void): void {
     if (!Array.isArray(list) || list.length === 0) return this.fail('must be a non-empty array', at);
     if (list.length > max) this.fail(`no more than ${max} items allowed`, at);
-    list.forEach((el, i) => each(el, `${at}/${i}`));
+    list.forEach((el, i) => {
+      each(el, `${at}/${i}`);
+    });
   }
 
   private interactive(el: unknown, at: string): void {
@@ -83,7 +89,8 @@ class MessageCheck {
     if (el.value !== undefined && (typeof el.value !== 'string' || length(el.value) > 2000)) {
       this.fail('must be a string of at most 2000 characters', `${at}/value`);
     }
-    if (el.style !== undefined && el.style !== 'primary' && el.style !== 'danger') this.fail('must be "primary" or "danger"', `${at}/style`);
+    if (el.style !== undefined && el.style !== 'primary' && el.style !== 'danger')
+      this.fail('must be "primary" or "danger"', `${at}/style`);
   }
 
   private text(obj: unknown, at: string, max: number, types = ['plain_text', 'mrkdwn']): void {
@@ -95,7 +102,8 @@ class MessageCheck {
   }
 
   private uniqueId(id: unknown, seen: Set<string>, at: string): void {
-    if (typeof id !== 'string' || id.length === 0 || length(id) > MAX_ID) return this.fail(`must be a string of 1 to ${MAX_ID} characters`, at);
+    if (typeof id !== 'string' || id.length === 0 || length(id) > MAX_ID)
+      return this.fail(`must be a string of 1 to ${MAX_ID} characters`, at);
     if (seen.has(id)) this.fail(`duplicate id "${id}" within the message`, at);
     seen.add(id);
   }

@@ -63,10 +63,13 @@ export function blockActionPayload(ws: Workspace, input: BlockActionInput, respo
   const teamId = input.teamId ?? IDENTITY.teamId;
   const stored = ws.find(input.channelId, input.messageTs);
   const threadTs = stored ? stored.threadTs : input.threadTs;
-  const message = stored ? messageJson(stored) : { type: 'message', ts: input.messageTs, text: '', ...(threadTs ? { thread_ts: threadTs } : {}) };
+  const message = stored
+    ? messageJson(stored)
+    : { type: 'message', ts: input.messageTs, text: '', ...(threadTs ? { thread_ts: threadTs } : {}) };
   const found = stored?.blocks ? findButton(stored.blocks, input.actionId) : undefined;
   const value = input.value ?? found?.button.value;
-  if (typeof value !== 'string') throw new Error(`sendBlockAction: no value given and no stored button "${input.actionId}" on ${input.messageTs}`);
+  if (typeof value !== 'string')
+    throw new Error(`sendBlockAction: no value given and no stored button "${input.actionId}" on ${input.messageTs}`);
   return {
     type: 'block_actions',
     user: { id: input.userId, username: user.name, name: user.name, team_id: teamId },
@@ -107,7 +110,9 @@ type Button = { text?: unknown; value?: unknown; style?: unknown };
 function findButton(blocks: BlockJson[], actionId: string): { blockId: string; button: Button } | undefined {
   for (const block of blocks) {
     const candidates = block.type === 'actions' && Array.isArray(block.elements) ? block.elements : [block.accessory];
-    const button = candidates.find((el): el is Button => typeof el === 'object' && el !== null && (el as { action_id?: unknown }).action_id === actionId);
+    const button = candidates.find(
+      (el): el is Button => typeof el === 'object' && el !== null && (el as { action_id?: unknown }).action_id === actionId,
+    );
     if (button && block.block_id) return { blockId: block.block_id, button };
   }
   return undefined;

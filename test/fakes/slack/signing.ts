@@ -35,7 +35,12 @@ export function signSlackRequest(signingSecret: string, rawBody: string, timesta
 }
 
 /** POSTs a form body to an app's request URL the way Slack delivers commands and interactions. */
-export async function postSignedForm(targetUrl: string, signingSecret: string, form: Record<string, string>, overrides: SigningOverrides = {}): Promise<SlackDelivery> {
+export async function postSignedForm(
+  targetUrl: string,
+  signingSecret: string,
+  form: Record<string, string>,
+  overrides: SigningOverrides = {},
+): Promise<SlackDelivery> {
   const body = new URLSearchParams(form).toString();
   const headers = signSlackRequest(signingSecret, body, overrides.timestamp);
   if (overrides.signatureOverride !== undefined) headers['x-slack-signature'] = overrides.signatureOverride;

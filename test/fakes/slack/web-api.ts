@@ -1,6 +1,6 @@
-import { validateBlocks, type BlockJson } from './blocks.js';
+import { type BlockJson, validateBlocks } from './blocks.js';
 import type { Args } from './http.js';
-import { IDENTITY, messageJson, tsMicros, type MessageMetadata, type Workspace } from './workspace.js';
+import { IDENTITY, type MessageMetadata, messageJson, tsMicros, type Workspace } from './workspace.js';
 
 /** A Web API answer body: always `ok`, then `error` or the method's fields. */
 export type ApiResult = { ok: boolean; error?: string; [key: string]: unknown };
@@ -17,7 +17,8 @@ const fail = (error: string, messages?: string[]): ApiResult => ({
 });
 
 /** Slack reads every argument as a string; JSON bodies may carry numbers or booleans. */
-const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' ? String(v) : undefined);
+const str = (v: unknown): string | undefined =>
+  typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' ? String(v) : undefined;
 
 /** `text` and `blocks` of a chat.* call, each absent when the call has none. */
 type Content = { text?: string; blocks?: BlockJson[] };
@@ -43,10 +44,17 @@ function readMetadata(args: Args): MessageMetadata | undefined | ApiResult {
   const m = args.metadata;
   if (m === undefined) return undefined;
   const ok =
-    typeof m === 'object' && m !== null && !Array.isArray(m) &&
-    typeof (m as MessageMetadata).event_type === 'string' && (m as MessageMetadata).event_type.length > 0 &&
-    typeof (m as MessageMetadata).event_payload === 'object' && (m as MessageMetadata).event_payload !== null && !Array.isArray((m as MessageMetadata).event_payload);
-  return ok ? { event_type: (m as MessageMetadata).event_type, event_payload: (m as MessageMetadata).event_payload } : fail('invalid_metadata_format');
+    typeof m === 'object' &&
+    m !== null &&
+    !Array.isArray(m) &&
+    typeof (m as MessageMetadata).event_type === 'string' &&
+    (m as MessageMetadata).event_type.length > 0 &&
+    typeof (m as MessageMetadata).event_payload === 'object' &&
+    (m as MessageMetadata).event_payload !== null &&
+    !Array.isArray((m as MessageMetadata).event_payload);
+  return ok
+    ? { event_type: (m as MessageMetadata).event_type, event_payload: (m as MessageMetadata).event_payload }
+    : fail('invalid_metadata_format');
 }
 
 /** Slack reads `true` and `1` as true. */
@@ -140,7 +148,9 @@ const METHODS: Record<string, Method> = {
     const cursorArg = str(args.cursor);
     const from = cursorArg ? decodeCursor(cursorArg) : undefined;
     if (cursorArg && from === undefined) return fail('invalid_cursor');
-    const inRange = ws.rootsBetween(channel, oldest, latest, bool(args.inclusive)).filter((m) => from === undefined || tsMicros(m.ts)! <= from);
+    const inRange = ws
+      .rootsBetween(channel, oldest, latest, bool(args.inclusive))
+      .filter((m) => from === undefined || tsMicros(m.ts)! <= from);
     const page = inRange.slice(0, limit);
     const next = inRange[limit];
     const withMetadata = bool(args.include_all_metadata);
