@@ -9,9 +9,9 @@
 import { spawnSync } from 'node:child_process';
 import { cpus } from 'node:os';
 import { Redis } from 'ioredis';
-import { checkRedis } from '../scripts/demo/setup.js';
 import { anvilBinaryPath } from '../src/devnet/anvil.js';
 import { startDevnet } from '../src/devnet/devnet.js';
+import { redisAnswers } from '../src/devnet/redis-server.js';
 import { type FakeSlack, startFakeSlack } from '../test/fakes/slack.js';
 import { REDIS_URL } from '../test/helpers/xmsg.js';
 import { type BackfillResult, runBackfill } from './backfill.js';
@@ -138,7 +138,7 @@ async function main(): Promise<void> {
   const deadline = setTimeout(() => void bail(`not finished after ${DEADLINE_MS / 1000} s`, 1), DEADLINE_MS);
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void bail(`got ${signal}`, 130));
 
-  await checkRedis(REDIS_URL);
+  if (!(await redisAnswers(REDIS_URL))) return bail(`Redis is not reachable at ${REDIS_URL}; start one (redis-server) or set REDIS_URL`, 1);
   const about = `${machine()}, redis ${await redisVersion()}`;
   console.log(`xmsg bench: ${about}`);
   console.log(

@@ -1,5 +1,6 @@
 /** Redis memory of one xmsg prefix: MEMORY USAGE of every key under it (exact, SAMPLES 0), by kind of key. */
 import { Redis } from 'ioredis';
+import { keysUnder } from '../src/devnet/redis-keys.js';
 import { REDIS_URL } from '../test/helpers/xmsg.js';
 
 export interface PrefixMemory {
@@ -12,13 +13,7 @@ export interface PrefixMemory {
 export async function prefixMemory(prefix: string): Promise<PrefixMemory> {
   const redis = new Redis(REDIS_URL);
   try {
-    const found: string[] = [];
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 5000);
-      cursor = next;
-      found.push(...keys);
-    } while (cursor !== '0');
+    const found = await keysUnder(redis, prefix);
 
     const byKind = new Map<string, { keys: number; bytes: number }>();
     let bytes = 0;

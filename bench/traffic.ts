@@ -4,7 +4,7 @@
  */
 import { type Hash, keccak256, toHex } from 'viem';
 import type { Identifier } from '../src/chain/inbox.js';
-import { type DevChain, devInboxAbi, emitInitiatingMany, type InitiatingLog, mine, setAutomine } from '../src/devnet/devnet.js';
+import { type DevChain, devInboxAbi, emitInitiatingMany, headNumber, type InitiatingLog, mine, setAutomine } from '../src/devnet/devnet.js';
 import { chunk } from './stats.js';
 
 export interface MessageItem {
@@ -71,7 +71,7 @@ export async function packedBlocks(chain: DevChain, blocks: MessageItem[][]): Pr
   }
   return {
     async mine() {
-      const before = await chain.client.getBlockNumber({ cacheTime: 0 });
+      const before = await headNumber(chain);
       const startedAt = performance.now();
       try {
         await mine(chain, blocks.length);
@@ -97,5 +97,5 @@ async function restore(chain: DevChain): Promise<void> {
 /** Mines `count` empty blocks in calls of at most 200 (anvil_mine slows down on longer runs), returning the new head. */
 export async function mineEmpty(chain: DevChain, count: number): Promise<bigint> {
   for (let left = count; left > 0; left -= 200) await mine(chain, Math.min(200, left));
-  return chain.client.getBlockNumber({ cacheTime: 0 });
+  return headNumber(chain);
 }

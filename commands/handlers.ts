@@ -1,7 +1,8 @@
+import type { Actor } from '../src/alerts/chat-port.js';
 import type { Alert } from '../src/alerts/model.js';
 import type { AlertService } from '../src/alerts/service.js';
-import type { Found, MessageLookup } from '../src/chain/lookup.js';
-import type { Actor } from '../src/chat/types.js';
+import { firstLine } from '../src/errors.js';
+import type { Found, MessageLookup } from '../src/jobs/lookup.js';
 import { type Command, type ListFilter, parseCommand, SUBCOMMANDS, usageOf } from './grammar.js';
 
 export interface ChainHealth {
@@ -128,7 +129,7 @@ async function messageStatus(lookup: MessageLookup, hash: `0x${string}`): Promis
     found = await lookup.byMsgHash(hash);
     if (!found.length) found = await lookup.byTxHash(hash);
   } catch (err) {
-    return { ok: false, text: `Could not look up \`${hash}\` on the chains: ${(err as Error).message.split('\n')[0]}` };
+    return { ok: false, text: `Could not look up \`${hash}\` on the chains: ${firstLine(err)}` };
   }
   if (!found.length)
     return { ok: false, text: `No executing message with msgHash or txHash \`${hash}\` is tracked or in the recent blocks of any chain.` };
@@ -158,9 +159,15 @@ function renderHealth(h: HealthReport): string {
   return [...chains, ...queues].join('\n');
 }
 
-/** The four buttons on every alert's root message, on every platform. */
+/** The four buttons on every alert's root message, on every platform, in this order and with these labels. */
 export const ALERT_BUTTONS = ['ack', 'escalate', 'silence_1h', 'resolve'] as const;
 export type AlertButton = (typeof ALERT_BUTTONS)[number];
+export const ALERT_BUTTON_LABELS: Record<AlertButton, string> = {
+  ack: 'Acknowledge',
+  escalate: 'Escalate',
+  silence_1h: 'Silence 1h',
+  resolve: 'Resolve',
+};
 const BUTTON_SILENCE_MS = 3_600_000;
 
 /** A button press: the same permission rule and actions as the matching command. */

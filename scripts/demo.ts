@@ -5,19 +5,22 @@
  *
  * xmsg is configured from the environment like `npm start`, with demo defaults (promotion deadline 20 s, log
  * level warn) that the environment may override; the RPCs, the Redis prefix and (unless set) the port are the
- * demo's own, and chat is off unless XMSG_DEMO_CHAT=1. Every Redis key of the run is deleted on exit.
+ * demo's own, and chat is off unless XMSG_DEMO_CHAT=1. With nothing answering at REDIS_URL it starts a private
+ * redis-server (when one is installed). However it ends (Ctrl-C, SIGTERM, a failed start, the timed run's end),
+ * every Redis key of the run is deleted and everything it started is stopped.
  */
 import { type App, startApp } from '../src/app.js';
 import { probeChainId } from '../src/chain/rpc.js';
 import { type Config, ConfigError, loadConfig } from '../src/config.js';
 import { type Devnet, emitInitiating, setNextBlockTimestamp, startDevnet } from '../src/devnet/devnet.js';
+import { firstLine } from '../src/errors.js';
 import { AlertLines } from './demo/alerts.js';
 import { BLOCK_TIME_S } from './demo/chain-ops.js';
 import { EventWatch } from './demo/events.js';
 import { SafetyLabels } from './demo/labels.js';
 import { type DemoLogger, demoLogger } from './demo/log-sink.js';
 import { bold, Printer, paint } from './demo/print.js';
-import { checkRedis, choosePort, deleteKeys, demoPrefix } from './demo/setup.js';
+import { choosePort, type DemoRedis, DemoSetupError, deleteKeys, demoPrefix, demoRedis } from './demo/setup.js';
 import { printFinalSummary, printSummaryLine, type SummarySources } from './demo/summary.js';
 import { Traffic } from './demo/traffic.js';
 
@@ -36,16 +39,18 @@ const DEMO_DEFAULTS = {
   XMSG_PROMOTION_DEADLINE_S: '20',
   // xmsg's own info lines would drown the timeline; its warnings still show, compacted.
   XMSG_LOG_LEVEL: 'warn',
-  // A local node answers in milliseconds. On Ctrl-C the anvils die first (the terminal signals the whole process
-  // group, and the devnet's exit hook kills them too), so xmsg's last RPCs fail; quick retries keep the stop quick.
+  // A local node answers in milliseconds; quick retries keep a node outage scenario (and the stop) quick.
   XMSG_RPC_RETRY_DELAY_MS: '200',
 };
 
 const printer = new Printer();
-const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const prefix = demoPrefix();
 
 // Everything started so far, so that a stop at any moment (even mid-start) undoes exactly that.
+let starting: Promise<void> | undefined;
+let redis: DemoRedis | undefined;
+/** Set just before xmsg starts: from then on the run has keys under its prefix to delete. */
+let keysWritten = false;
 let devnet: Devnet | undefined;
 let labels: SafetyLabels | undefined;
 let app: App | undefined;
@@ -55,6 +60,8 @@ let events: EventWatch | undefined;
 let alertLines: AlertLines | undefined;
 let summaryTimer: NodeJS.Timeout | undefined;
 let stopping = false;
+let stopAskedAt = 0;
+let cleaning: Promise<void> | undefined;
 
 function demoSeconds(): number | undefined {
   const raw = process.env.XMSG_DEMO_SECONDS;
@@ -68,7 +75,8 @@ function demoSeconds(): number | undefined {
 }
 
 async function start(): Promise<void> {
-  await checkRedis(redisUrl);
+  redis = await demoRedis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', (line) => printer.note(line));
+  if (stopping) return;
   printer.note(`starting anvil devnet: chains ${CHAIN_IDS.join(', ')}, a block every ${BLOCK_TIME_S} s`);
   const now = () => BigInt(Math.floor(Date.now() / 1000));
   devnet = await startDevnet({
@@ -88,6 +96,7 @@ async function start(): Promise<void> {
     ...DEMO_DEFAULTS,
     ...withoutChat(process.env),
     XMSG_HTTP_PORT: process.env.XMSG_HTTP_PORT ?? String(await choosePort()),
+    REDIS_URL: redis.url,
     XMSG_REDIS_PREFIX: prefix,
     XMSG_L2_RPCS: devnet.chains.map((c) => c.rpcUrl).join(','),
   };
@@ -95,24 +104,27 @@ async function start(): Promise<void> {
   log = demoLogger(config, printer);
   // The traffic registry is what names a message's events; events may only arrive once traffic exists.
   events = new EventWatch(printer, (msgHash) => traffic?.labelOf(msgHash));
+  if (stopping) return;
+  keysWritten = true;
   app = await startApp(config, { handlers: [events], logger: log.logger });
+  if (stopping) return;
 
   const base = `http://127.0.0.1:${app.port}`;
   printer.raw();
   printer.raw(bold('xmsg demo'));
   printer.raw(`  chains     ${devnet.chains.map((c) => `${c.chainId} ${c.rpcUrl}`).join('   ')}  (xmsg's view, through the label proxy)`);
-  if (config.env.XMSG_CONSOLE)
+  if (config.console)
     printer.raw(`  console    ${bold(`http://localhost:${app.port}/`)}  (alerts, threads, buttons and /xmsg commands, live)`);
   printer.raw(`  metrics    ${base}/metrics`);
   printer.raw(`  messages   ${base}/api/messages/<msgHash>`);
   printer.raw(`  alerts     ${base}/api/alerts?state=all`);
   printer.raw(`  health     ${base}/healthz  ${base}/readyz`);
-  printer.raw(`  redis      ${redisUrl}  keys ${prefix}:*  (deleted on exit)`);
+  printer.raw(`  redis      ${redis.url}  keys ${prefix}:*  (deleted on exit)`);
   printer.raw(`  safe = latest - 2, finalized = latest - 5; promotion deadline ${config.promotionDeadlineS} s`);
   printer.raw(
     paint('grey', '             (xmsg forgets a message once both its blocks are final, seconds here; replaced ones stay an hour)'),
   );
-  printer.raw(`  Slack/Discord ${chatText(config.env)}`);
+  printer.raw(`  Slack/Discord ${chatText(config)}`);
   printer.raw(paint('grey', '  Ctrl-C to stop'));
   printer.raw();
 
@@ -135,10 +147,8 @@ function withoutChat(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   return Object.fromEntries(Object.entries(env).filter(([name]) => !/^(SLACK|DISCORD)_/.test(name)));
 }
 
-function chatText(env: Config['env']): string {
-  const on = [env.SLACK_BOT_TOKEN && `Slack ${env.SLACK_CHANNEL_ID}`, env.DISCORD_BOT_TOKEN && `Discord ${env.DISCORD_CHANNEL_ID}`].filter(
-    Boolean,
-  );
+function chatText(config: Config): string {
+  const on = [config.slack && `Slack ${config.slack.channel}`, config.discord && `Discord ${config.discord.channel}`].filter(Boolean);
   return on.length ? `alerts go to ${on.join(' and ')}` : 'off (XMSG_DEMO_CHAT=1 keeps the SLACK_*/DISCORD_* settings of the environment)';
 }
 
@@ -148,56 +158,104 @@ function summarySources(): SummarySources | undefined {
 
 /**
  * Undoes whatever was started, in dependency order: traffic (nothing new on the chains), the label updater,
- * xmsg (it reads the chains and writes Redis), the devnet, and last the run's Redis keys.
+ * xmsg (it reads the chains and writes Redis), then cleanUp(). A stop asked for while the demo is still starting
+ * waits for the start to settle, so that nothing started after it is left behind.
  * `judge`: the timed run's verdict decides the exit code; after Ctrl-C it is 0.
  */
 async function stop(reason: string, judge: boolean): Promise<never> {
-  if (stopping) process.exit(1);
   stopping = true;
+  stopAskedAt = Date.now();
   setTimeout(() => {
-    console.error(`demo: still stopping after ${STOP_TIMEOUT_MS / 1000} s; leaving (Redis keys ${prefix}:* may remain)`);
-    process.exit(1);
+    console.error(`demo: still stopping after ${STOP_TIMEOUT_MS / 1000} s; leaving now`);
+    setTimeout(() => process.exit(1), 10_000).unref();
+    void cleanUp().finally(() => process.exit(1));
   }, STOP_TIMEOUT_MS).unref();
   clearInterval(summaryTimer);
   printer.note(`stopping (${reason})…`);
 
   let ok = false;
   try {
+    await starting?.catch(() => undefined);
     await traffic?.stop();
     await labels?.stop();
     alertLines?.stop();
     const sources = summarySources();
     if (sources) ok = await printFinalSummary(printer, sources, judge);
     if (alertLines) printer.raw(`  alerts by state: ${[...alertLines.counts()].map(([state, n]) => `${state} ${n}`).join(', ') || 'none'}`);
-    // Shutting down makes xmsg's RPCs fail on purpose; those warnings would only confuse.
+    // What xmsg says while it shuts down (jobs cut short) is no news to a person who asked it to stop.
     log?.mute();
     await app?.stop();
   } catch (err) {
-    console.error(`demo: stopping failed: ${err instanceof Error ? err.message : String(err)}`);
-  } finally {
-    await devnet?.stop().catch(() => undefined);
-    const deleted = await deleteKeys(redisUrl, prefix).catch(() => -1);
-    printer.note(
-      deleted >= 0
-        ? `devnet stopped; deleted ${deleted} Redis keys under ${prefix}:*`
-        : `devnet stopped; could not delete Redis keys ${prefix}:*`,
-    );
+    console.error(`demo: stopping failed: ${firstLine(err)}`);
   }
+  await cleanUp();
   process.exit(judge && !ok ? 1 : 0);
 }
 
-const seconds = demoSeconds();
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(signal, () => void stop(signal, false));
+/**
+ * What must go however the demo ends: the run's Redis keys (xmsg has stopped writing them), the chains, and last
+ * the private redis-server if the demo started one. Says in one line what it did; runs once.
+ */
+function cleanUp(): Promise<void> {
+  cleaning ??= (async () => {
+    const done: string[] = [];
+    if (keysWritten && redis) {
+      const deleted = await deleteKeys(redis.url, prefix).catch(() => -1);
+      done.push(
+        deleted >= 0
+          ? `deleted ${deleted} Redis keys under ${prefix}:*`
+          : `could not delete Redis keys ${prefix}:* (no answer from ${redis.url})`,
+      );
+    }
+    if (devnet) {
+      await devnet.stop().catch(() => undefined);
+      done.unshift('devnet stopped');
+    }
+    if (redis?.server) {
+      await redis.server.stop().catch(() => undefined);
+      done.push('private redis-server stopped');
+    }
+    if (done.length) printer.note(done.join('; '));
+  })();
+  return cleaning;
 }
 
-start().then(
+/**
+ * Ctrl-C in a terminal reaches the demo more than once (the terminal signals the whole process group, and npm and
+ * tsx pass it on again): the first one stops the demo, the same one arriving again is ignored. The chains and the
+ * private Redis are in process groups of their own, so they are still there for xmsg's last steps.
+ */
+function onSignal(signal: NodeJS.Signals): void {
+  if (!stopping) {
+    void stop(signal, false);
+    return;
+  }
+  if (Date.now() - stopAskedAt < 1000) return;
+  stopAskedAt = Date.now();
+  printer.note(
+    `already stopping: xmsg finishes its jobs, then the demo deletes its Redis keys and leaves (within ${STOP_TIMEOUT_MS / 1000} s)`,
+  );
+}
+
+const seconds = demoSeconds();
+// A closed terminal (SIGHUP) is a way out too; writing to it then fails, which must not end the clean-up.
+process.stdout.on('error', () => undefined);
+process.stderr.on('error', () => undefined);
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, onSignal);
+
+starting = start();
+starting.then(
   () => {
-    if (seconds !== undefined) setTimeout(() => void stop(`XMSG_DEMO_SECONDS=${seconds} elapsed`, true), seconds * 1000);
+    if (seconds !== undefined && !stopping) setTimeout(() => void stop(`XMSG_DEMO_SECONDS=${seconds} elapsed`, true), seconds * 1000);
   },
   async (err: unknown) => {
+    // No Redis to be had: the demo's first step, so there is nothing to undo.
+    if (err instanceof DemoSetupError) {
+      console.error(`demo: ${err.message}`);
+      process.exit(1);
+    }
     if (err instanceof ConfigError) for (const problem of err.problems) console.error(`demo: config: ${problem}`);
-    else console.error(`demo: could not start: ${err instanceof Error ? err.message : String(err)}`);
-    await stop('start failed', true);
+    else console.error(`demo: could not start: ${firstLine(err)}`);
+    if (!stopping) await stop('start failed', true);
   },
 );

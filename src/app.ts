@@ -1,38 +1,40 @@
 import { randomUUID } from 'node:crypto';
-import { setTimeout as delay } from 'node:timers/promises';
-import type { Worker } from 'bullmq';
-import { Client, GatewayIntentBits } from 'discord.js';
+import type { Queue } from 'bullmq';
+import type { Client } from 'discord.js';
+import type { Redis } from 'ioredis';
 import { type Logger, pino } from 'pino';
-import type { HealthReport } from '../commands/handlers.js';
+import type { CommandDeps } from '../commands/handlers.js';
+import type { ChatAdapter } from './alerts/chat-port.js';
 import { EscalationTimers } from './alerts/escalation.js';
 import { Notifier } from './alerts/notifier.js';
 import { AlertService } from './alerts/service.js';
 import { AlertStore } from './alerts/store.js';
-import { MessageLookup } from './chain/lookup.js';
+import { healthReporter } from './app/health.js';
+import { type StopOutcome, stopGracefully } from './app/shutdown.js';
 import { ChainRpc } from './chain/rpc.js';
 import { SourceBlocks } from './chain/source-blocks.js';
-import { ConsoleAdapter } from './chat/console/adapter.js';
-import { ConsoleServer } from './chat/console/server.js';
-import { DiscordAdapter } from './chat/discord/adapter.js';
-import { handleGatewayInteractions, mountDiscordHttpInteractions } from './chat/discord/interactions.js';
-import { SlackAdapter } from './chat/slack/adapter.js';
-import { mountSlackInteractions } from './chat/slack/interactions.js';
-import type { ChatAdapter } from './chat/types.js';
+import type { ValidityRules } from './chain/validity.js';
+import { consolePlatform } from './chat/console/platform.js';
+import { discordPlatform } from './chat/discord/platform.js';
+import type { ChatPlatform } from './chat/platform.js';
+import { slackPlatform } from './chat/slack/platform.js';
 import type { Config } from './config.js';
 import type { EventHandler } from './events/types.js';
 import { registerApi } from './http/api.js';
 import { HttpServer } from './http/server.js';
-import { Checker, createCheckQueue } from './jobs/checker.js';
+import { Checker, type CheckerOptions, type CheckJobData, createCheckQueue } from './jobs/checker.js';
 import { EventOutbox, logEventHandler, startEventWorker } from './jobs/events-outbox.js';
-import { queueDepths } from './jobs/queue-depths.js';
-import { SafetyTracker } from './jobs/safety.js';
+import { MessageLookup } from './jobs/lookup.js';
 import { createMetrics, observeJobs } from './metrics.js';
 import { MessageStore } from './store/messages.js';
 import { connectRedis } from './store/redis.js';
-import { ChainFollower } from './watcher/follower.js';
+import { ChainFollower, type FollowerOptions } from './watcher/follower.js';
+import { SafetyTracker } from './watcher/safety.js';
+
+export type { StopOutcome } from './app/shutdown.js';
 
 export interface AppOptions {
-  /** Where domain events go besides the log; the alerting layer plugs in here. */
+  /** Where domain events go besides the log and the alerting layer (tests, the demo). */
   handlers?: EventHandler[];
   logger?: Logger;
   /** Replica identity in chain leases; random by default. */
@@ -41,255 +43,147 @@ export interface AppOptions {
   adapters?: ChatAdapter[];
 }
 
-/** How a stop ended: every step finished, or the grace period ran out while `stuckAt` was still waiting. */
-export type StopOutcome = { clean: true } | { clean: false; stuckAt: string };
-
-export type App = Awaited<ReturnType<typeof startApp>>;
+/** A running replica: what `main`, the demo and the tests use of it. */
+export interface App {
+  port: number;
+  config: Config;
+  log: Logger;
+  redis: Redis;
+  store: MessageStore;
+  outbox: EventOutbox;
+  checkQueue: Queue<CheckJobData>;
+  alerts: AlertService;
+  notifier: Notifier;
+  discordClient?: Client;
+  /** Graceful and bounded (XMSG_SHUTDOWN_GRACE_S); a second call returns the first one's outcome. */
+  stop(): Promise<StopOutcome>;
+}
 
 /**
  * Starts one xmsg replica: HTTP server, check and event workers, and a follower per chain (each active only
- * while this replica holds that chain's lease). Several replicas may run against one Redis.
+ * while this replica holds that chain's lease). Several replicas may run against one Redis. The composition root:
+ * it builds every part from the configuration, starts them in order, and stops them in the reverse.
  */
-export async function startApp(config: Config, options: AppOptions = {}) {
+export async function startApp(config: Config, options: AppOptions = {}): Promise<App> {
   const log = options.logger ?? pino({ level: config.logLevel, base: { service: 'xmsg' } });
   const owner = options.owner ?? `${process.pid}-${randomUUID().slice(0, 8)}`;
+  const { prefix } = config;
   const metrics = createMetrics();
-  const prefix = config.prefix;
+  const { redis, connection } = connect(config, log);
+  // What most parts take besides their own collaborators.
+  const shared = { redis, connection, prefix, metrics, log };
 
+  // Messages: the chains, their records, the check queue and the events it raises.
+  const rpcs = new Map(config.chains.map((c) => [c.chainId, new ChainRpc(c.chainId, c.rpcUrl, config.rpc, metrics)]));
+  const sources = new SourceBlocks(rpcs);
+  const rules: ValidityRules = { dependencySet: config.dependencySet, expiryWindowS: config.expiryWindowS };
+  const store = new MessageStore(redis, prefix, config.droppedRetentionS);
+  const outbox = new EventOutbox(connection, prefix);
+  const checkQueue = createCheckQueue(connection, prefix);
+  const checker = new Checker({ ...shared, store, sources, rpcs, outbox }, checkerOptions(config, rules));
+  const safety = new SafetyTracker({ ...shared, store, rpcs, outbox, checkQueue });
+  const lookup = new MessageLookup({ rpcs, inbox: config.inbox, sources, rules, store, lookbackBlocks: config.statusLookbackBlocks });
+
+  // Alerts and the chat platforms they go to.
+  const platformDeps = { ...shared, redisTarget: config.redis };
+  const slack = config.slack && slackPlatform(config.slack, platformDeps);
+  const discord = config.discord && discordPlatform(config.discord, platformDeps);
+  const consoleChat = config.console && consolePlatform(config.console, platformDeps);
+  const platforms = [slack, discord, consoleChat].filter((p): p is ChatPlatform => p !== undefined);
+  const alertStore = new AlertStore(redis, prefix, config.alerts.retentionS);
+  const adapters = [...platforms.map((p) => p.adapter), ...(options.adapters ?? [])];
+  const { chatMaxPerS: maxPerSecond, retentionS } = config.alerts;
+  const notifier = new Notifier({ ...shared, adapters, store: alertStore, maxPerSecond, retentionS });
+  const timers = new EscalationTimers(shared);
+  const alerts = new AlertService({ ...shared, store: alertStore, notifier, timers, policy: config.alerts });
+
+  const queues = { check: checkQueue, events: outbox.queue, escalations: timers.queue, ...notifier.queuesByName() };
+  for (const [name, q] of Object.entries(queues)) q.on('error', (err) => log.warn({ err: err.message, queue: name }, 'queue error'));
+  const closeQueues = () => Promise.all([outbox.close(), checkQueue.close(), notifier.close(), timers.close()]);
+  const chainIds = config.chains.map((c) => c.chainId);
+  const commandDeps: CommandDeps = { alerts, lookup, health: healthReporter({ redis, keys: store.keys, chainIds, queues }) };
+
+  let started = false;
+  const http = new HttpServer(log);
+  registerApi(http, { store, alerts: alertStore, redis, metrics, queues, chainIds, started: () => started });
+  for (const platform of platforms) platform.mount(http, commandDeps);
+  // Listen first: a taken port fails the start before any worker or follower runs.
+  const port = await http.listen(config.httpPort).catch(async (err: unknown) => {
+    await closeQueues();
+    await Promise.all([redis.quit(), connection.quit()]);
+    throw err;
+  });
+
+  await notifier.start();
+  alerts.start();
+  const workers = [
+    checker.startWorker(connection, prefix, config.checkerConcurrency),
+    startEventWorker({ ...shared, handlers: [logEventHandler(log), alerts, ...(options.handlers ?? [])] }),
+  ];
+  for (const w of workers) observeJobs(w, metrics, log);
+  const followerDeps = { ...shared, keys: store.keys, inbox: config.inbox, checkQueue, safety, outbox };
+  const followers = config.chains.map(
+    ({ chainId }) => new ChainFollower({ chainId, rpc: rpcs.get(chainId)!, ...followerDeps }, followerOptions(config, owner)),
+  );
+  for (const f of followers) f.start();
+  for (const platform of platforms) await platform.start();
+  started = true;
+  log.info({ port, chains: chainIds, owner }, 'xmsg started');
+
+  // Inputs first (the followers, Discord's gateway; what comes over HTTP ends with the server), then the work in flight,
+  // then the connections.
+  let stopping: Promise<StopOutcome> | undefined;
+  const stop = () => {
+    started = false;
+    return (stopping ??= stopGracefully({
+      steps: [
+        ['followers', () => Promise.all(followers.map((f) => f.stop()))],
+        ['discord gateway', async () => discord?.stop()],
+        ['workers (active jobs)', () => Promise.all(workers.map((w) => w.close()))],
+        ['console', async () => consoleChat?.stop()],
+        ['queues and chat outboxes', () => Promise.all([closeQueues(), http.close()])],
+        ['redis', () => Promise.all([redis.quit(), connection.quit()])],
+      ],
+      graceMs: config.shutdownGraceMs,
+      cut: () => {
+        redis.disconnect();
+        connection.disconnect();
+      },
+      log,
+    }));
+  };
+
+  return { port, config, log, redis, store, outbox, checkQueue, alerts, notifier, discordClient: discord?.client, stop };
+}
+
+/** The replica's two Redis connections: BullMQ's, and the one every other command goes through. */
+function connect(config: Config, log: Logger) {
   // BullMQ needs maxRetriesPerRequest: null so blocking worker commands survive Redis hiccups.
   const connection = connectRedis(config.redis, { maxRetriesPerRequest: null });
   // Commands of concurrent jobs issued in the same tick go out in one socket write (the checker issues many).
   const redis = connectRedis(config.redis, { maxRetriesPerRequest: 20, enableAutoPipelining: true });
   connection.on('error', (err) => log.warn({ err: err.message }, 'redis (queues) connection error'));
   redis.on('error', (err) => log.warn({ err: err.message }, 'redis connection error'));
+  return { redis, connection };
+}
 
-  const rpcs = new Map(config.chains.map((c) => [c.chainId, new ChainRpc(c.chainId, c.rpcUrl, config.rpc, metrics)]));
-  const store = new MessageStore(redis, prefix, config.droppedRetentionS);
-  const outbox = new EventOutbox(connection, prefix);
-  const checkQueue = createCheckQueue(connection, prefix);
-  const sources = new SourceBlocks(rpcs);
-  const rules = { dependencySet: config.dependencySet, expiryWindowS: config.expiryWindowS };
-
-  const checker = new Checker(
-    store,
-    sources,
-    rpcs,
-    outbox,
-    {
-      rules,
-      promotionDeadlineS: config.promotionDeadlineS,
-      pendingDeadlineS: config.pendingDeadlineS,
-      retryBaseMs: config.recheck.baseMs,
-      retryMaxMs: config.recheck.maxMs,
-    },
-    log,
-  );
-  const finalizedOf = async (chainId: number) => {
-    const n = await redis.hget(store.keys.heads(chainId), 'finalized');
-    return n == null ? undefined : BigInt(n);
-  };
-  const safety = new SafetyTracker(store, rpcs, outbox, checkQueue, finalizedOf, log);
-
-  const env = config.env;
-  const slack = env.SLACK_BOT_TOKEN
-    ? new SlackAdapter({
-        token: env.SLACK_BOT_TOKEN,
-        channel: env.SLACK_CHANNEL_ID!,
-        apiUrl: env.SLACK_API_URL,
-        oncallGroupId: env.SLACK_ONCALL_GROUP_ID,
-        escalationGroupId: env.SLACK_ESCALATION_GROUP_ID,
-      })
-    : undefined;
-  // Discord: the standard gateway client receives interactions; its REST client (base from DISCORD_API_URL) posts.
-  const discordClient = env.DISCORD_BOT_TOKEN
-    ? new Client({ intents: [GatewayIntentBits.Guilds], rest: { api: env.DISCORD_API_URL } })
-    : undefined;
-  discordClient?.rest.setToken(env.DISCORD_BOT_TOKEN!);
-  const discord = discordClient
-    ? new DiscordAdapter(discordClient.rest, {
-        channel: env.DISCORD_CHANNEL_ID!,
-        token: env.DISCORD_BOT_TOKEN!,
-        oncallRoleId: env.DISCORD_ONCALL_ROLE_ID,
-      })
-    : undefined;
-  const discordPermissions = { oncallRoleId: env.DISCORD_ONCALL_ROLE_ID, adminRoleIds: env.DISCORD_ADMIN_ROLE_IDS };
-  // The local web console (XMSG_CONSOLE=1): a chat platform kept in Redis, served on this HTTP server.
-  const consoleChat = env.XMSG_CONSOLE ? new ConsoleAdapter(redis, prefix, config.alerts.retentionS) : undefined;
-  const adapters: ChatAdapter[] = [
-    ...(slack ? [slack] : []),
-    ...(discord ? [discord] : []),
-    ...(consoleChat ? [consoleChat] : []),
-    ...(options.adapters ?? []),
-  ];
-  const alertStore = new AlertStore(redis, prefix, config.alerts.retentionS);
-  const notifier = new Notifier(
-    adapters,
-    alertStore,
-    redis,
-    connection,
-    prefix,
-    metrics,
-    log,
-    config.alerts.chatMaxPerS,
-    config.alerts.retentionS,
-  );
-  const timers = new EscalationTimers(connection, prefix, metrics, log);
-  const alerts = new AlertService(alertStore, notifier, timers, config.alerts, metrics, log);
-  const lookup = new MessageLookup(rpcs, config.inbox, sources, rules, store, config.statusLookbackBlocks);
-  const queues = { check: checkQueue, events: outbox.queue, escalations: timers.queue, ...notifier.queuesByName() };
-  for (const [name, q] of Object.entries(queues)) q.on('error', (err) => log.warn({ err: err.message, queue: name }, 'queue error'));
-  const health = async (): Promise<HealthReport> => ({
-    chains: await Promise.all(
-      config.chains.map(async ({ chainId }) => {
-        const [heads, cursor, h] = await Promise.all([
-          redis.hgetall(store.keys.heads(chainId)),
-          redis.hget(store.keys.cursor(chainId), 'number'),
-          redis.hgetall(store.keys.health(chainId)),
-        ]);
-        return {
-          chainId,
-          latest: heads.latest,
-          safe: heads.safe,
-          finalized: heads.finalized,
-          cursor: cursor ?? undefined,
-          healthy: h.healthy !== '0',
-          reason: h.reason,
-        };
-      }),
-    ),
-    queues: await queueDepths(queues),
-  });
-  const commandDeps = { alerts, lookup, health };
-  const consoleServer = consoleChat ? new ConsoleServer(consoleChat, commandDeps, config.redis, log) : undefined;
-
-  let started = false;
-  const http = new HttpServer(log);
-  registerApi(http, {
-    store,
-    alerts: alertStore,
-    redis,
-    metrics,
-    queues,
-    chainIds: config.chains.map((c) => c.chainId),
-    started: () => started,
-  });
-  if (env.SLACK_BOT_TOKEN) {
-    mountSlackInteractions(
-      http,
-      {
-        token: env.SLACK_BOT_TOKEN,
-        signingSecret: env.SLACK_SIGNING_SECRET!,
-        apiUrl: env.SLACK_API_URL,
-        oncallGroupId: env.SLACK_ONCALL_GROUP_ID,
-        adminUserIds: env.SLACK_ADMIN_USER_IDS,
-      },
-      commandDeps,
-      log,
-    );
-  }
-  consoleServer?.mount(http);
-  if (discordClient && env.DISCORD_PUBLIC_KEY) {
-    mountDiscordHttpInteractions(
-      http,
-      env.DISCORD_PUBLIC_KEY,
-      env.DISCORD_APPLICATION_ID!,
-      discordClient.rest,
-      discordPermissions,
-      commandDeps,
-      log,
-    );
-  }
-  // Listen first: a taken port fails the start before any worker or follower runs.
-  const port = await http.listen(config.httpPort).catch(async (err: unknown) => {
-    await Promise.all([outbox.close(), checkQueue.close(), notifier.close(), timers.close()]);
-    await Promise.all([redis.quit(), connection.quit()]);
-    throw err;
-  });
-
-  await notifier.start();
-  await consoleServer?.start();
-  alerts.start();
-  const workers: Worker[] = [
-    checker.startWorker(connection, prefix, config.checkerConcurrency),
-    startEventWorker(connection, prefix, [logEventHandler(log), alerts, ...(options.handlers ?? [])], metrics, log),
-  ];
-  for (const w of workers) observeJobs(w, metrics, log);
-  const followers = config.chains.map(
-    (c) =>
-      new ChainFollower(c.chainId, rpcs.get(c.chainId)!, redis, store.keys, config.inbox, checkQueue, safety, outbox, metrics, log, {
-        pollIntervalMs: config.pollIntervalMs,
-        startBlocksBack: config.startBlocksBack,
-        maxBlockRange: config.maxBlockRange,
-        headStallS: config.headStallS,
-        failuresBeforeUnhealthy: config.failuresBeforeUnhealthy,
-        owner,
-      }),
-  );
-
-  for (const f of followers) f.start();
-  if (discordClient) {
-    handleGatewayInteractions(discordClient, discordPermissions, commandDeps, log);
-    discordClient.on('error', (err) => log.warn({ err: err.message }, 'discord client error'));
-    // Not awaited: a gateway outage must not hold up alerting; discord.js reconnects by itself.
-    discordClient.login(env.DISCORD_BOT_TOKEN).catch((err: Error) => log.error({ err: err.message }, 'discord login failed'));
-  }
-  started = true;
-  log.info({ port, chains: config.chains.map((c) => c.chainId), owner }, 'xmsg started');
-
-  let stopping: Promise<StopOutcome> | undefined;
-  /**
-   * Graceful: followers stop between steps, workers finish their active jobs, then connections close. Bounded by
-   * XMSG_SHUTDOWN_GRACE_S: a step still waiting then (a Redis that went away, a job stuck on a dead node) is named in
-   * a warning and the connections are cut; the jobs it held are taken over by another replica once their locks lapse.
-   */
-  const stop = () =>
-    (stopping ??= (async (): Promise<StopOutcome> => {
-      started = false;
-      let step = 'followers';
-      const graceful = (async () => {
-        await Promise.all(followers.map((f) => f.stop()));
-        step = 'discord gateway';
-        await discordClient?.destroy();
-        step = 'workers (active jobs)';
-        await Promise.all(workers.map((w) => w.close()));
-        step = 'console';
-        await consoleServer?.close();
-        step = 'queues and chat outboxes';
-        await Promise.all([outbox.close(), checkQueue.close(), notifier.close(), timers.close(), http.close()]);
-        step = 'redis';
-        await Promise.all([redis.quit(), connection.quit()]);
-      })();
-      const graceOver = new AbortController();
-      const finished = await Promise.race([
-        graceful.then(() => true),
-        delay(config.shutdownGraceMs, false, { signal: graceOver.signal, ref: false }),
-      ]).finally(() => graceOver.abort());
-      if (finished) {
-        log.info('xmsg stopped');
-        return { clean: true };
-      }
-      graceful.catch(() => undefined);
-      log.warn({ step, graceS: config.shutdownGraceMs / 1000 }, 'shutdown still waiting after the grace period; cutting connections');
-      redis.disconnect();
-      connection.disconnect();
-      return { clean: false, stuckAt: step };
-    })());
-
+function checkerOptions(config: Config, rules: ValidityRules): CheckerOptions {
   return {
-    port,
+    rules,
+    promotionDeadlineS: config.promotionDeadlineS,
+    pendingDeadlineS: config.pendingDeadlineS,
+    retryBaseMs: config.recheck.baseMs,
+    retryMaxMs: config.recheck.maxMs,
+  };
+}
+
+function followerOptions(config: Config, owner: string): FollowerOptions {
+  return {
+    pollIntervalMs: config.pollIntervalMs,
+    startBlocksBack: config.startBlocksBack,
+    maxBlockRange: config.maxBlockRange,
+    headStallS: config.headStallS,
+    failuresBeforeUnhealthy: config.failuresBeforeUnhealthy,
     owner,
-    config,
-    log,
-    metrics,
-    redis,
-    store,
-    outbox,
-    checkQueue,
-    followers,
-    alerts,
-    notifier,
-    commandDeps,
-    discordClient,
-    stop,
   };
 }

@@ -2,6 +2,10 @@ import { readFile } from 'node:fs/promises';
 import { type Address, getAddress, isAddress } from 'viem';
 import { z } from 'zod';
 import { DEFAULT_INBOX_ADDRESS } from './chain/inbox.js';
+import type { ConsolePlatformSettings } from './chat/console/platform.js';
+import type { DiscordPlatformSettings } from './chat/discord/platform.js';
+import type { SlackPlatformSettings } from './chat/slack/platform.js';
+import { firstLine } from './errors.js';
 import type { RedisTarget } from './store/redis.js';
 
 export const DEFAULT_EXPIRY_WINDOW_S = 604_800;
@@ -17,15 +21,16 @@ export class ConfigError extends Error {
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 const nonNegativeInt = (fallback: number) => z.coerce.number().int().nonnegative().default(fallback);
 const optionalText = z.string().trim().min(1).optional();
-const idList = z
+const splitList = (s: string) =>
+  s
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean);
+/** A comma-separated list; empty when unset. */
+const optionalList = z
   .string()
   .optional()
-  .transform((s) =>
-    (s ?? '')
-      .split(',')
-      .map((x) => x.trim())
-      .filter(Boolean),
-  );
+  .transform((s) => splitList(s ?? ''));
 
 const httpUrl = z
   .string()
@@ -44,16 +49,7 @@ const envSchema = z.object({
     .string()
     .default('redis://127.0.0.1:6379')
     .refine((s) => /^rediss?:\/\//.test(s), 'must be a redis:// or rediss:// URL'),
-  REDIS_SENTINELS: z
-    .string()
-    .optional()
-    .transform((s) =>
-      (s ?? '')
-        .split(',')
-        .map((x) => x.trim())
-        .filter(Boolean),
-    )
-    .pipe(z.array(z.string().regex(/^[^\s:]+:\d{1,5}$/, 'must be host:port entries, comma-separated'))),
+  REDIS_SENTINELS: optionalList.pipe(z.array(z.string().regex(/^[^\s:]+:\d{1,5}$/, 'must be host:port entries, comma-separated'))),
   REDIS_SENTINEL_NAME: optionalText,
   // Above BullMQ's longest blocking wait (10 s), or idle workers would be cut off.
   XMSG_REDIS_SOCKET_TIMEOUT_S: z.coerce
@@ -70,12 +66,7 @@ const envSchema = z.object({
     ),
   XMSG_L2_RPCS: z
     .string({ error: 'is required: comma-separated execution RPC URLs, one per chain' })
-    .transform((s) =>
-      s
-        .split(',')
-        .map((x) => x.trim())
-        .filter(Boolean),
-    )
+    .transform(splitList)
     .pipe(z.array(httpUrl).min(1, 'needs at least one RPC URL')),
   XMSG_DEPENDENCY_SET: optionalText,
   XMSG_INBOX_ADDRESS: z
@@ -115,14 +106,14 @@ const envSchema = z.object({
   SLACK_CHANNEL_ID: optionalText,
   SLACK_ONCALL_GROUP_ID: optionalText,
   SLACK_ESCALATION_GROUP_ID: optionalText,
-  SLACK_ADMIN_USER_IDS: idList,
+  SLACK_ADMIN_USER_IDS: optionalList,
   SLACK_API_URL: httpUrl.default('https://slack.com/api/'),
   DISCORD_BOT_TOKEN: optionalText,
   DISCORD_APPLICATION_ID: optionalText,
   DISCORD_CHANNEL_ID: optionalText,
   DISCORD_ONCALL_ROLE_ID: optionalText,
   DISCORD_GUILD_ID: optionalText,
-  DISCORD_ADMIN_ROLE_IDS: idList,
+  DISCORD_ADMIN_ROLE_IDS: optionalList,
   DISCORD_API_URL: httpUrl.default('https://discord.com/api'),
   DISCORD_PUBLIC_KEY: z
     .string()
@@ -170,7 +161,10 @@ export interface Config {
   /** How long a graceful stop may take before connections are cut (a pod's grace period is usually 30 s). */
   shutdownGraceMs: number;
   logLevel: Env['XMSG_LOG_LEVEL'];
-  env: Env;
+  /** Each chat platform's section, present when the platform is on. */
+  slack?: SlackPlatformSettings;
+  discord?: DiscordPlatformSettings;
+  console?: ConsolePlatformSettings;
 }
 
 /** Validates the environment without touching the network. */
@@ -196,58 +190,9 @@ export type ChainIdProbe = (rpcUrl: string) => Promise<number>;
 export async function loadConfig(env: NodeJS.ProcessEnv, probeChainId: ChainIdProbe): Promise<Config> {
   const e = parseEnv(env);
   const problems: string[] = [];
-
-  const probed = await Promise.all(
-    e.XMSG_L2_RPCS.map(async (rpcUrl) => {
-      try {
-        return { rpcUrl, chainId: await probeChainId(rpcUrl) };
-      } catch (err) {
-        problems.push(`XMSG_L2_RPCS: ${rpcUrl} did not answer eth_chainId (${firstLine(err)})`);
-        return undefined;
-      }
-    }),
-  );
-  const chains = probed.filter((c): c is ChainConfig => c !== undefined);
-  const byChainId = new Map<number, string>();
-  for (const c of chains) {
-    const other = byChainId.get(c.chainId);
-    if (other) problems.push(`XMSG_L2_RPCS: ${other} and ${c.rpcUrl} are both chain ${c.chainId}; give one RPC per chain`);
-    else byChainId.set(c.chainId, c.rpcUrl);
-  }
-
-  let dependencySet = new Set(chains.map((c) => c.chainId));
-  let expiryWindowS = DEFAULT_EXPIRY_WINDOW_S;
-  if (e.XMSG_DEPENDENCY_SET) {
-    try {
-      const raw: unknown = JSON.parse(await readFile(e.XMSG_DEPENDENCY_SET, 'utf8'));
-      const dep = dependencySetSchema.safeParse(raw);
-      if (!dep.success) {
-        problems.push(`XMSG_DEPENDENCY_SET: ${e.XMSG_DEPENDENCY_SET}: ${z.prettifyError(dep.error).replace(/\n\s*/g, '; ')}`);
-      } else {
-        dependencySet = new Set(dep.data.chainIds.map(Number));
-        expiryWindowS = dep.data.expiryWindow ?? DEFAULT_EXPIRY_WINDOW_S;
-        const missing = [...dependencySet].filter((id) => !byChainId.has(id));
-        // Chains that did not answer were already reported; only name the ones no RPC was given for.
-        if (missing.length && probed.every((p) => p !== undefined)) {
-          problems.push(`XMSG_DEPENDENCY_SET: chain(s) ${missing.join(', ')} have no RPC in XMSG_L2_RPCS`);
-        }
-      }
-    } catch (err) {
-      problems.push(`XMSG_DEPENDENCY_SET: cannot read ${e.XMSG_DEPENDENCY_SET} as JSON (${firstLine(err)})`);
-    }
-  }
-
-  if (e.REDIS_SENTINELS.length && !e.REDIS_SENTINEL_NAME)
-    problems.push('REDIS_SENTINEL_NAME: required when REDIS_SENTINELS is set (the master name the Sentinels monitor)');
-  if (e.SLACK_BOT_TOKEN) {
-    if (!e.SLACK_SIGNING_SECRET) problems.push('SLACK_SIGNING_SECRET: required when SLACK_BOT_TOKEN is set');
-    if (!e.SLACK_CHANNEL_ID) problems.push('SLACK_CHANNEL_ID: required when SLACK_BOT_TOKEN is set');
-  }
-  if (e.DISCORD_BOT_TOKEN) {
-    if (!e.DISCORD_APPLICATION_ID) problems.push('DISCORD_APPLICATION_ID: required when DISCORD_BOT_TOKEN is set');
-    if (!e.DISCORD_CHANNEL_ID) problems.push('DISCORD_CHANNEL_ID: required when DISCORD_BOT_TOKEN is set');
-  }
-
+  const { chains, allAnswered } = await probeChains(e.XMSG_L2_RPCS, probeChainId, problems);
+  const dependencies = await readDependencySet(e.XMSG_DEPENDENCY_SET, chains, allAnswered, problems);
+  problems.push(...missingCompanions(e));
   if (problems.length) throw new ConfigError(problems);
 
   return {
@@ -262,8 +207,8 @@ export async function loadConfig(env: NodeJS.ProcessEnv, probeChainId: ChainIdPr
     },
     prefix: e.XMSG_REDIS_PREFIX,
     chains,
-    dependencySet,
-    expiryWindowS,
+    dependencySet: dependencies.chainIds,
+    expiryWindowS: dependencies.expiryWindowS,
     inbox: e.XMSG_INBOX_ADDRESS,
     pollIntervalMs: e.XMSG_POLL_INTERVAL_MS,
     startBlocksBack: e.XMSG_START_BLOCKS_BACK,
@@ -287,10 +232,106 @@ export async function loadConfig(env: NodeJS.ProcessEnv, probeChainId: ChainIdPr
     httpPort: e.XMSG_HTTP_PORT,
     shutdownGraceMs: e.XMSG_SHUTDOWN_GRACE_S * 1000,
     logLevel: e.XMSG_LOG_LEVEL,
-    env: e,
+    slack: slackSection(e),
+    discord: discordSection(e),
+    console: e.XMSG_CONSOLE ? { retentionS: e.XMSG_ALERT_RETENTION_S } : undefined,
   };
 }
 
-function firstLine(err: unknown): string {
-  return (err instanceof Error ? err.message : String(err)).split('\n')[0] ?? 'unknown error';
+/** Each RPC's chain id; an RPC that does not answer, or a chain given twice, is a problem. */
+async function probeChains(
+  rpcUrls: string[],
+  probeChainId: ChainIdProbe,
+  problems: string[],
+): Promise<{ chains: ChainConfig[]; allAnswered: boolean }> {
+  const probed = await Promise.all(
+    rpcUrls.map(async (rpcUrl) => {
+      try {
+        return { rpcUrl, chainId: await probeChainId(rpcUrl) };
+      } catch (err) {
+        problems.push(`XMSG_L2_RPCS: ${rpcUrl} did not answer eth_chainId (${firstLine(err)})`);
+        return undefined;
+      }
+    }),
+  );
+  const chains = probed.filter((c): c is ChainConfig => c !== undefined);
+  const byChainId = new Map<number, string>();
+  for (const c of chains) {
+    const other = byChainId.get(c.chainId);
+    if (other) problems.push(`XMSG_L2_RPCS: ${other} and ${c.rpcUrl} are both chain ${c.chainId}; give one RPC per chain`);
+    else byChainId.set(c.chainId, c.rpcUrl);
+  }
+  return { chains, allAnswered: probed.every((p) => p !== undefined) };
+}
+
+/** The dependency set file (XMSG_DEPENDENCY_SET), or by default the configured chains with the 7-day expiry window. */
+async function readDependencySet(
+  path: string | undefined,
+  chains: ChainConfig[],
+  allAnswered: boolean,
+  problems: string[],
+): Promise<{ chainIds: ReadonlySet<number>; expiryWindowS: number }> {
+  const configured = { chainIds: new Set(chains.map((c) => c.chainId)), expiryWindowS: DEFAULT_EXPIRY_WINDOW_S };
+  if (!path) return configured;
+  let raw: unknown;
+  try {
+    raw = JSON.parse(await readFile(path, 'utf8'));
+  } catch (err) {
+    problems.push(`XMSG_DEPENDENCY_SET: cannot read ${path} as JSON (${firstLine(err)})`);
+    return configured;
+  }
+  const dep = dependencySetSchema.safeParse(raw);
+  if (!dep.success) {
+    problems.push(`XMSG_DEPENDENCY_SET: ${path}: ${z.prettifyError(dep.error).replace(/\n\s*/g, '; ')}`);
+    return configured;
+  }
+  const chainIds = new Set(dep.data.chainIds.map(Number));
+  const missing = [...chainIds].filter((id) => !configured.chainIds.has(id));
+  // Chains that did not answer were already reported; only name the ones no RPC was given for.
+  if (missing.length && allAnswered) problems.push(`XMSG_DEPENDENCY_SET: chain(s) ${missing.join(', ')} have no RPC in XMSG_L2_RPCS`);
+  return { chainIds, expiryWindowS: dep.data.expiryWindow ?? DEFAULT_EXPIRY_WINDOW_S };
+}
+
+/** Variables that one set variable makes required. */
+function missingCompanions(e: Env): string[] {
+  const problems: string[] = [];
+  if (e.REDIS_SENTINELS.length && !e.REDIS_SENTINEL_NAME)
+    problems.push('REDIS_SENTINEL_NAME: required when REDIS_SENTINELS is set (the master name the Sentinels monitor)');
+  if (e.SLACK_BOT_TOKEN) {
+    if (!e.SLACK_SIGNING_SECRET) problems.push('SLACK_SIGNING_SECRET: required when SLACK_BOT_TOKEN is set');
+    if (!e.SLACK_CHANNEL_ID) problems.push('SLACK_CHANNEL_ID: required when SLACK_BOT_TOKEN is set');
+  }
+  if (e.DISCORD_BOT_TOKEN) {
+    if (!e.DISCORD_APPLICATION_ID) problems.push('DISCORD_APPLICATION_ID: required when DISCORD_BOT_TOKEN is set');
+    if (!e.DISCORD_CHANNEL_ID) problems.push('DISCORD_CHANNEL_ID: required when DISCORD_BOT_TOKEN is set');
+  }
+  return problems;
+}
+
+/** Slack is on when SLACK_BOT_TOKEN is set (its companions were checked by then). */
+function slackSection(e: Env): SlackPlatformSettings | undefined {
+  if (!e.SLACK_BOT_TOKEN) return undefined;
+  return {
+    token: e.SLACK_BOT_TOKEN,
+    signingSecret: e.SLACK_SIGNING_SECRET!,
+    channel: e.SLACK_CHANNEL_ID!,
+    apiUrl: e.SLACK_API_URL,
+    oncallGroupId: e.SLACK_ONCALL_GROUP_ID,
+    escalationGroupId: e.SLACK_ESCALATION_GROUP_ID,
+    adminUserIds: e.SLACK_ADMIN_USER_IDS,
+  };
+}
+
+/** Discord is on when DISCORD_BOT_TOKEN is set; its HTTP interactions endpoint when DISCORD_PUBLIC_KEY is too. */
+function discordSection(e: Env): DiscordPlatformSettings | undefined {
+  if (!e.DISCORD_BOT_TOKEN) return undefined;
+  return {
+    token: e.DISCORD_BOT_TOKEN,
+    applicationId: e.DISCORD_APPLICATION_ID!,
+    channel: e.DISCORD_CHANNEL_ID!,
+    apiUrl: e.DISCORD_API_URL,
+    oncallRoleId: e.DISCORD_ONCALL_ROLE_ID,
+    adminRoleIds: e.DISCORD_ADMIN_ROLE_IDS,
+    publicKey: e.DISCORD_PUBLIC_KEY,
+  };
 }

@@ -4,8 +4,8 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom
 
 /**
  * One registry per xmsg instance (not prom-client's global one), so several instances can live in one process,
- * as they do in tests. Gauges that describe cluster-wide state are filled from Redis at scrape time by
- * `collect` hooks registered by the owning module, so every replica reports the same figures.
+ * as they do in tests. Gauges that describe cluster-wide state are filled from Redis at scrape time (the /metrics
+ * route, src/http/api.ts), so every replica reports the same figures.
  */
 export function createMetrics() {
   const registry = new Registry();

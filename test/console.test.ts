@@ -4,12 +4,13 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { type Hex, keccak256, toHex } from 'viem';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ChatUpdate } from '../src/alerts/chat-port.js';
 import { ConsoleAdapter } from '../src/chat/console/adapter.js';
-import type { ChatUpdate } from '../src/chat/types.js';
 import { ConfigError, parseEnv } from '../src/config.js';
-import { type Devnet, emitInitiating, executeMessage, holdLabelsAtGenesis, mine, startDevnet } from '../src/devnet/devnet.js';
-import { cleanRedis, type RunningXmsg, startXmsg, uniquePrefix, waitFor } from './helpers/xmsg.js';
+import { emitInitiating, executeMessage } from '../src/devnet/devnet.js';
+import { useWorld } from './helpers/world.js';
+import { type RunningXmsg, waitFor } from './helpers/xmsg.js';
 
 const A = 971;
 const B = 972;
@@ -27,42 +28,25 @@ const CHROMIUM_ARGS = [
   '--disable-sync',
 ];
 
-let devnet: Devnet;
+const world = useWorld({ name: 'console', chainIds: [A, B], scope: 'test', holdLabels: 'each', mineBeforeXmsg: true });
 let browser: Browser;
-let prefix: string;
-const running: RunningXmsg[] = [];
 
 beforeAll(async () => {
   // Playwright gives every launch a fresh, empty user-data dir of its own and deletes it on close.
-  [devnet, browser] = await Promise.all([
-    startDevnet({ chainIds: [A, B] }),
-    chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS }),
-  ]);
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
 });
 afterAll(async () => {
   await browser?.close();
-  await devnet?.stop();
-});
-beforeEach(async () => {
-  prefix = uniquePrefix('console');
-  await holdLabelsAtGenesis(devnet);
-});
-afterEach(async () => {
-  await Promise.all(running.splice(0).map((x) => x.stop()));
-  await cleanRedis(prefix);
 });
 
-async function start(overrides: Record<string, string> = {}) {
-  for (const c of devnet.chains) await mine(c);
-  const x = await startXmsg(devnet, prefix, { XMSG_CONSOLE: '1', XMSG_CHAT_MAX_PER_S: '50', XMSG_ESCALATE_AFTER_S: '600', ...overrides });
-  running.push(x);
-  return x;
+function start(overrides: Record<string, string> = {}) {
+  return world.startXmsg({ XMSG_CONSOLE: '1', XMSG_CHAT_MAX_PER_S: '50', XMSG_ESCALATE_AFTER_S: '600', ...overrides });
 }
 
 async function invalidMessage(): Promise<Hex> {
-  const init = await emitInitiating(devnet.chain(A));
+  const init = await emitInitiating(world.devnet.chain(A));
   const msgHash = keccak256(toHex(`forged ${init.msgHash}`));
-  await executeMessage(devnet.chain(B), init.identifier, msgHash);
+  await executeMessage(world.devnet.chain(B), init.identifier, msgHash);
   return msgHash;
 }
 
@@ -134,8 +118,8 @@ describe('the local web console', () => {
     expect(await page.locator('#answer-text').textContent()).toContain('/xmsg list [open|acked|silenced|all]');
 
     // A warning below the critical one: a valid message that is not cross-safe in time (the deadline is 1 s).
-    const init = await emitInitiating(devnet.chain(B));
-    await executeMessage(devnet.chain(A), init.identifier, init.msgHash);
+    const init = await emitInitiating(world.devnet.chain(B));
+    await executeMessage(world.devnet.chain(A), init.identifier, init.msgHash);
     await card(page, 'XM-2').waitFor({ timeout: 20_000 });
     expect(await card(page, 'XM-2').getAttribute('class')).toContain('sev-warning');
     // Open alerts come first: the new warning is above the acknowledged critical alert.
@@ -191,7 +175,7 @@ describe('the local web console', () => {
     }
     await Promise.all([page1.close(), page2.close()]);
 
-    await Promise.all(running.splice(0).map((x) => x.stop()));
+    await world.stopAllXmsg();
     const x3 = await start();
     const page3 = await openConsole(x3);
     await threadReply(page3, 'XM-1', `Resolved by ${evil}.`).waitFor();
@@ -292,7 +276,7 @@ describe('the local web console', () => {
     await invalidMessage();
     const alert = await waitFor('XM-1', () => x.app.alerts.store.get('XM-1'));
     // An alert id of its own, so the running outbox never writes these keys.
-    const chat = new ConsoleAdapter(x.app.redis, prefix, 60);
+    const chat = new ConsoleAdapter(x.app.redis, world.prefix, 60);
     const ref = await chat.postRoot({ alert: { ...alert, id: 'XM-900' }, runbook: 'r', audit: [] });
     const update = { text: 'once', key: '7' } as ChatUpdate;
     await chat.reply(ref, update);

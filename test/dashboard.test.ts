@@ -1,24 +1,17 @@
 import { readFile } from 'node:fs/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Devnet, startDevnet } from '../src/devnet/devnet.js';
-import { cleanRedis, type RunningXmsg, scrape, startXmsg, uniquePrefix } from './helpers/xmsg.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useWorld } from './helpers/world.js';
+import { type RunningXmsg, scrape } from './helpers/xmsg.js';
 
 interface Dashboard {
   panels: Array<{ title: string; targets: Array<{ expr: string }> }>;
 }
 
-let devnet: Devnet;
+const world = useWorld({ name: 'dashboard', chainIds: [961] });
 let x: RunningXmsg;
-const prefix = uniquePrefix('dashboard');
 
 beforeAll(async () => {
-  devnet = await startDevnet({ chainIds: [961] });
-  x = await startXmsg(devnet, prefix);
-});
-afterAll(async () => {
-  await x?.stop();
-  await devnet?.stop();
-  await cleanRedis(prefix);
+  x = await world.startXmsg();
 });
 
 describe('Grafana dashboard', () => {

@@ -1,28 +1,12 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { type Hex, keccak256, toHex } from 'viem';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import {
-  type Devnet,
-  emitInitiating,
-  executeMessage,
-  holdLabelsAtGenesis,
-  mine,
-  replaceBlocksFrom,
-  setSafe,
-  snapshot,
-  startDevnet,
-} from '../src/devnet/devnet.js';
-import {
-  EPHEMERAL,
-  type FakeDiscord,
-  type FakeMessage,
-  generateDiscordKeys,
-  type SlashCommandInput,
-  startFakeDiscord,
-} from './fakes/discord/index.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { emitInitiating, executeMessage, mine, replaceBlocksFrom, setSafe, snapshot } from '../src/devnet/devnet.js';
+import { EPHEMERAL, type FakeMessage, generateDiscordKeys, type SlashCommandInput, textMessage } from './fakes/discord/index.js';
 import { type FakeSlack, startFakeSlack } from './fakes/slack.js';
-import { cleanRedis, type RunningXmsg, startXmsg, uniquePrefix, waitFor } from './helpers/xmsg.js';
+import { useWorld } from './helpers/world.js';
+import { waitFor } from './helpers/xmsg.js';
 
 const A = 961;
 const B = 962;
@@ -36,39 +20,23 @@ const ALICE = '1400000000000000001';
 const MALLORY = '1400000000000000002';
 const KEYS = generateDiscordKeys();
 
-let devnet: Devnet;
-let discord: FakeDiscord;
-let prefix: string;
-const running: RunningXmsg[] = [];
-
-beforeAll(async () => {
-  [devnet, discord] = await Promise.all([
-    startDevnet({ chainIds: [A, B] }),
-    startFakeDiscord({
-      token: TOKEN,
-      applicationId: APP_ID,
-      guildId: GUILD,
-      channelId: CHANNEL,
-      roles: [
-        { id: ONCALL_ROLE, name: 'oncall' },
-        { id: ADMIN_ROLE, name: 'admin' },
-      ],
-      heartbeatIntervalMs: 1000,
-    }),
-  ]);
-});
-afterAll(async () => {
-  await discord?.stop();
-  await devnet?.stop();
-});
-beforeEach(async () => {
-  prefix = uniquePrefix('discord');
-  discord.reset();
-  await holdLabelsAtGenesis(devnet);
-});
-afterEach(async () => {
-  await Promise.all(running.splice(0).map((x) => x.stop()));
-  await cleanRedis(prefix);
+const world = useWorld({
+  name: 'discord',
+  chainIds: [A, B],
+  discord: {
+    token: TOKEN,
+    applicationId: APP_ID,
+    guildId: GUILD,
+    channelId: CHANNEL,
+    roles: [
+      { id: ONCALL_ROLE, name: 'oncall' },
+      { id: ADMIN_ROLE, name: 'admin' },
+    ],
+    heartbeatIntervalMs: 1000,
+  },
+  scope: 'test',
+  holdLabels: 'each',
+  mineBeforeXmsg: true,
 });
 
 const discordEnv = () => ({
@@ -77,27 +45,25 @@ const discordEnv = () => ({
   DISCORD_CHANNEL_ID: CHANNEL,
   DISCORD_ONCALL_ROLE_ID: ONCALL_ROLE,
   DISCORD_ADMIN_ROLE_IDS: ADMIN_ROLE,
-  DISCORD_API_URL: discord.apiUrl,
+  DISCORD_API_URL: world.discord.apiUrl,
 });
 
 /** One xmsg replica with Discord on, logged in to the fake gateway. */
 async function start(overrides: Record<string, string> = {}) {
-  for (const c of devnet.chains) await mine(c);
-  const x = await startXmsg(devnet, prefix, { ...discordEnv(), XMSG_CHAT_MAX_PER_S: '50', XMSG_ESCALATE_AFTER_S: '600', ...overrides });
-  running.push(x);
+  const x = await world.startXmsg({ ...discordEnv(), XMSG_CHAT_MAX_PER_S: '50', XMSG_ESCALATE_AFTER_S: '600', ...overrides });
   await waitFor('the discord client to be ready', () => x.app.discordClient?.isReady(), 10_000);
   return x;
 }
 
 async function invalidMessage(): Promise<{ msgHash: Hex; blockNumber: bigint }> {
-  const init = await emitInitiating(devnet.chain(A));
+  const init = await emitInitiating(world.devnet.chain(A));
   const msgHash = keccak256(toHex(`forged ${init.msgHash}`));
-  const exec = await executeMessage(devnet.chain(B), init.identifier, msgHash);
+  const exec = await executeMessage(world.devnet.chain(B), init.identifier, msgHash);
   return { msgHash, blockNumber: exec.blockNumber };
 }
 
-const roots = () => discord.channelMessages();
-const thread = (root: FakeMessage) => discord.threadMessages(root.id);
+const roots = () => world.discord.channelMessages();
+const thread = (root: FakeMessage) => world.discord.threadMessages(root.id);
 const threadTexts = (root: FakeMessage) => thread(root).map((m) => m.content);
 const latest = (root: FakeMessage) => roots().find((m) => m.id === root.id)!;
 const field = (m: FakeMessage, name: string) =>
@@ -114,17 +80,26 @@ async function oneRoot(): Promise<FakeMessage> {
 
 /** `/xmsg …` as a member with these roles types it; returns the ephemeral answer the member sees. */
 async function say(input: Omit<SlashCommandInput, 'userId'> & { userId?: string }) {
-  const sent = discord.slashCommand({ userId: ALICE, username: 'alice', roles: [ONCALL_ROLE], ...input });
-  const answer = await discord.answer(sent.id, 5000);
+  const sent = world.discord.slashCommand({ userId: ALICE, username: 'alice', roles: [ONCALL_ROLE], ...input });
+  const answer = await world.discord.answer(sent.id, 5000);
   expect(answer.flags & EPHEMERAL).toBe(EPHEMERAL);
   expect(answer.callbackAfterMs).toBeLessThan(3000);
   return answer.content;
 }
 
+/** Alice, on call, pressing Acknowledge on XM-1's root. */
+const aliceAcksXm1 = (root: FakeMessage) => ({
+  userId: ALICE,
+  username: 'alice',
+  roles: [ONCALL_ROLE],
+  customId: 'xmsg|ack|XM-1',
+  message: root,
+});
+
 describe('alerts in Discord', () => {
   it('posts an embed with the four buttons, starts a thread under it and follows the alert there', async () => {
     const x = await start();
-    const before = await snapshot(devnet.chain(B));
+    const before = await snapshot(world.devnet.chain(B));
     const { msgHash } = await invalidMessage();
     const root = await oneRoot();
     expect(title(root)).toBe('XM-1 CRITICAL: Invalid executing message on chain 962');
@@ -140,8 +115,8 @@ describe('alerts in Discord', () => {
     await waitFor('the thread', () => latest(root).thread);
     expect(latest(root).thread!.name).toBe('XM-1 Invalid executing message on chain 962');
 
-    await replaceBlocksFrom(devnet.chain(B), before);
-    await mine(devnet.chain(B));
+    await replaceBlocksFrom(world.devnet.chain(B), before);
+    await mine(world.devnet.chain(B));
     await waitFor('the replacement in the thread', () => threadTexts(root).some((t) => t.includes('was replaced')), 15_000);
     expect(roots()).toHaveLength(1);
     expect(x.events.map((e) => e.type)).not.toContain('cross_safety_violation');
@@ -151,8 +126,8 @@ describe('alerts in Discord', () => {
     const x = await start({ XMSG_ESCALATE_AFTER_S: '2', XMSG_ESCALATION_REPEAT_S: '2' });
     await invalidMessage();
     const root = await oneRoot();
-    const press = discord.pressButton({ userId: ALICE, username: 'alice', roles: [ONCALL_ROLE], customId: 'xmsg|ack|XM-1', message: root });
-    const answer = await discord.answer(press.id);
+    const press = world.discord.pressButton(aliceAcksXm1(root));
+    const answer = await world.discord.answer(press.id);
     expect(answer).toMatchObject({ content: 'XM-1: Acknowledged by alice.', ephemeral: true });
     await waitFor('the ack reply', () => threadTexts(root).includes('Acknowledged by alice.'));
     await waitFor('the root edit', () => field(latest(root), 'State') === `acknowledged by alice (discord:${ALICE})`);
@@ -166,8 +141,8 @@ describe('alerts in Discord', () => {
     await invalidMessage();
     const root = await oneRoot();
     await waitFor('the thread', () => latest(root).thread);
-    const press = discord.pressButton({ userId: MALLORY, username: 'mallory', roles: [], customId: 'xmsg|ack|XM-1', message: root });
-    const answer = await discord.answer(press.id);
+    const press = world.discord.pressButton({ userId: MALLORY, username: 'mallory', roles: [], customId: 'xmsg|ack|XM-1', message: root });
+    const answer = await world.discord.answer(press.id);
     expect(answer.ephemeral).toBe(true);
     expect(answer.content).toBe('You may not ack: you hold neither the on-call role nor an admin role.');
     await new Promise((r) => setTimeout(r, 500));
@@ -192,7 +167,7 @@ describe('alerts in Discord', () => {
     await start();
     const { blockNumber } = await invalidMessage();
     await oneRoot();
-    await setSafe(devnet.chain(B), blockNumber);
+    await setSafe(world.devnet.chain(B), blockNumber);
     const violation = await waitFor('the violation root', () => roots().find((m) => title(m).includes('CONSENSUS BUG')), 15_000);
     expect(violation.content).toBe(`<@&${ONCALL_ROLE}>`);
     expect(violation.pinged).toEqual({ roles: [ONCALL_ROLE], users: [], everyone: false });
@@ -250,8 +225,13 @@ describe('/xmsg in Discord', () => {
     expect(await say({ userId: MALLORY, roles: [], subcommand: 'resolve', options: { id: 'XM-1' } })).toBe(
       'You may not resolve: you hold neither the on-call role nor an admin role.',
     );
-    const press = discord.pressButton({ userId: ALICE, roles: [ONCALL_ROLE], customId: 'someone-elses-button', message: fakeMessage() });
-    expect((await discord.answer(press.id)).content).toBe('This button does not name an alert.');
+    const press = world.discord.pressButton({
+      userId: ALICE,
+      roles: [ONCALL_ROLE],
+      customId: 'someone-elses-button',
+      message: fakeMessage(),
+    });
+    expect((await world.discord.answer(press.id)).content).toBe('This button does not name an alert.');
   });
 });
 
@@ -277,8 +257,8 @@ describe('Discord with Slack', () => {
     const [slackRoot] = await waitFor('the Slack root', () =>
       slack.channelMessages('C0BOTH').length ? slack.channelMessages('C0BOTH') : undefined,
     );
-    const press = discord.pressButton({ userId: ALICE, username: 'alice', roles: [ONCALL_ROLE], customId: 'xmsg|ack|XM-1', message: root });
-    await discord.answer(press.id);
+    const press = world.discord.pressButton(aliceAcksXm1(root));
+    await world.discord.answer(press.id);
     await waitFor('the ack in the Slack thread', () =>
       slack.threadReplies('C0BOTH', slackRoot!.ts).some((m) => m.text.includes('Acknowledged by alice')),
     );
@@ -295,34 +275,28 @@ describe('Discord HTTP interactions', () => {
     const x = await start({ DISCORD_PUBLIC_KEY: KEYS.publicKeyHex });
     const url = `${x.baseUrl}/discord/interactions`;
 
-    const ping = await discord.postPing(url, KEYS);
+    const ping = await world.discord.postPing(url, KEYS);
     expect(ping).toEqual({ status: 200, body: { type: 1 } });
 
-    const help = await discord.postSlashCommand(url, KEYS, { userId: ALICE, roles: [ONCALL_ROLE], subcommand: 'help' });
+    const help = await world.discord.postSlashCommand(url, KEYS, { userId: ALICE, roles: [ONCALL_ROLE], subcommand: 'help' });
     expect(help.status).toBe(200);
     expect(help.body).toMatchObject({ type: 4, data: { flags: EPHEMERAL } });
     expect((help.body as { data: { content: string } }).data.content).toContain('/xmsg ack <XM-id>');
 
     const other = generateDiscordKeys();
     const silence = { userId: ALICE, roles: [ONCALL_ROLE], subcommand: 'silence', options: { target: '961', duration: '1h' } };
-    expect((await discord.postSlashCommand(url, other, silence)).status).toBe(401);
-    expect((await discord.postSlashCommand(url, KEYS, silence, { signatureOverride: 'deadbeef' })).status).toBe(401);
-    expect((await discord.postSlashCommand(url, KEYS, silence, { signedBody: '{"type":1}' })).status).toBe(401);
-    expect((await discord.postPing(url, other)).status).toBe(401);
+    expect((await world.discord.postSlashCommand(url, other, silence)).status).toBe(401);
+    expect((await world.discord.postSlashCommand(url, KEYS, silence, { signatureOverride: 'deadbeef' })).status).toBe(401);
+    expect((await world.discord.postSlashCommand(url, KEYS, silence, { signedBody: '{"type":1}' })).status).toBe(401);
+    expect((await world.discord.postPing(url, other)).status).toBe(401);
     const sixMinutesAgo = String(Math.floor(Date.now() / 1000) - 360);
-    expect((await discord.postSlashCommand(url, KEYS, silence, { timestamp: sixMinutesAgo })).status).toBe(401);
+    expect((await world.discord.postSlashCommand(url, KEYS, silence, { timestamp: sixMinutesAgo })).status).toBe(401);
     expect(await x.app.alerts.store.activeSilences()).toEqual([]);
 
     // A signed button press acts like the gateway's.
     await invalidMessage();
     const root = await oneRoot();
-    const ack = await discord.postButton(url, KEYS, {
-      userId: ALICE,
-      username: 'alice',
-      roles: [ONCALL_ROLE],
-      customId: 'xmsg|ack|XM-1',
-      message: root,
-    });
+    const ack = await world.discord.postButton(url, KEYS, aliceAcksXm1(root));
     expect(ack.body).toMatchObject({ type: 4, data: { content: 'XM-1: Acknowledged by alice.', flags: EPHEMERAL } });
     await waitFor('the ack reply', () => threadTexts(root).includes('Acknowledged by alice.'));
   });
@@ -330,34 +304,34 @@ describe('Discord HTTP interactions', () => {
 
 describe('Discord faults', () => {
   it('loses and doubles nothing through 429s with retry_after, 5xx (also after the write) and a gateway reconnect', async () => {
-    const firstConnection = discord.connections.length;
+    const firstConnection = world.discord.connections.length;
     const x = await start();
     // The root: rate limited, then posted but its answer lost (the REST client retries the POST).
-    discord.failNext('createMessage', 1, { status: 429, retryAfter: 1 });
-    discord.failNext('createMessage', 1, { status: 502, apply: true });
+    world.discord.failNext('createMessage', 1, { status: 429, retryAfter: 1 });
+    world.discord.failNext('createMessage', 1, { status: 502, apply: true });
     // The thread: rate limited, then created but its answer lost (the retry gets 160004).
-    discord.failNext('startThread', 1, { status: 429, retryAfter: 0.5, scope: 'shared' });
-    discord.failNext('startThread', 1, { status: 502, apply: true });
+    world.discord.failNext('startThread', 1, { status: 429, retryAfter: 0.5, scope: 'shared' });
+    world.discord.failNext('startThread', 1, { status: 502, apply: true });
     const { msgHash } = await invalidMessage();
     const root = await oneRoot();
     expect(JSON.stringify(root.embeds)).toContain(msgHash);
     await waitFor('the thread', () => latest(root).thread);
 
     // The client loses its connection; an ack typed meanwhile reaches it when it resumes.
-    const connections = discord.connections.length;
-    discord.reconnectClients('drop');
-    const ack = discord.slashCommand({
+    const connections = world.discord.connections.length;
+    world.discord.reconnectClients('drop');
+    const ack = world.discord.slashCommand({
       userId: ALICE,
       username: 'alice',
       roles: [ONCALL_ROLE],
       subcommand: 'ack',
       options: { id: 'XM-1' },
     });
-    await waitFor('the resume', () => discord.connections.length > connections && discord.connections.at(-1)!.resumed, 10_000);
-    expect((await discord.answer(ack.id)).content).toBe('XM-1: Acknowledged by alice.');
+    await waitFor('the resume', () => world.discord.connections.length > connections && world.discord.connections.at(-1)!.resumed, 10_000);
+    expect((await world.discord.answer(ack.id)).content).toBe('XM-1: Acknowledged by alice.');
 
     // Discord fails the root edit after the reply went out (more 5xx than the REST client retries).
-    discord.failNext('editMessage', 4, { status: 503 });
+    world.discord.failNext('editMessage', 4, { status: 503 });
     expect(await say({ subcommand: 'escalate', options: { id: 'XM-1' } })).toBe('XM-1: Escalated by alice (level 1).');
     await waitFor(
       'the escalation reply and the root edit',
@@ -367,9 +341,9 @@ describe('Discord faults', () => {
     await new Promise((r) => setTimeout(r, 1000));
 
     expect(roots()).toHaveLength(1);
-    expect(discord.callsOf('startThread').map((c) => c.status)).toEqual([400]);
+    expect(world.discord.callsOf('startThread').map((c) => c.status)).toEqual([400]);
     expect(threadTexts(root)).toEqual(['Acknowledged by alice.', `<@&${ONCALL_ROLE}> Escalated by alice (level 1).`]);
-    expect(discord.faultedCalls.map((c) => c.route)).toEqual([
+    expect(world.discord.faultedCalls.map((c) => c.route)).toEqual([
       'createMessage',
       'createMessage',
       'startThread',
@@ -379,7 +353,7 @@ describe('Discord faults', () => {
       'editMessage',
       'editMessage',
     ]);
-    expect(discord.connections.slice(firstConnection).filter((c) => c.identified)).toHaveLength(1);
+    expect(world.discord.connections.slice(firstConnection).filter((c) => c.identified)).toHaveLength(1);
     expect((await x.app.alerts.store.audit('XM-1')).map((e) => e.action)).toEqual(['opened', 'ack', 'escalate']);
   });
 });
@@ -388,7 +362,7 @@ describe('Discord thread', () => {
   it('names a thread the first reply had to start after the alert, as the root would have', async () => {
     await start();
     // More 5xx than the REST client retries: the root goes out without its thread.
-    discord.failNext('startThread', 4, { status: 503 });
+    world.discord.failNext('startThread', 4, { status: 503 });
     await invalidMessage();
     const root = await oneRoot();
     expect(await say({ subcommand: 'ack', options: { id: 'XM-1' } })).toBe('XM-1: Acknowledged by alice.');
@@ -400,11 +374,11 @@ describe('Discord thread', () => {
 describe('Discord authentication', () => {
   it('posts the alert once Discord stops answering 401 (its REST client forgets the token on a 401)', async () => {
     await start();
-    discord.failNext('createMessage', 2, { status: 401 });
+    world.discord.failNext('createMessage', 2, { status: 401 });
     const { msgHash } = await invalidMessage();
     const root = await oneRoot();
     expect(JSON.stringify(root.embeds)).toContain(msgHash);
-    expect(discord.faultedCalls.map((c) => [c.route, (c.fault as { status: number }).status])).toEqual([
+    expect(world.discord.faultedCalls.map((c) => [c.route, (c.fault as { status: number }).status])).toEqual([
       ['createMessage', 401],
       ['createMessage', 401],
     ]);
@@ -420,7 +394,7 @@ describe('npm run register-commands', () => {
           PATH: process.env.PATH ?? '',
           DISCORD_BOT_TOKEN: TOKEN,
           DISCORD_APPLICATION_ID: APP_ID,
-          DISCORD_API_URL: discord.apiUrl,
+          DISCORD_API_URL: world.discord.apiUrl,
           ...env,
         },
       });
@@ -430,7 +404,7 @@ describe('npm run register-commands', () => {
       run({ DISCORD_BOT_TOKEN: 'wrong-token' }).catch((e: { code: number; stderr: string }) => e),
     ]);
     expect(guild.stdout).toMatch(new RegExp(`registered /xmsg \\(\\d+\\) in guild ${GUILD}`));
-    const [cmd] = discord.registeredCommands(GUILD) as Array<{ name: string; options: Array<{ name: string; type: number }> }>;
+    const [cmd] = world.discord.registeredCommands(GUILD) as Array<{ name: string; options: Array<{ name: string; type: number }> }>;
     expect(cmd!.name).toBe('xmsg');
     expect(cmd!.options.map((o) => o.name)).toEqual([
       'help',
@@ -445,7 +419,7 @@ describe('npm run register-commands', () => {
     ]);
     expect(cmd!.options.every((o) => o.type === 1)).toBe(true);
     expect(global.stdout).toContain('globally');
-    expect(discord.registeredCommands('global')).toHaveLength(1);
+    expect(world.discord.registeredCommands('global')).toHaveLength(1);
     expect(bad).toMatchObject({ code: 1 });
     expect((bad as { stderr: string }).stderr).toContain('register-commands:');
   });
@@ -453,24 +427,10 @@ describe('npm run register-commands', () => {
 
 /** A message that is not one of xmsg's alerts, for a button press that names none. */
 function fakeMessage(): FakeMessage {
-  return {
+  return textMessage({
     id: '1500000000000000001',
     channel_id: CHANNEL,
     author: { id: '1', username: 'x', global_name: null, discriminator: '0', avatar: null },
     content: 'x',
-    embeds: [],
-    components: [],
-    mention_roles: [],
-    mention_everyone: false,
-    mentions: [],
-    attachments: [],
-    timestamp: new Date().toISOString(),
-    edited_timestamp: null,
-    flags: 0,
-    tts: false,
-    pinned: false,
-    type: 0,
-    pinged: { roles: [], users: [], everyone: false },
-    edits: [],
-  };
+  });
 }

@@ -1,60 +1,32 @@
 import { keccak256, toHex } from 'viem';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import {
-  type Devnet,
-  emitInitiating,
-  executeMessage,
-  holdLabelsAtGenesis,
-  mine,
-  replaceBlocksFrom,
-  setFinalized,
-  setSafe,
-  snapshot,
-  startDevnet,
-} from '../src/devnet/devnet.js';
+import { describe, expect, it } from 'vitest';
+import { emitInitiating, executeMessage, mine, replaceBlocksFrom, setFinalized, setSafe, snapshot } from '../src/devnet/devnet.js';
 import type { MessageEvent } from '../src/events/types.js';
-import { cleanRedis, messagesFor, type RunningXmsg, startXmsg, uniquePrefix, waitFor, waitForMessage } from './helpers/xmsg.js';
+import { useWorld } from './helpers/world.js';
+import { messagesFor, type RunningXmsg, waitFor, waitForMessage } from './helpers/xmsg.js';
 
 const A = 911;
 const B = 912;
 
-let devnet: Devnet;
+// Nothing is cross-safe until a test says so.
+const world = useWorld({ name: 'safety', chainIds: [A, B], scope: 'test', holdLabels: 'each' });
 let xmsg: RunningXmsg | undefined;
-let prefix: string;
 
-beforeAll(async () => {
-  devnet = await startDevnet({ chainIds: [A, B] });
-});
-afterAll(async () => {
-  await devnet?.stop();
-});
-
-beforeEach(async () => {
-  prefix = uniquePrefix('safety');
-  // Nothing is cross-safe until a test says so.
-  await holdLabelsAtGenesis(devnet);
-});
-afterEach(async () => {
-  await xmsg?.stop();
-  xmsg = undefined;
-  await cleanRedis(prefix);
-});
-
-const start = async (overrides: Record<string, string> = {}) => (xmsg = await startXmsg(devnet, prefix, overrides));
+const start = async (overrides: Record<string, string> = {}) => (xmsg = await world.startXmsg(overrides));
 const eventsFor = (msgHash: string) =>
   xmsg!.events.filter((e): e is MessageEvent => 'message' in e && e.message.msgHash === msgHash).map((e) => e.type);
 
 async function validMessage() {
-  const init = await emitInitiating(devnet.chain(A));
-  const exec = await executeMessage(devnet.chain(B), init.identifier, init.msgHash);
+  const init = await emitInitiating(world.devnet.chain(A));
+  const exec = await executeMessage(world.devnet.chain(B), init.identifier, init.msgHash);
   await waitForMessage(xmsg!.baseUrl, init.msgHash, { status: 'valid' });
   return { init, exec };
 }
 
 async function invalidMessage() {
-  const init = await emitInitiating(devnet.chain(A));
+  const init = await emitInitiating(world.devnet.chain(A));
   const forged = keccak256(toHex(`forged ${init.msgHash}`));
-  const exec = await executeMessage(devnet.chain(B), init.identifier, forged);
+  const exec = await executeMessage(world.devnet.chain(B), init.identifier, forged);
   await waitForMessage(xmsg!.baseUrl, forged, { status: 'invalid' });
   return { init, exec, msgHash: forged };
 }
@@ -65,7 +37,7 @@ describe('following executing blocks to cross-safe', () => {
     const { init, exec } = await validMessage();
     expect((await messagesFor(xmsg!.baseUrl, init.msgHash))?.[0]?.safety).toBe('unsafe');
 
-    await setSafe(devnet.chain(B), exec.blockNumber);
+    await setSafe(world.devnet.chain(B), exec.blockNumber);
     const m = await waitForMessage(xmsg!.baseUrl, init.msgHash, { safety: 'cross-safe' });
     expect(m.history.at(-1)?.what).toContain(`safe head ${exec.blockNumber}`);
     expect(eventsFor(init.msgHash)).toEqual([]);
@@ -77,14 +49,14 @@ describe('following executing blocks to cross-safe', () => {
     await waitFor('unpromoted event', () => eventsFor(init.msgHash).includes('unpromoted'));
     expect((await messagesFor(xmsg!.baseUrl, init.msgHash))?.[0]?.safety).toBe('unsafe');
 
-    await setSafe(devnet.chain(B), exec.blockNumber);
+    await setSafe(world.devnet.chain(B), exec.blockNumber);
     await waitFor('promoted event', () => eventsFor(init.msgHash).includes('promoted'));
     expect(eventsFor(init.msgHash)).toEqual(['unpromoted', 'promoted']);
   });
 
   it("reports the replacement of an invalid message's block, and no violation", async () => {
     await start();
-    const B_ = devnet.chain(B);
+    const B_ = world.devnet.chain(B);
     await mine(B_);
     const before = await snapshot(B_);
     const { exec, msgHash } = await invalidMessage();
@@ -106,7 +78,7 @@ describe('following executing blocks to cross-safe', () => {
   it("reports a cross-safety violation when an invalid message's block becomes safe", async () => {
     await start();
     const { exec, msgHash } = await invalidMessage();
-    await setSafe(devnet.chain(B), exec.blockNumber);
+    await setSafe(world.devnet.chain(B), exec.blockNumber);
     await waitFor('violation event', () => eventsFor(msgHash).includes('cross_safety_violation'));
     const m = await waitForMessage(xmsg!.baseUrl, msgHash, { safety: 'cross-safe' });
     expect(m.status).toBe('invalid');
@@ -115,7 +87,7 @@ describe('following executing blocks to cross-safe', () => {
 
   it('drops a valid message whose executing block is reorged out, reporting nothing, and forgets it after the retention', async () => {
     await start({ XMSG_DROPPED_RETENTION_S: '2' });
-    const B_ = devnet.chain(B);
+    const B_ = world.devnet.chain(B);
     await mine(B_);
     const before = await snapshot(B_);
     const { init, exec } = await validMessage();
@@ -137,15 +109,15 @@ describe('following executing blocks to cross-safe', () => {
   it('stops tracking once the executing and initiating blocks are finalized', async () => {
     await start();
     const { init, exec } = await validMessage();
-    await setSafe(devnet.chain(B), exec.blockNumber);
+    await setSafe(world.devnet.chain(B), exec.blockNumber);
     await waitForMessage(xmsg!.baseUrl, init.msgHash, { safety: 'cross-safe' });
 
-    await setFinalized(devnet.chain(B), exec.blockNumber);
+    await setFinalized(world.devnet.chain(B), exec.blockNumber);
     await new Promise((r) => setTimeout(r, 500));
     // The initiating block is not finalized yet: still tracked.
     expect(await messagesFor(xmsg!.baseUrl, init.msgHash)).toHaveLength(1);
 
-    await setFinalized(devnet.chain(A), init.blockNumber);
+    await setFinalized(world.devnet.chain(A), init.blockNumber);
     await waitFor('message to be dropped', async () => (await messagesFor(xmsg!.baseUrl, init.msgHash)) === undefined);
     const counts = await xmsg!.app.store.statusCounts();
     expect(counts.reduce((n, c) => n + c.count, 0)).toBe(0);
@@ -153,7 +125,7 @@ describe('following executing blocks to cross-safe', () => {
 
   it('re-checks messages when their source chain reorgs, and reports a validity flip', async () => {
     await start();
-    const A_ = devnet.chain(A);
+    const A_ = world.devnet.chain(A);
     await mine(A_);
     const before = await snapshot(A_);
     const { init } = await validMessage();

@@ -4,46 +4,33 @@
  * checked exactly once, no job left failed or active.
  */
 import { readFile } from 'node:fs/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Devnet, mine, startDevnet } from '../src/devnet/devnet.js';
-import { type OwnRedis, type SentMessage, sendBatch, startOwnRedis } from './chaos/lib.js';
-import { Replica, replicaLogDir } from './helpers/replica.js';
-import { cleanRedis, messagesFor, metricValue, scrape, testEnv, uniquePrefix, waitFor } from './helpers/xmsg.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import { type RedisServer, startRedisServer } from '../src/devnet/redis-server.js';
+import { type SentMessage, sendBatch } from './chaos/lib.js';
+import { useWorld } from './helpers/world.js';
+import { messagesFor, metricValue, scrape, waitFor } from './helpers/xmsg.js';
 
 const A = 985;
 const B = 986;
 const BATCHES = 6;
 const BATCH = 20;
 
-let devnet: Devnet;
-let ownRedis: OwnRedis | undefined;
-const replicas: Replica[] = [];
-const prefix = uniquePrefix('shutdown');
-const logDir = replicaLogDir('shutdown');
-
-beforeAll(async () => {
-  devnet = await startDevnet({ chainIds: [A, B] });
-  for (const c of devnet.chains) await mine(c);
-});
+const world = useWorld({ name: 'shutdown', chainIds: [A, B], mineOnStart: true });
+let ownRedis: RedisServer | undefined;
 
 afterAll(async () => {
-  await Promise.all(replicas.map((r) => r.kill()));
   await ownRedis?.stop();
-  await devnet?.stop();
-  await cleanRedis(prefix);
 });
 
 describe('graceful shutdown', () => {
   it('stops on SIGTERM mid-stream with exit 0, and the next replica checks every message exactly once', async () => {
-    const env = testEnv(devnet, prefix, { XMSG_LOG_LEVEL: 'info' });
-    const first = new Replica({ name: 'first', env, logDir });
-    replicas.push(first);
+    const first = world.replica('first');
     await first.start();
 
     const sent: SentMessage[] = [];
     let stopMs = 0;
     for (let b = 0; b < BATCHES; b++) {
-      const [from, to] = b % 2 === 0 ? [devnet.chain(A), devnet.chain(B)] : [devnet.chain(B), devnet.chain(A)];
+      const [from, to] = b % 2 === 0 ? [world.devnet.chain(A), world.devnet.chain(B)] : [world.devnet.chain(B), world.devnet.chain(A)];
       sent.push(...(await sendBatch(from, to, BATCH)));
       if (b === 1) {
         const started = Date.now();
@@ -57,8 +44,7 @@ describe('graceful shutdown', () => {
     expect(log).toContain('"shutting down"');
     expect(log).toContain('"xmsg stopped"');
 
-    const second = new Replica({ name: 'second', env, logDir });
-    replicas.push(second);
+    const second = world.replica('second');
     await second.start();
     await waitFor(
       `all ${sent.length} messages checked`,
@@ -79,10 +65,8 @@ describe('graceful shutdown', () => {
   }, 120_000);
 
   it('exits 1 once XMSG_SHUTDOWN_GRACE_S is over when its Redis stops answering, and says what it was waiting on', async () => {
-    ownRedis = await startOwnRedis();
-    const env = testEnv(devnet, prefix, { REDIS_URL: ownRedis.url, XMSG_LOG_LEVEL: 'info', XMSG_SHUTDOWN_GRACE_S: '2' });
-    const replica = new Replica({ name: 'frozen-redis', env, logDir });
-    replicas.push(replica);
+    ownRedis = await startRedisServer();
+    const replica = world.replica('frozen-redis', { REDIS_URL: ownRedis.url, XMSG_SHUTDOWN_GRACE_S: '2' });
     await replica.start();
 
     ownRedis.freeze();

@@ -1,20 +1,18 @@
 import { type Hex, keccak256, toHex } from 'viem';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
-  type Devnet,
   emitInitiating,
   emitInitiatingMany,
   executeMessage,
   executeMessages,
-  holdLabelsAtGenesis,
   mine,
   replaceBlocksFrom,
   setSafe,
   snapshot,
-  startDevnet,
 } from '../src/devnet/devnet.js';
-import { type FakeSlack, sendBlockAction, sendSlashCommand, startFakeSlack } from './fakes/slack.js';
-import { cleanRedis, metricValue, type RunningXmsg, scrape, startXmsg, uniquePrefix, waitFor } from './helpers/xmsg.js';
+import { sendBlockAction, sendSlashCommand } from './fakes/slack.js';
+import { useWorld } from './helpers/world.js';
+import { cleanRedis, metricValue, type RunningXmsg, scrape, waitFor } from './helpers/xmsg.js';
 
 const A = 951;
 const B = 952;
@@ -26,55 +24,38 @@ const ONCALL_USER = 'U0ONCALL';
 const ADMIN = 'U0ADMIN';
 const STRANGER = 'U0STRANGER';
 
-let devnet: Devnet;
-let slack: FakeSlack;
-let prefix: string;
-const running: RunningXmsg[] = [];
-
-beforeAll(async () => {
-  devnet = await startDevnet({ chainIds: [A, B] });
-  slack = await startFakeSlack({ token: TOKEN, usergroups: { [ONCALL]: [ONCALL_USER] } });
-});
-afterAll(async () => {
-  await slack?.stop();
-  await devnet?.stop();
-});
-beforeEach(async () => {
-  prefix = uniquePrefix('slack');
-  slack.reset();
-  await holdLabelsAtGenesis(devnet);
-});
-afterEach(async () => {
-  await Promise.all(running.splice(0).map((x) => x.stop()));
-  await cleanRedis(prefix);
+const world = useWorld({
+  name: 'slack',
+  chainIds: [A, B],
+  slack: { token: TOKEN, usergroups: { [ONCALL]: [ONCALL_USER] } },
+  scope: 'test',
+  holdLabels: 'each',
+  mineBeforeXmsg: true,
 });
 
-async function start(overrides: Record<string, string> = {}) {
-  for (const c of devnet.chains) await mine(c);
-  const x = await startXmsg(devnet, prefix, {
+function start(overrides: Record<string, string> = {}) {
+  return world.startXmsg({
     SLACK_BOT_TOKEN: TOKEN,
     SLACK_SIGNING_SECRET: SECRET,
     SLACK_CHANNEL_ID: CHANNEL,
     SLACK_ONCALL_GROUP_ID: ONCALL,
     SLACK_ADMIN_USER_IDS: ADMIN,
-    SLACK_API_URL: slack.apiUrl,
+    SLACK_API_URL: world.slack.apiUrl,
     XMSG_CHAT_MAX_PER_S: '50',
     XMSG_ESCALATE_AFTER_S: '600',
     ...overrides,
   });
-  running.push(x);
-  return x;
 }
 
 const events = (x: RunningXmsg) => `${x.baseUrl}/slack/events`;
-const roots = () => slack.channelMessages(CHANNEL);
-const thread = (ts: string) => slack.threadReplies(CHANNEL, ts).map((m) => m.text);
+const roots = () => world.slack.channelMessages(CHANNEL);
+const thread = (ts: string) => world.slack.threadReplies(CHANNEL, ts).map((m) => m.text);
 const mentions = (ts: string) => thread(ts).filter((t) => t.includes(`<!subteam^${ONCALL}>`));
 
 async function invalidMessage(): Promise<{ msgHash: Hex; blockNumber: bigint }> {
-  const init = await emitInitiating(devnet.chain(A));
+  const init = await emitInitiating(world.devnet.chain(A));
   const msgHash = keccak256(toHex(`forged ${init.msgHash}`));
-  const exec = await executeMessage(devnet.chain(B), init.identifier, msgHash);
+  const exec = await executeMessage(world.devnet.chain(B), init.identifier, msgHash);
   return { msgHash, blockNumber: exec.blockNumber };
 }
 
@@ -93,7 +74,7 @@ function buttonsOf(root: { blocks?: unknown[] }): string[] {
 describe('alerts in Slack', () => {
   it('posts one root message with the four buttons for an invalid message, then follows it in the thread', async () => {
     const x = await start();
-    const B_ = devnet.chain(B);
+    const B_ = world.devnet.chain(B);
     const before = await snapshot(B_);
     const { msgHash } = await invalidMessage();
     const root = await oneRoot();
@@ -112,7 +93,7 @@ describe('alerts in Slack', () => {
     await start({ XMSG_ESCALATE_AFTER_S: '2', XMSG_ESCALATION_REPEAT_S: '2' });
     await invalidMessage();
     const root = await oneRoot();
-    const x = running[0]!;
+    const x = world.running[0]!;
     const before = await scrape(x.baseUrl);
     expect(metricValue(before, 'xmsg_alerts_open{severity="critical",state="open"}')).toBe(1);
     expect(metricValue(before, 'xmsg_job_latency_seconds_count{queue="chat-slack"}')).toBeGreaterThanOrEqual(1);
@@ -127,8 +108,8 @@ describe('alerts in Slack', () => {
     });
     expect(res.status).toBe(200);
     await waitFor('the ack reply', () => thread(root.ts).some((t) => t.includes('Acknowledged by alice')));
-    await waitFor('the root edit', () => slack.channelMessages(CHANNEL)[0]!.text.includes('acknowledged by alice'));
-    await waitFor('the ephemeral answer', () => slack.responsesFor(res.responseUrl).length > 0);
+    await waitFor('the root edit', () => world.slack.channelMessages(CHANNEL)[0]!.text.includes('acknowledged by alice'));
+    await waitFor('the ephemeral answer', () => world.slack.responsesFor(res.responseUrl).length > 0);
     await new Promise((r) => setTimeout(r, 3000));
     expect(mentions(root.ts)).toEqual([]);
     const after = await scrape(x.baseUrl);
@@ -161,7 +142,7 @@ describe('alerts in Slack', () => {
       value: 'XM-1',
     });
     const [answer] = await waitFor('the refusal', () =>
-      slack.responsesFor(res.responseUrl).length ? slack.responsesFor(res.responseUrl) : undefined,
+      world.slack.responsesFor(res.responseUrl).length ? world.slack.responsesFor(res.responseUrl) : undefined,
     );
     expect(JSON.stringify(answer)).toContain('You may not ack');
     expect((await x.app.alerts.store.get('XM-1'))?.state).toBe('open');
@@ -181,27 +162,27 @@ describe('alerts in Slack', () => {
     await start();
     const { blockNumber } = await invalidMessage();
     await oneRoot();
-    await setSafe(devnet.chain(B), blockNumber);
+    await setSafe(world.devnet.chain(B), blockNumber);
     const violation = await waitFor('the violation root', () => roots().find((m) => m.text.includes('CONSENSUS BUG')));
     expect(violation.text).toContain(`<!subteam^${ONCALL}>`);
   });
 
   it('resolves an unpromoted alert in its thread once the message is promoted', async () => {
     await start({ XMSG_PROMOTION_DEADLINE_S: '1' });
-    const init = await emitInitiating(devnet.chain(A));
-    const exec = await executeMessage(devnet.chain(B), init.identifier, init.msgHash);
+    const init = await emitInitiating(world.devnet.chain(A));
+    const exec = await executeMessage(world.devnet.chain(B), init.identifier, init.msgHash);
     const root = await oneRoot();
     expect(root.text).toContain('not cross-safe in time');
-    await setSafe(devnet.chain(B), exec.blockNumber);
+    await setSafe(world.devnet.chain(B), exec.blockNumber);
     await waitFor('auto-resolution', () => thread(root.ts).some((t) => t.includes('resolved automatically')));
     await waitFor('the root shows resolved', () => roots()[0]!.text.includes('resolved by xmsg'));
   });
 
   it('folds 300 invalid messages of one block into one alert with count 300', async () => {
     const x = await start();
-    const inits = await emitInitiatingMany(devnet.chain(A), 300);
+    const inits = await emitInitiatingMany(world.devnet.chain(A), 300);
     await executeMessages(
-      devnet.chain(B),
+      world.devnet.chain(B),
       inits.map((i) => ({ identifier: i.identifier, msgHash: keccak256(toHex(`forged ${i.msgHash}`)) })),
     );
     await waitFor('count 300', async () => (await x.app.alerts.store.get('XM-1'))?.count === 300, 30_000);
@@ -212,32 +193,35 @@ describe('alerts in Slack', () => {
 
   it('delivers once and in order when Slack answers 429 twice', async () => {
     const x = await start();
-    slack.failNext('chat.postMessage', 2, { status: 429, retryAfter: 1 });
+    world.slack.failNext('chat.postMessage', 2, { status: 429, retryAfter: 1 });
     const { msgHash } = await invalidMessage();
     const root = await oneRoot();
     await x.app.alerts.ack('XM-1', { platform: 'slack', userId: ADMIN, name: 'admin', canAct: true });
     await waitFor('the ack reply', () => thread(root.ts).some((t) => t.includes('Acknowledged by admin')));
     expect(roots()).toHaveLength(1);
     expect(JSON.stringify(root.blocks)).toContain(msgHash);
-    expect(slack.faultedCalls.length).toBe(2);
+    expect(world.slack.faultedCalls.length).toBe(2);
   });
 
   it('adopts the root Slack posted when its answer was lost, on the next replica, instead of posting a second', async () => {
     const first = await start();
-    slack.failNext('chat.postMessage', 1, { lostAnswer: true });
+    world.slack.failNext('chat.postMessage', 1, { lostAnswer: true });
     await invalidMessage();
-    await waitFor('the root posted, its answer lost', () => slack.faultedCalls.length === 1);
+    await waitFor('the root posted, its answer lost', () => world.slack.faultedCalls.length === 1);
     const [root] = roots();
     expect(root!.metadata).toEqual({ event_type: 'xmsg_alert', event_payload: { alert_id: 'XM-1', opened_at: expect.any(Number) } });
     // The delivering replica goes away before its retry (1 s later) can change anything; another takes over.
-    slack.setDown(true);
-    await first.stop();
-    running.splice(running.indexOf(first), 1);
-    slack.setDown(false);
+    world.slack.setDown(true);
+    await world.stopXmsg(first);
+    world.slack.setDown(false);
     const second = await start();
     await waitFor('the root adopted', async () => (await second.app.notifier.ref('slack', 'XM-1'))?.id === root!.ts);
     expect(roots()).toHaveLength(1);
-    expect(slack.callsOf('conversations.history')[0]!.args).toMatchObject({ channel: CHANNEL, include_all_metadata: 'true', limit: '15' });
+    expect(world.slack.callsOf('conversations.history')[0]!.args).toMatchObject({
+      channel: CHANNEL,
+      include_all_metadata: 'true',
+      limit: '15',
+    });
     // The thread follows the adopted root.
     await second.app.alerts.ack('XM-1', { platform: 'slack', userId: ADMIN, name: 'admin', canAct: true });
     await waitFor('the ack reply', () => thread(root!.ts).some((t) => t.includes('Acknowledged by admin')));
@@ -246,12 +230,12 @@ describe('alerts in Slack', () => {
 
   it('posts the root anyway when the Slack app may not read the channel history (an install without channels:history)', async () => {
     await start();
-    slack.failNext('chat.postMessage', 1, { status: 500 });
-    slack.failNext('conversations.history', 1, { error: 'missing_scope' });
+    world.slack.failNext('chat.postMessage', 1, { status: 500 });
+    world.slack.failNext('conversations.history', 1, { error: 'missing_scope' });
     await invalidMessage();
     const root = await oneRoot();
     expect(root.metadata?.event_payload).toMatchObject({ alert_id: 'XM-1' });
-    expect(slack.faultedCalls.map((c) => c.method)).toEqual(['chat.postMessage', 'conversations.history']);
+    expect(world.slack.faultedCalls.map((c) => c.method)).toEqual(['chat.postMessage', 'conversations.history']);
   });
 
   it('makes one root message per alert with two replicas', async () => {
@@ -295,12 +279,11 @@ describe('/xmsg in Slack', () => {
 
   it('looks up a message xmsg does not track on the chains', async () => {
     const x = await start();
-    const init = await emitInitiating(devnet.chain(A));
+    const init = await emitInitiating(world.devnet.chain(A));
     // Executed before this xmsg started: it never tracked it.
-    const exec = await executeMessage(devnet.chain(B), init.identifier, init.msgHash);
-    await x.stop();
-    running.splice(0);
-    await cleanRedis(prefix);
+    const exec = await executeMessage(world.devnet.chain(B), init.identifier, init.msgHash);
+    await world.stopXmsg(x);
+    await cleanRedis(world.prefix);
     const fresh = await start();
     expect(await say(fresh, `status ${exec.txHash}`)).toContain('valid');
     expect(await say(fresh, `status ${init.msgHash}`)).toContain('checked now (not tracked)');

@@ -1,63 +1,19 @@
 import { Redis } from 'ioredis';
 import { type Hex, keccak256, toHex } from 'viem';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { EXECUTING_MESSAGE_TOPIC } from '../src/chain/inbox.js';
-import {
-  type DevChain,
-  type Devnet,
-  emitInitiating,
-  emitRawFromInbox,
-  executeMessage,
-  holdLabelsAtGenesis,
-  latestBlock,
-  mine,
-  startDevnet,
-} from '../src/devnet/devnet.js';
+import { type DevChain, emitInitiating, emitRawFromInbox, executeMessage, latestBlock } from '../src/devnet/devnet.js';
 import type { MessageEvent } from '../src/events/types.js';
-import {
-  cleanRedis,
-  messagesFor,
-  metricValue,
-  REDIS_URL,
-  type RunningXmsg,
-  startXmsg,
-  uniquePrefix,
-  waitFor,
-  waitForMessage,
-} from './helpers/xmsg.js';
+import { useWorld } from './helpers/world.js';
+import { messagesFor, metricValue, type RunningXmsg, waitFor, waitForMessage } from './helpers/xmsg.js';
 
 const A = 921;
 const B = 922;
 
-let devnet: Devnet;
-const running: RunningXmsg[] = [];
-const prefixes: string[] = [];
+// Anvil's own labels trail the head by 32/64 blocks; held at 0 nothing is promoted or dropped under these tests.
+const world = useWorld({ name: 'watcher', chainIds: [A, B], scope: 'test', holdLabels: 'once', mineBeforeXmsg: true });
 
-beforeAll(async () => {
-  devnet = await startDevnet({ chainIds: [A, B] });
-  // Anvil's own labels trail the head by 32/64 blocks; held at 0 nothing is promoted or dropped under these tests.
-  await holdLabelsAtGenesis(devnet);
-});
-afterAll(async () => {
-  await devnet?.stop();
-});
-afterEach(async () => {
-  await Promise.all(running.splice(0).map((x) => x.stop()));
-  await Promise.all(prefixes.splice(0).map(cleanRedis));
-});
-
-function newPrefix(name: string) {
-  const p = uniquePrefix(name);
-  prefixes.push(p);
-  return p;
-}
-async function start(prefix: string, overrides: Record<string, string> = {}) {
-  // A fresh xmsg starts at the head block; an empty one keeps earlier tests' messages out of this test's counts.
-  for (const c of devnet.chains) await mine(c);
-  const x = await startXmsg(devnet, prefix, overrides);
-  running.push(x);
-  return x;
-}
+const start = (prefix: string, overrides: Record<string, string> = {}) => world.startXmsg(overrides, prefix);
 
 interface Sent {
   msgHash: Hex;
@@ -86,11 +42,11 @@ const invalidEvents = (xs: RunningXmsg[]) => xs.flatMap((x) => x.events).filter(
 
 describe('watcher', () => {
   it('skips malformed inbox logs with a warning metric and carries on', async () => {
-    const x = await start(newPrefix('malformed'));
-    const b = devnet.chain(B);
+    const x = await start(world.newPrefix('malformed'));
+    const b = world.devnet.chain(B);
     await emitRawFromInbox(b, [EXECUTING_MESSAGE_TOPIC, keccak256('0x01'), keccak256('0x02')], `0x${'00'.repeat(160)}`);
     await emitRawFromInbox(b, [EXECUTING_MESSAGE_TOPIC, keccak256('0x03')], '0x1234');
-    const [ok] = await sendMessages(devnet.chain(A), b, 1);
+    const [ok] = await sendMessages(world.devnet.chain(A), b, 1);
     await waitForMessage(x.baseUrl, ok!.msgHash, { status: 'valid' });
 
     const metrics = await (await fetch(`${x.baseUrl}/metrics`)).text();
@@ -99,17 +55,16 @@ describe('watcher', () => {
   });
 
   it('backfills every block missed while stopped and processes each message exactly once', async () => {
-    const prefix = newPrefix('restart');
+    const prefix = world.newPrefix('restart');
     const first = await start(prefix);
     // Something seen before the stop, so the restart must not redo it.
-    const early = await sendMessages(devnet.chain(A), devnet.chain(B), 5);
+    const early = await sendMessages(world.devnet.chain(A), world.devnet.chain(B), 5);
     await waitFor('early messages', async () => (await settledCount(first)) === 5);
-    await first.stop();
-    running.splice(running.indexOf(first), 1);
+    await world.stopXmsg(first);
 
     const whileDown = [
-      ...(await sendMessages(devnet.chain(A), devnet.chain(B), 35)),
-      ...(await sendMessages(devnet.chain(B), devnet.chain(A), 35)),
+      ...(await sendMessages(world.devnet.chain(A), world.devnet.chain(B), 35)),
+      ...(await sendMessages(world.devnet.chain(B), world.devnet.chain(A), 35)),
     ];
     const second = await start(prefix);
     const all = [...early, ...whileDown];
@@ -137,11 +92,11 @@ describe('watcher', () => {
   });
 
   it('two replicas on one Redis make one job and one event per message', async () => {
-    const prefix = newPrefix('replicas');
+    const prefix = world.newPrefix('replicas');
     const replicas = [await start(prefix), await start(prefix)];
     const sent = [
-      ...(await sendMessages(devnet.chain(A), devnet.chain(B), 20)),
-      ...(await sendMessages(devnet.chain(B), devnet.chain(A), 20)),
+      ...(await sendMessages(world.devnet.chain(A), world.devnet.chain(B), 20)),
+      ...(await sendMessages(world.devnet.chain(B), world.devnet.chain(A), 20)),
     ];
     await waitFor('every message settled', async () => (await settledCount(replicas[0]!)) === sent.length, 30_000);
     for (const m of sent) expect(await messagesFor(replicas[1]!.baseUrl, m.msgHash), m.msgHash).toHaveLength(1);
@@ -165,15 +120,14 @@ describe('watcher', () => {
   });
 
   it('backfills through a node that caps eth_getLogs results: splits the range once, not on every read, and stays healthy', async () => {
-    const prefix = newPrefix('logs-cap');
+    const prefix = world.newPrefix('logs-cap');
     const first = await start(prefix);
-    await first.stop();
-    running.splice(running.indexOf(first), 1);
-    const b = devnet.chain(B);
-    const redis = new Redis(REDIS_URL);
+    await world.stopXmsg(first);
+    const b = world.devnet.chain(B);
+    const redis = new Redis(world.redisUrl);
     const cursor = BigInt((await redis.hget(first.app.store.keys.cursor(B), 'number').finally(() => redis.disconnect()))!);
     // One message per block on B while no replica runs.
-    const sent = await sendMessages(devnet.chain(A), b, 30);
+    const sent = await sendMessages(world.devnet.chain(A), b, 30);
     const behind = Number((await latestBlock(b)).number - cursor);
 
     b.proxy.setFaults({ logsLimit: 4 });
@@ -194,15 +148,15 @@ describe('watcher', () => {
   });
 
   it('keeps its log range while eth_getLogs fails for a reason a smaller range cannot help (503s)', async () => {
-    const prefix = newPrefix('logs-503');
+    const prefix = world.newPrefix('logs-503');
     const x = await start(prefix, { XMSG_MAX_BLOCK_RANGE: '16', XMSG_RPC_RETRIES: '1', XMSG_RPC_RETRY_DELAY_MS: '20' });
-    const b = devnet.chain(B);
+    const b = world.devnet.chain(B);
     const range = async () => metricValue(await (await fetch(`${x.baseUrl}/metrics`)).text(), `xmsg_log_range_blocks{chain_id="${B}"}`);
     b.proxy.resetCounts();
     b.proxy.setFaults({ failMethods: ['eth_getLogs'] });
     let sent: Sent[] = [];
     try {
-      sent = await sendMessages(devnet.chain(A), b, 6);
+      sent = await sendMessages(world.devnet.chain(A), b, 6);
       await waitFor('eth_getLogs refused a few times', () => (b.proxy.counts().eth_getLogs ?? 0) >= 8, 10_000);
       expect(await range()).toBe(16);
     } finally {

@@ -3,7 +3,7 @@
  * race with the miner (taking a snapshot, replacing a block) pause interval mining around themselves.
  */
 import type { Hash, Hex } from 'viem';
-import { type DevChain, replaceBlocksFrom, snapshot } from '../../src/devnet/devnet.js';
+import { type DevChain, headNumber, replaceBlocksFrom, snapshot } from '../../src/devnet/devnet.js';
 
 export const BLOCK_TIME_S = 1;
 
@@ -16,16 +16,12 @@ async function withMiningPaused<T>(chain: DevChain, step: () => Promise<T>): Pro
   }
 }
 
-export function headOf(chain: DevChain): Promise<bigint> {
-  return chain.client.getBlockNumber({ cacheTime: 0 });
-}
-
 /**
  * A snapshot whose recorded head is exact: with the miner running, a block can land between evm_snapshot and
  * the head read that snapshot() keeps for replaceBlocksFrom, and the wrong block would be replaced.
  */
 export async function exactSnapshot(chain: DevChain): Promise<{ id: Hex; head: bigint }> {
-  return withMiningPaused(chain, async () => ({ id: await snapshot(chain), head: await headOf(chain) }));
+  return withMiningPaused(chain, async () => ({ id: await snapshot(chain), head: await headNumber(chain) }));
 }
 
 /** Replaces the block after the snapshot with an empty one (the miner paused meanwhile, so it cannot race). */

@@ -1,4 +1,4 @@
-import { type DevChain, type Devnet, setFinalized, setSafe } from '../../src/devnet/devnet.js';
+import { type DevChain, type Devnet, headNumber, setFinalized, setSafe } from '../../src/devnet/devnet.js';
 
 /** How far the labels trail the unsafe head: close enough that valid messages are promoted within seconds. */
 const SAFE_LAG = 2n;
@@ -98,7 +98,7 @@ export class SafetyLabels {
   }
 
   private async updateChain(chain: DevChain): Promise<void> {
-    const latest = await chain.client.getBlockNumber({ cacheTime: 0 });
+    const latest = await headNumber(chain);
     const heads = this.headsOf(chain.chainId);
     const hold = this.holdOf(chain.chainId);
     let safe = latest - SAFE_LAG;

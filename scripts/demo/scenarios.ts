@@ -3,9 +3,16 @@
  * the chains to itself, and a follow phase, run in the background, that waits for the events xmsg should deliver.
  */
 import { type Hash, keccak256, toHex } from 'viem';
-import { type DevChain, type ExecutedMessage, emitInitiating, executeMessage, type InitiatingLog } from '../../src/devnet/devnet.js';
+import {
+  type DevChain,
+  type ExecutedMessage,
+  emitInitiating,
+  executeMessage,
+  headNumber,
+  type InitiatingLog,
+} from '../../src/devnet/devnet.js';
 import type { EventType } from '../../src/events/types.js';
-import { exactSnapshot, headOf, replaceAfterSnapshot, untilClockReaches } from './chain-ops.js';
+import { exactSnapshot, replaceAfterSnapshot, untilClockReaches } from './chain-ops.js';
 import type { EventWatch, SentLabel } from './events.js';
 import type { SafetyLabels } from './labels.js';
 import type { Printer } from './print.js';
@@ -63,7 +70,7 @@ export async function sendUnpromoted(ctx: ScenarioContext, from: DevChain, to: D
   const holdBy = `unpromoted-${label.n}`;
   await untilClockReaches(to, init.identifier.timestamp);
   // Held at the head before the executing transaction, so the safe head can never reach the block it lands in.
-  ctx.labels.hold(to.chainId, holdBy, await headOf(to));
+  ctx.labels.hold(to.chainId, holdBy, await headNumber(to));
   const exec = await executeMessage(to, init.identifier, init.msgHash);
   ctx.sent(label, from, to, exec);
   ctx.printer.note(

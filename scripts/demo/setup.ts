@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { Redis } from 'ioredis';
+import { deleteKeysUnder } from '../../src/devnet/redis-keys.js';
+import { type RedisServer, redisAnswers, redisServerInstalled, startRedisServer } from '../../src/devnet/redis-server.js';
 
 export const PREFERRED_HTTP_PORT = 3000;
 
@@ -21,33 +23,45 @@ export async function choosePort(preferred = PREFERRED_HTTP_PORT): Promise<numbe
   });
 }
 
-/** Fails fast with one clear line, instead of xmsg retrying a Redis that is not there. */
-export async function checkRedis(url: string): Promise<void> {
-  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 3000 });
+/** Where to get a Redis, for the one line the demo prints when it has none. */
+const HOW_TO_GET_REDIS =
+  'install one (Debian/Ubuntu: sudo apt install redis-server; macOS: brew install redis) or run one (docker run -p 6379:6379 redis:7), ' +
+  'or set REDIS_URL';
+
+/** What the demo tells a person and stops on: one line, no stack trace. */
+export class DemoSetupError extends Error {}
+
+export interface DemoRedis {
+  url: string;
+  /** The private redis-server the demo started because nothing answered at REDIS_URL; stopped on the way out. */
+  server?: RedisServer;
+}
+
+/**
+ * The Redis the demo runs on: the one at `url` when it answers; otherwise, when redis-server is installed, a private
+ * one on a free loopback port with nothing on disk (the demo's state lives as long as the demo). Without either, a
+ * DemoSetupError saying how to get one.
+ */
+export async function demoRedis(url: string, note: (line: string) => void): Promise<DemoRedis> {
+  if (await redisAnswers(url, 3000)) return { url };
+  if (!redisServerInstalled())
+    throw new DemoSetupError(`no Redis answers at ${url} and redis-server is not installed: ${HOW_TO_GET_REDIS}`);
+  const server = await startRedisServer();
+  note(`no Redis answers at ${url}: started a private redis-server at ${server.url} (nothing on disk; stopped on exit)`);
+  return { url: server.url, server };
+}
+
+/**
+ * Deletes every key under the prefix (xmsg's state and its BullMQ queues); returns how many. Gives up after a few
+ * seconds rather than retrying a Redis that has gone, and logs nothing itself (the caller says what happened).
+ */
+export async function deleteKeys(url: string, prefix: string): Promise<number> {
+  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null, connectTimeout: 3000 });
   redis.on('error', () => undefined);
   try {
     await redis.connect();
-    await redis.ping();
-  } catch (err) {
-    throw new Error(`Redis is not reachable at ${url} (${err instanceof Error ? err.message : String(err)}); start one or set REDIS_URL`);
+    return await deleteKeysUnder(redis, prefix);
   } finally {
     redis.disconnect();
   }
-}
-
-/** Deletes every key under the prefix (xmsg's state and its BullMQ queues); returns how many. */
-export async function deleteKeys(url: string, prefix: string): Promise<number> {
-  const redis = new Redis(url, { maxRetriesPerRequest: 3 });
-  let deleted = 0;
-  try {
-    let cursor = '0';
-    do {
-      const [next, found] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-      cursor = next;
-      if (found.length) deleted += await redis.del(...found);
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
-  }
-  return deleted;
 }

@@ -1,5 +1,6 @@
 import type { Hash } from 'viem';
 import type { DevChain, Devnet, ExecutedMessage, InitiatingLog } from '../../src/devnet/devnet.js';
+import { firstLine } from '../../src/errors.js';
 import type { EventWatch, SentLabel } from './events.js';
 import type { SafetyLabels } from './labels.js';
 import { type Printer, paint, shortHash } from './print.js';
@@ -179,8 +180,4 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
     const timer = setTimeout(done, ms);
     signal.addEventListener('abort', done, { once: true });
   });
-}
-
-function firstLine(err: unknown): string {
-  return (err instanceof Error ? err.message : String(err)).split('\n')[0] ?? 'unknown error';
 }

@@ -1,11 +1,18 @@
 import { type ConnectionOptions, Queue, Worker } from 'bullmq';
 import type { Logger } from 'pino';
-import { MAX_STALLED_COUNT } from '../jobs/stalls.js';
 import { type Metrics, observeJobs } from '../metrics.js';
+import { ESCALATION_JOBS, ESCALATION_WORKER } from '../queues/defaults.js';
 
 export interface EscalationJob {
   alertId: string;
   level: number;
+}
+
+export interface EscalationTimersDeps {
+  connection: ConnectionOptions;
+  prefix: string;
+  metrics: Metrics;
+  log: Logger;
 }
 
 /**
@@ -16,32 +23,18 @@ export class EscalationTimers {
   readonly queue: Queue<EscalationJob>;
   private worker?: Worker<EscalationJob>;
 
-  constructor(
-    private readonly connection: ConnectionOptions,
-    private readonly prefix: string,
-    private readonly metrics: Metrics,
-    private readonly log: Logger,
-  ) {
+  constructor(private readonly deps: EscalationTimersDeps) {
     this.queue = new Queue<EscalationJob>('escalations', {
-      connection,
-      prefix,
-      defaultJobOptions: {
-        attempts: 50,
-        backoff: { type: 'exponential', delay: 1000 },
-        removeOnComplete: { age: 86_400, count: 10_000 },
-        removeOnFail: { age: 7 * 86_400 },
-      },
+      connection: deps.connection,
+      prefix: deps.prefix,
+      defaultJobOptions: ESCALATION_JOBS,
     });
   }
 
   start(handler: (job: EscalationJob) => Promise<void>): void {
-    this.worker = new Worker<EscalationJob>('escalations', (job) => handler(job.data), {
-      connection: this.connection,
-      prefix: this.prefix,
-      concurrency: 4,
-      maxStalledCount: MAX_STALLED_COUNT,
-    });
-    observeJobs(this.worker, this.metrics, this.log);
+    const { connection, prefix, metrics, log } = this.deps;
+    this.worker = new Worker<EscalationJob>('escalations', (job) => handler(job.data), { connection, prefix, ...ESCALATION_WORKER });
+    observeJobs(this.worker, metrics, log);
   }
 
   async schedule(alertId: string, level: number, delayMs: number): Promise<void> {

@@ -1,6 +1,8 @@
 import { type ConnectionOptions, Queue, UnrecoverableError, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import { type Metrics, observeJobs } from '../metrics.js';
+import { CHAT_JOBS, CHAT_MAX_BACKOFF_MS, CHAT_WORKER } from '../queues/defaults.js';
 import {
   type AlertView,
   type ChatAdapter,
@@ -9,9 +11,7 @@ import {
   type ChatUpdate,
   type Mention,
   type ThreadRef,
-} from '../chat/types.js';
-import { MAX_STALLED_COUNT } from '../jobs/stalls.js';
-import { type Metrics, observeJobs } from '../metrics.js';
+} from './chat-port.js';
 import { KINDS } from './model.js';
 import type { AlertStore } from './store.js';
 
@@ -24,10 +24,24 @@ export type Delivery =
   | { type: 'update'; alertId: string; seq: number; text: string; mention?: Mention }
   | { type: 'grew'; alertId: string; seq: number };
 
-const MAX_BACKOFF_MS = 60_000;
-const CHAT_LOCK_MS = 10_000;
-/** How long a delivered reply is remembered so that retries of its job skip it (as long as completed jobs are kept). */
-const REPLIED_MARK_S = 86_400;
+/** How long a delivered reply is remembered so that retries of its job skip it: as long as completed jobs are kept. */
+const REPLIED_MARK_S = CHAT_JOBS.removeOnComplete.age;
+
+export interface NotifierDeps {
+  /** One outbox queue each, named `chat-<platform>`. */
+  adapters: ChatAdapter[];
+  store: AlertStore;
+  redis: Redis;
+  /** For the BullMQ queues and workers (maxRetriesPerRequest: null). */
+  connection: ConnectionOptions;
+  prefix: string;
+  metrics: Metrics;
+  log: Logger;
+  /** Most deliveries per second on each platform (XMSG_CHAT_MAX_PER_S). */
+  maxPerSecond: number;
+  /** How long thread references and delivery marks are kept: the alert retention. */
+  retentionS: number;
+}
 
 /**
  * The chat outbox. Every chat action is a BullMQ job in a per-platform queue that runs one job at a time across
@@ -39,78 +53,65 @@ export class Notifier {
   private readonly queues = new Map<string, Queue<Delivery>>();
   private readonly workers: Worker<Delivery>[] = [];
 
-  constructor(
-    private readonly adapters: ChatAdapter[],
-    private readonly store: AlertStore,
-    private readonly redis: Redis,
-    private readonly connection: ConnectionOptions,
-    private readonly prefix: string,
-    private readonly metrics: Metrics,
-    private readonly log: Logger,
-    private readonly maxPerSecond: number,
-    private readonly retentionS: number,
-  ) {
-    for (const a of adapters) {
+  constructor(private readonly deps: NotifierDeps) {
+    for (const a of deps.adapters) {
       this.queues.set(
         a.platform,
-        new Queue<Delivery>(`chat-${a.platform}`, {
-          connection,
-          prefix,
-          defaultJobOptions: { removeOnComplete: { age: 86_400, count: 10_000 }, removeOnFail: { age: 30 * 86_400 } },
-        }),
+        new Queue<Delivery>(`chat-${a.platform}`, { connection: deps.connection, prefix: deps.prefix, defaultJobOptions: CHAT_JOBS }),
       );
     }
   }
 
   async start(): Promise<void> {
-    for (const adapter of this.adapters) {
-      const queue = this.queues.get(adapter.platform)!;
-      await queue.setGlobalConcurrency(1);
-      let failures = 0;
-      const worker: Worker<Delivery> = new Worker<Delivery>(
-        queue.name,
-        async (job) => {
-          try {
-            await this.deliver(adapter, job.data);
-            failures = 0;
-          } catch (err) {
-            if (err instanceof ChatRejected) {
-              this.metrics.chatDeliveries.inc({ platform: adapter.platform, outcome: 'rejected' });
-              this.log.error(
-                { err: err.message, platform: adapter.platform, delivery: job.data },
-                'chat platform rejected a delivery; skipped',
-              );
-              throw new UnrecoverableError(err.message);
-            }
-            failures++;
-            const wait =
-              err instanceof ChatRetryLater && err.retryAfterMs !== undefined
-                ? err.retryAfterMs
-                : Math.min(1000 * 2 ** (failures - 1), MAX_BACKOFF_MS);
-            this.metrics.chatDeliveries.inc({ platform: adapter.platform, outcome: 'retried' });
-            this.log.warn(
-              { err: (err as Error).message, platform: adapter.platform, waitMs: wait },
-              'chat delivery failed; pausing the chat queue and retrying',
-            );
-            await worker.rateLimit(wait);
-            throw Worker.RateLimitError();
-          }
-        },
-        {
-          connection: this.connection,
-          prefix: this.prefix,
-          concurrency: 1,
-          maxStalledCount: MAX_STALLED_COUNT,
-          // One delivery at a time holds up the platform's whole queue: when its replica dies, another takes it over
-          // within ~15 s instead of BullMQ's default ~60 s (the lock is renewed every 5 s while the delivery runs).
-          lockDuration: CHAT_LOCK_MS,
-          stalledInterval: CHAT_LOCK_MS / 2,
-          limiter: { max: this.maxPerSecond, duration: 1000 },
-        },
-      );
-      observeJobs(worker, this.metrics, this.log);
-      this.workers.push(worker);
-    }
+    for (const adapter of this.deps.adapters) this.workers.push(await this.startWorker(adapter));
+  }
+
+  private async startWorker(adapter: ChatAdapter): Promise<Worker<Delivery>> {
+    const queue = this.queues.get(adapter.platform)!;
+    await queue.setGlobalConcurrency(1);
+    let failures = 0;
+    const worker: Worker<Delivery> = new Worker<Delivery>(
+      queue.name,
+      async (job) => {
+        try {
+          await this.deliver(adapter, job.data);
+          failures = 0;
+        } catch (err) {
+          if (err instanceof ChatRejected) throw this.skipped(adapter, job.data, err);
+          await this.pause(worker, adapter, err, ++failures);
+          throw Worker.RateLimitError();
+        }
+      },
+      {
+        connection: this.deps.connection,
+        prefix: this.deps.prefix,
+        ...CHAT_WORKER,
+        limiter: { max: this.deps.maxPerSecond, duration: 1000 },
+      },
+    );
+    observeJobs(worker, this.deps.metrics, this.deps.log);
+    return worker;
+  }
+
+  /** A delivery the platform will never accept: counted, logged, and failed for good so the queue moves on. */
+  private skipped(adapter: ChatAdapter, delivery: Delivery, err: ChatRejected): UnrecoverableError {
+    this.deps.metrics.chatDeliveries.inc({ platform: adapter.platform, outcome: 'rejected' });
+    this.deps.log.error({ err: err.message, platform: adapter.platform, delivery }, 'chat platform rejected a delivery; skipped');
+    return new UnrecoverableError(err.message);
+  }
+
+  /** Pauses the platform's whole queue (the job goes back to its head): as long as the platform asked, else backing off. */
+  private async pause(worker: Worker<Delivery>, adapter: ChatAdapter, err: unknown, failures: number): Promise<void> {
+    const wait =
+      err instanceof ChatRetryLater && err.retryAfterMs !== undefined
+        ? err.retryAfterMs
+        : Math.min(1000 * 2 ** (failures - 1), CHAT_MAX_BACKOFF_MS);
+    this.deps.metrics.chatDeliveries.inc({ platform: adapter.platform, outcome: 'retried' });
+    this.deps.log.warn(
+      { err: (err as Error).message, platform: adapter.platform, waitMs: wait },
+      'chat delivery failed; pausing the chat queue and retrying',
+    );
+    await worker.rateLimit(wait);
   }
 
   /** The per-platform outbox queues, keyed by queue name, for health and metrics. */
@@ -130,11 +131,11 @@ export class Notifier {
     await Promise.all([...this.queues.values()].map((q) => q.close()));
   }
 
-  private refKey = (platform: string, alertId: string) => `${this.prefix}:chat:${platform}:${alertId}`;
-  private reportedKey = (platform: string, alertId: string) => `${this.prefix}:chat:${platform}:${alertId}:reported`;
+  private refKey = (platform: string, alertId: string) => `${this.deps.prefix}:chat:${platform}:${alertId}`;
+  private reportedKey = (platform: string, alertId: string) => `${this.deps.prefix}:chat:${platform}:${alertId}:reported`;
   /** When the latest attempt to post an alert's root started (ms), until its ref is stored; platforms with `findRoot` only. */
-  private postingKey = (platform: string, alertId: string) => `${this.prefix}:chat:${platform}:${alertId}:posting`;
-  private repliedKey = (platform: string, alertId: string, seq: number) => `${this.prefix}:chat:${platform}:${alertId}:replied:${seq}`;
+  private postingKey = (platform: string, alertId: string) => `${this.deps.prefix}:chat:${platform}:${alertId}:posting`;
+  private repliedKey = (platform: string, alertId: string, seq: number) => `${this.deps.prefix}:chat:${platform}:${alertId}:replied:${seq}`;
 
   private async deliver(adapter: ChatAdapter, d: Delivery): Promise<void> {
     const view = await this.view(d.alertId);
@@ -146,20 +147,20 @@ export class Notifier {
     if (!ref) {
       if (muted) return; // a silenced alert has no thread until it is unmuted
       ref = await this.postRoot(adapter, view, d.type === 'open' ? d.mention : undefined);
-      await this.redis
+      await this.deps.redis
         .multi()
-        .set(this.refKey(platform, d.alertId), JSON.stringify(ref), 'EX', this.retentionS)
-        .set(this.reportedKey(platform, d.alertId), String(view.alert.count), 'EX', this.retentionS)
+        .set(this.refKey(platform, d.alertId), JSON.stringify(ref), 'EX', this.deps.retentionS)
+        .set(this.reportedKey(platform, d.alertId), String(view.alert.count), 'EX', this.deps.retentionS)
         .del(this.postingKey(platform, d.alertId))
         .exec();
-      this.metrics.chatDeliveries.inc({ platform, outcome: 'posted' });
+      this.deps.metrics.chatDeliveries.inc({ platform, outcome: 'posted' });
       if (d.type === 'open') return;
     }
     if (d.type === 'open') return;
 
     const threadName = `${view.alert.id} ${view.alert.title}`;
     if (d.type === 'grew') {
-      const reported = Number((await this.redis.get(this.reportedKey(platform, d.alertId))) ?? 0);
+      const reported = Number((await this.deps.redis.get(this.reportedKey(platform, d.alertId))) ?? 0);
       const delta = view.alert.count - reported;
       if (delta <= 0) return;
       ref = await this.reply(adapter, d.alertId, ref, {
@@ -167,17 +168,17 @@ export class Notifier {
         key: `g${d.seq}`,
         threadName,
       });
-      await this.redis.set(this.reportedKey(platform, d.alertId), String(view.alert.count), 'EX', this.retentionS);
+      await this.deps.redis.set(this.reportedKey(platform, d.alertId), String(view.alert.count), 'EX', this.deps.retentionS);
     } else {
       // A retry after the reply went out but the root edit failed must not post the reply again.
       const replied = this.repliedKey(platform, d.alertId, d.seq);
-      if (!(await this.redis.exists(replied))) {
+      if (!(await this.deps.redis.exists(replied))) {
         ref = await this.reply(adapter, d.alertId, ref, { text: d.text, mention: d.mention, key: String(d.seq), threadName });
-        await this.redis.set(replied, '1', 'EX', REPLIED_MARK_S);
+        await this.deps.redis.set(replied, '1', 'EX', REPLIED_MARK_S);
       }
     }
     await adapter.editRoot(ref, view);
-    this.metrics.chatDeliveries.inc({ platform, outcome: 'posted' });
+    this.deps.metrics.chatDeliveries.inc({ platform, outcome: 'posted' });
   }
 
   /**
@@ -190,19 +191,19 @@ export class Notifier {
     if (!adapter.findRoot) return adapter.postRoot(view, mention);
     const platform = adapter.platform;
     const attempt = this.postingKey(platform, view.alert.id);
-    const earlier = await this.redis.get(attempt);
+    const earlier = await this.deps.redis.get(attempt);
     if (earlier !== null) {
       const found = await this.findRoot(adapter, view, Number(earlier));
       if (found) {
         // Posted with the alert as it was then: bring it up to date before the ref is stored (a failure here retries
         // the adoption, not the post).
         await adapter.editRoot(found, view);
-        this.log.info({ platform, alertId: view.alert.id, ref: found }, 'adopted the root an interrupted delivery had posted');
+        this.deps.log.info({ platform, alertId: view.alert.id, ref: found }, 'adopted the root an interrupted delivery had posted');
         return found;
       }
     }
     // Overwritten on each attempt: a root posted by an attempt before the one just searched would have been found.
-    await this.redis.set(attempt, String(Date.now()), 'EX', this.retentionS);
+    await this.deps.redis.set(attempt, String(Date.now()), 'EX', this.deps.retentionS);
     return adapter.postRoot(view, mention);
   }
 
@@ -211,7 +212,7 @@ export class Notifier {
       return await adapter.findRoot!(view, since);
     } catch (err) {
       if (!(err instanceof ChatRejected)) throw err; // transient: retry the delivery rather than risk a second root
-      this.log.warn(
+      this.deps.log.warn(
         { err: err.message, platform: adapter.platform, alertId: view.alert.id },
         'cannot look for a root an interrupted delivery may have posted; posting (it may show twice)',
       );
@@ -222,18 +223,18 @@ export class Notifier {
   private async reply(adapter: ChatAdapter, alertId: string, ref: ThreadRef, update: ChatUpdate): Promise<ThreadRef> {
     const completed = await adapter.reply(ref, update);
     if (!completed) return ref;
-    await this.redis.set(this.refKey(adapter.platform, alertId), JSON.stringify(completed), 'EX', this.retentionS);
+    await this.deps.redis.set(this.refKey(adapter.platform, alertId), JSON.stringify(completed), 'EX', this.deps.retentionS);
     return completed;
   }
 
   async ref(platform: string, alertId: string): Promise<ThreadRef | undefined> {
-    const raw = await this.redis.get(this.refKey(platform, alertId));
+    const raw = await this.deps.redis.get(this.refKey(platform, alertId));
     return raw ? (JSON.parse(raw) as ThreadRef) : undefined;
   }
 
   private async view(alertId: string): Promise<AlertView | undefined> {
-    const alert = await this.store.get(alertId);
+    const alert = await this.deps.store.get(alertId);
     if (!alert) return undefined;
-    return { alert, runbook: KINDS[alert.kind].runbook, audit: await this.store.audit(alertId) };
+    return { alert, runbook: KINDS[alert.kind].runbook, audit: await this.deps.store.audit(alertId) };
   }
 }

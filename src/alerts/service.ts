@@ -1,10 +1,11 @@
 import type { Logger } from 'pino';
-import { type Actor, actorLabel, type Mention } from '../chat/types.js';
 import { type DomainEvent, type EventHandler, isMessageEvent, type MessageEvent, type MessageSnapshot } from '../events/types.js';
 import type { Metrics } from '../metrics.js';
+import { type Actor, actorLabel, type Mention } from './chat-port.js';
 import type { EscalationTimers } from './escalation.js';
 import { type AlertKind, KINDS, type MessageSummary } from './model.js';
 import type { Notifier } from './notifier.js';
+import { matchingSilence } from './silences.js';
 import type { AlertStore, ChangeResult, Silence } from './store.js';
 
 export interface AlertPolicy {
@@ -12,6 +13,16 @@ export interface AlertPolicy {
   escalationRepeatS: number;
   /** Occurrences of one condition within this window fold into one alert. */
   groupWindowS: number;
+}
+
+export interface AlertServiceDeps {
+  store: AlertStore;
+  /** The chat outbox: every change a thread must show goes there. */
+  notifier: Notifier;
+  timers: EscalationTimers;
+  policy: AlertPolicy;
+  metrics: Metrics;
+  log: Logger;
 }
 
 export type Outcome = { ok: true; text: string } | { ok: false; text: string };
@@ -29,17 +40,15 @@ const MESSAGE_EVENT_KINDS: Partial<Record<DomainEvent['type'], AlertKind>> = {
  * per change); what chat must show goes to the Notifier; unacknowledged alerts get escalation timers.
  */
 export class AlertService implements EventHandler {
-  constructor(
-    readonly store: AlertStore,
-    private readonly notifier: Notifier,
-    private readonly timers: EscalationTimers,
-    private readonly policy: AlertPolicy,
-    private readonly metrics: Metrics,
-    private readonly log: Logger,
-  ) {}
+  /** Where the alerts are, also for reading them (the commands and the API do). */
+  readonly store: AlertStore;
+
+  constructor(private readonly deps: AlertServiceDeps) {
+    this.store = deps.store;
+  }
 
   start(): void {
-    this.timers.start((job) => this.onTimer(job.alertId, job.level));
+    this.deps.timers.start((job) => this.onTimer(job.alertId, job.level));
   }
 
   async onEvent(event: DomainEvent): Promise<void> {
@@ -76,7 +85,7 @@ export class AlertService implements EventHandler {
     const r = await this.act(alertId, 'ack', actor, `Acknowledged by ${actor.name}.`);
     if (r.ok) {
       const alert = await this.store.get(alertId);
-      if (alert) await this.timers.cancel(alertId, alert.escalationLevel + 1);
+      if (alert) await this.deps.timers.cancel(alertId, alert.escalationLevel + 1);
     }
     return r;
   }
@@ -90,7 +99,7 @@ export class AlertService implements EventHandler {
     const level = (before?.escalationLevel ?? 0) + 1;
     const mention: Mention = level >= 2 ? 'escalation' : 'oncall';
     const r = await this.act(alertId, 'escalate', actor, `Escalated by ${actor.name} (level ${level}).`, mention);
-    if (r.ok && before) this.metrics.escalations.inc({ kind: before.kind });
+    if (r.ok && before) this.deps.metrics.escalations.inc({ kind: before.kind });
     return r;
   }
 
@@ -108,8 +117,8 @@ export class AlertService implements EventHandler {
     const text = `Silenced until ${iso(silence.until)} by ${actor.name}${reason ? `: ${reason}` : ''} (${silence.id}).`;
     const r = await this.store.change(alertId, 'silence', actorLabel(actor), { silenceId: silence.id, note: text });
     if ('refused' in r) return { ok: false, text: `${alertId} cannot be silenced: ${r.refused}.` };
-    await this.notifier.notify({ type: 'update', alertId, seq: r.seq, text });
-    await this.timers.cancel(alertId, alert.escalationLevel + 1);
+    await this.deps.notifier.notify({ type: 'update', alertId, seq: r.seq, text });
+    await this.deps.timers.cancel(alertId, alert.escalationLevel + 1);
     return { ok: true, text: `${alertId} silenced until ${iso(silence.until)} (${silence.id}).` };
   }
 
@@ -128,7 +137,7 @@ export class AlertService implements EventHandler {
       reason,
       createdAt: Date.now(),
     });
-    this.log.info({ silence }, 'silence added');
+    this.deps.log.info({ silence }, 'silence added');
     return { ok: true, text: `${silence.id}: new alerts matching ${matcher} ${value} are muted until ${iso(silence.until)}.` };
   }
 
@@ -138,14 +147,14 @@ export class AlertService implements EventHandler {
     if (silence.matcher === 'alert') {
       const r = await this.store.change(silence.value, 'unmute', actorLabel(actor), { note: `silence ${silenceId} ended` });
       if (!('refused' in r))
-        await this.notifier.notify({
+        await this.deps.notifier.notify({
           type: 'update',
           alertId: silence.value,
           seq: r.seq,
           text: `Silence ${silenceId} ended by ${actor.name}.`,
         });
     }
-    this.log.info({ silenceId, by: actorLabel(actor) }, 'silence ended');
+    this.deps.log.info({ silenceId, by: actorLabel(actor) }, 'silence ended');
     return { ok: true, text: `${silenceId} ended.` };
   }
 
@@ -159,8 +168,8 @@ export class AlertService implements EventHandler {
     const r = await this.store.change(alertId, action, actorLabel(actor), { note: text });
     if ('refused' in r) return { ok: false, text: `${alertId}: ${r.refused}.` };
     const alert = await this.store.get(alertId);
-    if (alert) this.metrics.alertChanges.inc({ kind: alert.kind, action });
-    await this.notifier.notify({ type: 'update', alertId, seq: r.seq, text, mention });
+    if (alert) this.deps.metrics.alertChanges.inc({ kind: alert.kind, action });
+    await this.deps.notifier.notify({ type: 'update', alertId, seq: r.seq, text, mention });
     return { ok: true, text: `${alertId}: ${text}` };
   }
 
@@ -178,7 +187,7 @@ export class AlertService implements EventHandler {
       summary: summarize(m),
       messageId: m.id,
       origin: m.identifier.origin,
-      groupWindowMs: this.policy.groupWindowS * 1000,
+      groupWindowMs: this.deps.policy.groupWindowS * 1000,
     });
   }
 
@@ -204,24 +213,24 @@ export class AlertService implements EventHandler {
       silenceId: silence?.id ?? '',
       groupWindowMs: o.groupWindowMs,
     });
-    this.metrics.alertChanges.inc({ kind, action: r.created ? 'opened' : 'grew' });
+    this.deps.metrics.alertChanges.inc({ kind, action: r.created ? 'opened' : 'grew' });
     if (!r.created) {
       await this.unmuteIfSilenceEnded(r.alertId);
-      await this.notifier.notify({ type: 'grew', alertId: r.alertId, seq: r.seq });
+      await this.deps.notifier.notify({ type: 'grew', alertId: r.alertId, seq: r.seq });
       return;
     }
-    this.log.warn({ alertId: r.alertId, kind, chainId, silenced: silence?.id }, 'alert opened');
+    this.deps.log.warn({ alertId: r.alertId, kind, chainId, silenced: silence?.id }, 'alert opened');
     if (silence) return;
     if (info.pageAtOnce) {
       // The first post pages; the timer chain continues from level 1.
       const paged = await this.store.change(r.alertId, 'timer', 'xmsg', { level: 1, eventId: `${eventId}-page` });
-      this.metrics.escalations.inc({ kind });
-      await this.notifier.notify({ type: 'open', alertId: r.alertId, seq: r.seq, mention: 'oncall' });
-      if (!('refused' in paged)) await this.timers.schedule(r.alertId, 2, this.policy.escalationRepeatS * 1000);
+      this.deps.metrics.escalations.inc({ kind });
+      await this.deps.notifier.notify({ type: 'open', alertId: r.alertId, seq: r.seq, mention: 'oncall' });
+      if (!('refused' in paged)) await this.deps.timers.schedule(r.alertId, 2, this.deps.policy.escalationRepeatS * 1000);
       return;
     }
-    await this.notifier.notify({ type: 'open', alertId: r.alertId, seq: r.seq });
-    await this.timers.schedule(r.alertId, 1, this.policy.escalateAfterS * 1000);
+    await this.deps.notifier.notify({ type: 'open', alertId: r.alertId, seq: r.seq });
+    await this.deps.timers.schedule(r.alertId, 1, this.deps.policy.escalateAfterS * 1000);
   }
 
   private async unmuteIfSilenceEnded(alertId: string): Promise<void> {
@@ -231,20 +240,20 @@ export class AlertService implements EventHandler {
     if (silence && silence.until > Date.now()) return;
     const r = await this.store.change(alertId, 'unmute', 'xmsg', { note: `silence ${alert.silenceId} is over` });
     if ('refused' in r) return;
-    await this.notifier.notify({
+    await this.deps.notifier.notify({
       type: 'update',
       alertId,
       seq: r.seq,
       text: `Silence ${alert.silenceId} is over; the condition continues.`,
     });
-    await this.timers.schedule(alertId, alert.escalationLevel + 1, this.policy.escalateAfterS * 1000);
+    await this.deps.timers.schedule(alertId, alert.escalationLevel + 1, this.deps.policy.escalateAfterS * 1000);
   }
 
   private async followUp(event: MessageEvent, action: 'note' | 'promoted', text: string): Promise<void> {
     const alertId = await this.store.alertForMessage(event.message.id);
     if (!alertId) return; // the message never raised an alert (e.g. promoted before its deadline)
     const r = await this.change(alertId, action, 'xmsg', text, { eventId: event.id, messageId: event.message.id });
-    if (r?.resolved) this.log.info({ alertId }, 'alert resolved automatically');
+    if (r?.resolved) this.deps.log.info({ alertId }, 'alert resolved automatically');
   }
 
   private async change(
@@ -258,7 +267,7 @@ export class AlertService implements EventHandler {
     if ('refused' in r) return undefined;
     const full =
       r.resolved && action === 'promoted' ? `${text} Every message of this alert is cross-safe now: resolved automatically.` : text;
-    await this.notifier.notify({ type: 'update', alertId, seq: r.seq, text: full });
+    await this.deps.notifier.notify({ type: 'update', alertId, seq: r.seq, text: full });
     return r;
   }
 
@@ -267,29 +276,20 @@ export class AlertService implements EventHandler {
     if ('refused' in r) return;
     const alert = await this.store.get(alertId);
     if (!alert) return;
-    this.metrics.escalations.inc({ kind: alert.kind });
-    const waited = level === 1 ? this.policy.escalateAfterS : this.policy.escalationRepeatS;
-    await this.notifier.notify({
+    this.deps.metrics.escalations.inc({ kind: alert.kind });
+    const waited = level === 1 ? this.deps.policy.escalateAfterS : this.deps.policy.escalationRepeatS;
+    await this.deps.notifier.notify({
       type: 'update',
       alertId,
       seq: r.seq,
       text: `Not acknowledged for ${waited} s: paging on-call (level ${level}).`,
       mention: level >= 3 ? 'escalation' : 'oncall',
     });
-    await this.timers.schedule(alertId, level + 1, this.policy.escalationRepeatS * 1000);
+    await this.deps.timers.schedule(alertId, level + 1, this.deps.policy.escalationRepeatS * 1000);
   }
 }
 
 export const dedupKey = (kind: AlertKind, chainId: number) => `${kind}-${chainId}`;
-
-function matchingSilence(silences: Silence[], kind: AlertKind, chainId: number, source?: number, origin?: string): Silence | undefined {
-  return silences.find(
-    (s) =>
-      (s.matcher === 'kind' && s.value === kind) ||
-      (s.matcher === 'chain' && (s.value === String(chainId) || s.value === String(source))) ||
-      (s.matcher === 'origin' && origin !== undefined && s.value.toLowerCase() === origin.toLowerCase()),
-  );
-}
 
 function summarize(m: MessageSnapshot): MessageSummary {
   return {

@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { defineScript, loadScripts } from '../store/scripts.js';
 import type { Alert, AlertKind, AlertState, AuditEntry, MessageSummary, Severity } from './model.js';
 
 export function alertKeys(prefix: string) {
@@ -39,138 +40,64 @@ export interface Silence {
   createdAt: number;
 }
 
-const AUDIT = `
-local function audit(key, at, who, action, note)
-  redis.call('RPUSH', key, cjson.encode({ at = tonumber(at), who = who, action = action, note = note }))
-end
-`;
+// The alert scripts (src/alerts/lua/): each change to an alert is one of them, checked and applied at once.
+const lua = (file: string) => new URL(`./lua/${file}`, import.meta.url);
 
-const RESULT = `
-local function result(id, seq, created, resolved)
-  return id .. '|' .. seq .. '|' .. created .. '|' .. resolved
-end
-`;
+/** A script's answer that what the caller read moved before the call: nothing was written, read again (see the headers). */
+const MOVED = -1;
 
-const scripts = {
-  // Open a new alert for the dedup key, or fold the occurrence into the unresolved one (within the grouping window).
-  // KEYS: seq, dedup, applied-event, unresolved, all; ARGV: event id, now, window ms (0 = no window), kind, severity,
-  // title, chain id, source chain id, summary JSON or '', detail, message id or '', key prefix, retention s, silence id
-  xmsgAlertOpen: {
-    numberOfKeys: 5,
-    lua: `${AUDIT}${RESULT}
-local done = redis.call('GET', KEYS[3])
-if done then return done end
-local p = ARGV[12]
-local now = tonumber(ARGV[2])
-local id = redis.call('GET', KEYS[2])
-local created = 0
-if id then
-  local a = p .. ':alert:' .. id
-  local st = redis.call('HGET', a, 'state')
-  local last = tonumber(redis.call('HGET', a, 'lastAt') or '0')
-  if not st or st == 'resolved' or (tonumber(ARGV[3]) > 0 and now - last > tonumber(ARGV[3])) then id = nil end
-end
-if not id then
-  id = 'XM-' .. redis.call('INCR', KEYS[1])
-  local a = p .. ':alert:' .. id
-  redis.call('HSET', a, 'id', id, 'kind', ARGV[4], 'severity', ARGV[5], 'state', 'open', 'dedupKey', KEYS[2],
-    'title', ARGV[6], 'count', 0, 'sample', '[]', 'chainId', ARGV[7], 'sources', '[]', 'createdAt', ARGV[2],
-    'escalationLevel', 0, 'silenceId', ARGV[14], 'ackedBy', '', 'resolvedBy', '', 'seq', 0)
-  redis.call('SET', KEYS[2], id)
-  redis.call('ZADD', KEYS[4], ARGV[2], id)
-  redis.call('ZADD', KEYS[5], ARGV[2], id)
-  audit(p .. ':alert:' .. id .. ':audit', ARGV[2], 'xmsg', 'opened', ARGV[10])
-  created = 1
-end
-local a = p .. ':alert:' .. id
-redis.call('HINCRBY', a, 'count', 1)
-redis.call('HSET', a, 'lastAt', ARGV[2], 'detail', ARGV[10])
-if ARGV[9] ~= '' then
-  local sample = cjson.decode(redis.call('HGET', a, 'sample'))
-  if #sample < 5 then
-    table.insert(sample, cjson.decode(ARGV[9]))
-    redis.call('HSET', a, 'sample', cjson.encode(sample))
-  end
-end
-if ARGV[8] ~= '' then
-  local sources = cjson.decode(redis.call('HGET', a, 'sources'))
-  local known = false
-  for _, s in ipairs(sources) do if tostring(s) == ARGV[8] then known = true end end
-  if not known then table.insert(sources, tonumber(ARGV[8])); redis.call('HSET', a, 'sources', cjson.encode(sources)) end
-end
-if ARGV[11] ~= '' then
-  redis.call('SADD', p .. ':alert:' .. id .. ':msgs', ARGV[11])
-  redis.call('SET', p .. ':alert:bymsg:' .. ARGV[11], id, 'EX', ARGV[13])
-end
-local seq = redis.call('HINCRBY', a, 'seq', 1)
-local r = result(id, seq, created, 0)
-redis.call('SET', KEYS[3], r, 'EX', 86400)
-return r`,
+type OpenReply = ChangeResult | 'moved';
+type ChangeReply = ChangeResult | { refused: string } | 'moved';
+
+const openAlert = defineScript(lua('openAlert-11.lua'), {
+  keys: [
+    'dedup',
+    'seq',
+    'appliedEvent',
+    'unresolved',
+    'all',
+    'byMessage',
+    'currentAlert',
+    'currentMessages',
+    'nextAlert',
+    'nextAudit',
+    'nextMessages',
+  ],
+  args: [
+    'now',
+    'groupWindowMs',
+    'kind',
+    'severity',
+    'title',
+    'chainId',
+    'sourceChainId',
+    'summary',
+    'detail',
+    'messageId',
+    'retentionS',
+    'silenceId',
+    'currentId',
+    'seqRead',
+  ],
+  reply: (raw): OpenReply => (raw === MOVED ? 'moved' : parseResult(raw)),
+});
+
+const changeAlert = defineScript(lua('changeAlert-6.lua'), {
+  keys: ['alert', 'audit', 'unresolved', 'appliedEvent', 'messages', 'dedup'],
+  args: ['action', 'now', 'who', 'note', 'retentionS', 'silenceId', 'messageId', 'appliesEvent'],
+  reply: (raw): ChangeReply => {
+    if (raw === MOVED) return 'moved';
+    if (typeof raw === 'string' && raw.startsWith('refused|')) return { refused: raw.slice('refused|'.length) };
+    return parseResult(raw);
   },
-  // A change to an existing alert: operator actions and follow-ups. Preconditions per action are checked here so
-  // that two people pressing the same button at once make one change.
-  // KEYS: alert, audit, unresolved, applied-event, msgs; ARGV: action, now, who, note (timer: level), retention s,
-  // silence id, message id, '1' when the change applies an event (then applying it twice returns the first result)
-  // Returns 'refused|<reason>' or a result.
-  xmsgAlertChange: {
-    numberOfKeys: 5,
-    lua: `${AUDIT}${RESULT}
-if ARGV[8] == '1' then
-  local done = redis.call('GET', KEYS[4])
-  if done then return done end
-end
-local st = redis.call('HGET', KEYS[1], 'state')
-if not st then return 'refused|unknown alert' end
-local action = ARGV[1]
-local resolved = 0
-local function resolve(who)
-  redis.call('HSET', KEYS[1], 'state', 'resolved', 'resolvedBy', who, 'resolvedAt', ARGV[2])
-  redis.call('ZREM', KEYS[3], redis.call('HGET', KEYS[1], 'id'))
-  local dedup = redis.call('HGET', KEYS[1], 'dedupKey')
-  if redis.call('GET', dedup) == redis.call('HGET', KEYS[1], 'id') then redis.call('DEL', dedup) end
-  for _, k in ipairs({ KEYS[1], KEYS[2], KEYS[5] }) do redis.call('EXPIRE', k, ARGV[5]) end
-  resolved = 1
-end
-if action == 'ack' then
-  if st == 'resolved' then return 'refused|already resolved' end
-  if st == 'acknowledged' then return 'refused|already acknowledged by ' .. redis.call('HGET', KEYS[1], 'ackedBy') end
-  redis.call('HSET', KEYS[1], 'state', 'acknowledged', 'ackedBy', ARGV[3])
-elseif action == 'resolve' then
-  if st == 'resolved' then return 'refused|already resolved by ' .. redis.call('HGET', KEYS[1], 'resolvedBy') end
-  resolve(ARGV[3])
-elseif action == 'escalate' then
-  if st == 'resolved' then return 'refused|already resolved' end
-  redis.call('HINCRBY', KEYS[1], 'escalationLevel', 1)
-elseif action == 'timer' then
-  -- An escalation timer fired: only an open, unmuted alert below that level escalates.
-  if st ~= 'open' then return 'refused|' .. st end
-  if redis.call('HGET', KEYS[1], 'silenceId') ~= '' then return 'refused|silenced' end
-  if tonumber(redis.call('HGET', KEYS[1], 'escalationLevel')) >= tonumber(ARGV[4]) then return 'refused|already escalated' end
-  redis.call('HSET', KEYS[1], 'escalationLevel', ARGV[4])
-elseif action == 'silence' then
-  if st == 'resolved' then return 'refused|already resolved' end
-  redis.call('HSET', KEYS[1], 'silenceId', ARGV[6])
-elseif action == 'unmute' then
-  if redis.call('HGET', KEYS[1], 'silenceId') == '' then return 'refused|not silenced' end
-  redis.call('HSET', KEYS[1], 'silenceId', '')
-elseif action == 'promoted' then
-  if redis.call('SREM', KEYS[5], ARGV[7]) == 0 then return 'refused|not part of this alert' end
-  if st ~= 'resolved' and redis.call('SCARD', KEYS[5]) == 0 then resolve('xmsg') end
-elseif action == 'recovered' then
-  if st == 'resolved' then return 'refused|already resolved' end
-  resolve('xmsg')
-elseif action ~= 'note' then
-  return 'refused|unknown action ' .. action
-end
-audit(KEYS[2], ARGV[2], ARGV[3], action, ARGV[4])
-local seq = redis.call('HINCRBY', KEYS[1], 'seq', 1)
-local r = result(redis.call('HGET', KEYS[1], 'id'), seq, 0, resolved)
-if ARGV[8] == '1' then redis.call('SET', KEYS[4], r, 'EX', 86400) end
-return r`,
-  },
-} as const;
+});
 
-type ScriptedRedis = Redis & Record<keyof typeof scripts, (...args: (string | number)[]) => Promise<string>>;
+/**
+ * How many times open or change read again after a script answered that what was read moved. Each retry follows
+ * another writer's success (a new alert opened in between, by this replica's other workers or another replica's),
+ * so it ends; the bound only turns a bug into an error instead of a loop.
+ */
+const MAX_ATTEMPTS = 100;
 
 export type ChangeAction = 'ack' | 'resolve' | 'escalate' | 'timer' | 'silence' | 'unmute' | 'promoted' | 'recovered' | 'note';
 
@@ -193,45 +120,60 @@ export interface OpenInput {
 /** Alerts, their audit trails and silences in Redis; every change is one Lua script. */
 export class AlertStore {
   readonly keys: ReturnType<typeof alertKeys>;
-  private readonly redis: ScriptedRedis;
 
   constructor(
-    redis: Redis,
-    private readonly prefix: string,
+    private readonly redis: Redis,
+    prefix: string,
     private readonly retentionS: number,
   ) {
-    for (const [name, def] of Object.entries(scripts)) if (!(name in redis)) redis.defineCommand(name, def);
-    this.redis = redis as ScriptedRedis;
+    loadScripts(redis);
     this.keys = alertKeys(prefix);
   }
 
+  /**
+   * Opens an alert for the occurrence, or folds it into the unresolved one of its dedup key. The dedup key and the
+   * alert counter are read here so the script is told every key it may touch (src/alerts/lua/openAlert-11.lua).
+   */
   async open(input: OpenInput, now = Date.now()): Promise<ChangeResult> {
     const k = this.keys;
-    const raw = await this.redis.xmsgAlertOpen(
-      k.seq,
-      k.dedup(input.dedupKey),
-      k.appliedEvent(input.eventId),
-      k.unresolved,
-      k.all,
-      input.eventId,
-      now,
-      input.groupWindowMs,
-      input.kind,
-      input.severity,
-      input.title,
-      input.chainId,
-      input.sourceChainId ?? '',
-      input.summary ? JSON.stringify(input.summary) : '',
-      input.detail,
-      input.messageId ?? '',
-      this.prefix,
-      this.retentionS,
-      input.silenceId,
-    );
-    const result = parseResult(raw)!;
-    // Keeps the index of all alerts bounded: older entries' alerts have expired after their retention.
-    if (result.created) await this.redis.zremrangebyscore(k.all, '-inf', now - this.retentionS * 1000);
-    return result;
+    const dedup = k.dedup(input.dedupKey);
+    for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
+      const [currentId, seqRead] = await this.redis.mget(dedup, k.seq);
+      const nextId = `XM-${Number(seqRead ?? 0) + 1}`;
+      const reply = await openAlert.run(this.redis, {
+        dedup,
+        seq: k.seq,
+        appliedEvent: k.appliedEvent(input.eventId),
+        unresolved: k.unresolved,
+        all: k.all,
+        // With no message or no current alert, the dedup key stands in for their keys: the script does not touch them.
+        byMessage: input.messageId ? k.byMessage(input.messageId) : dedup,
+        currentAlert: currentId ? k.alert(currentId) : dedup,
+        currentMessages: currentId ? k.messages(currentId) : dedup,
+        nextAlert: k.alert(nextId),
+        nextAudit: k.audit(nextId),
+        nextMessages: k.messages(nextId),
+        now,
+        groupWindowMs: input.groupWindowMs,
+        kind: input.kind,
+        severity: input.severity,
+        title: input.title,
+        chainId: input.chainId,
+        sourceChainId: input.sourceChainId ?? '',
+        summary: input.summary ? JSON.stringify(input.summary) : '',
+        detail: input.detail,
+        messageId: input.messageId ?? '',
+        retentionS: this.retentionS,
+        silenceId: input.silenceId,
+        currentId: currentId ?? '',
+        seqRead: seqRead ?? '0',
+      });
+      if (reply === 'moved') continue;
+      // Keeps the index of all alerts bounded: older entries' alerts have expired after their retention.
+      if (reply.created) await this.redis.zremrangebyscore(k.all, '-inf', now - this.retentionS * 1000);
+      return reply;
+    }
+    throw new Error(`alert ${input.dedupKey}: what it read kept moving for ${MAX_ATTEMPTS} attempts to open or fold`);
   }
 
   /**
@@ -245,23 +187,29 @@ export class AlertStore {
     options: { note?: string; eventId?: string; silenceId?: string; messageId?: string; level?: number; now?: number } = {},
   ): Promise<ChangeResult | { refused: string }> {
     const k = this.keys;
-    const raw = await this.redis.xmsgAlertChange(
-      k.alert(alertId),
-      k.audit(alertId),
-      k.unresolved,
-      k.appliedEvent(options.eventId ?? 'none'),
-      k.messages(alertId),
-      action,
-      options.now ?? Date.now(),
-      who,
-      action === 'timer' ? String(options.level ?? 1) : (options.note ?? ''),
-      this.retentionS,
-      options.silenceId ?? '',
-      options.messageId ?? '',
-      options.eventId ? '1' : '0',
-    );
-    if (raw.startsWith('refused|')) return { refused: raw.slice('refused|'.length) };
-    return parseResult(raw)!;
+    for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
+      // The alert's dedup key, which a change that resolves it frees; without one (an unknown alert) the alert's own
+      // key stands in, and the script does not touch it.
+      const dedup = (await this.redis.hget(k.alert(alertId), 'dedupKey')) ?? k.alert(alertId);
+      const reply = await changeAlert.run(this.redis, {
+        alert: k.alert(alertId),
+        audit: k.audit(alertId),
+        unresolved: k.unresolved,
+        appliedEvent: k.appliedEvent(options.eventId ?? 'none'),
+        messages: k.messages(alertId),
+        dedup,
+        action,
+        now: options.now ?? Date.now(),
+        who,
+        note: action === 'timer' ? String(options.level ?? 1) : (options.note ?? ''),
+        retentionS: this.retentionS,
+        silenceId: options.silenceId ?? '',
+        messageId: options.messageId ?? '',
+        appliesEvent: Boolean(options.eventId),
+      });
+      if (reply !== 'moved') return reply;
+    }
+    throw new Error(`alert ${alertId}: its dedup key could not be read under ${MAX_ATTEMPTS} attempts`);
   }
 
   async get(id: string): Promise<Alert | undefined> {
@@ -324,9 +272,10 @@ export class AlertStore {
   }
 }
 
-function parseResult(raw: string): ChangeResult | undefined {
-  const [alertId, seq, created, resolved] = raw.split('|');
-  if (!alertId || !seq) return undefined;
+/** A script's result, "<alert id>|<seq>|<created>|<resolved>" (src/alerts/lua/includes/result.lua). */
+function parseResult(raw: unknown): ChangeResult {
+  const [alertId, seq, created, resolved] = String(raw).split('|');
+  if (!alertId || !seq) throw new Error(`not an alert script result: ${String(raw)}`);
   return { alertId, seq: Number(seq), created: created === '1', resolved: resolved === '1' };
 }
 

@@ -61,7 +61,7 @@ const MAX_LOGS_RESPONSE_BYTES = 128 * 1024 * 1024;
 export class LogRangeRefused extends Error {}
 
 /** What a smaller eth_getLogs range could help with, as opposed to a node that is down or overloaded. */
-function refusesRange(err: unknown): boolean {
+export function refusesRange(err: unknown): boolean {
   const found =
     err instanceof BaseError
       ? err.walk(

@@ -66,7 +66,9 @@ async function spawnAnvil(options: AnvilOptions, port: number): Promise<AnvilNod
   if (options.blockTime !== undefined) args.push('--block-time', String(options.blockTime));
   args.push(...(options.extraArgs ?? []));
 
-  const child = spawn(anvilBinaryPath(), args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  // Its own process group: a terminal's Ctrl-C reaches only its parent, which stops the chains in its own order
+  // (the demo deletes its Redis keys while xmsg can still stop cleanly); killOnExit ends it however the parent ends.
+  const child = spawn(anvilBinaryPath(), args, { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
   let spawnError: Error | undefined;
   child.once('error', (err) => (spawnError = err));
   killOnExit(child);

@@ -453,6 +453,11 @@ export async function latestBlock(chain: DevChain): Promise<Block<bigint, false,
   return chain.client.getBlock({ blockTag: 'latest' });
 }
 
+/** The head block number as the node has it now: viem would otherwise answer from its cache for a polling interval. */
+export function headNumber(chain: DevChain): Promise<bigint> {
+  return chain.client.getBlockNumber({ cacheTime: 0 });
+}
+
 // The head at each snapshot, so replaceBlocksFrom knows which block it replaces before the revert erases it.
 const snapshotHeads = new WeakMap<DevChain, Map<Hex, bigint>>();
 
@@ -463,7 +468,7 @@ const snapshotHeads = new WeakMap<DevChain, Map<Hex, bigint>>();
 export async function snapshot(chain: DevChain): Promise<Hex> {
   await laneSettled(chain);
   const id = await chain.client.snapshot();
-  const head = await chain.client.getBlockNumber({ cacheTime: 0 });
+  const head = await headNumber(chain);
   const heads = snapshotHeads.get(chain) ?? new Map<Hex, bigint>();
   heads.set(id, head);
   snapshotHeads.set(chain, heads);

@@ -3,6 +3,8 @@ import { createServer } from 'node:net';
 
 // Children still running when this process ends. A plain 'exit' handler is not enough: a process ended by a
 // signal (vitest stops its forks with SIGTERM) emits no 'exit', and the children would outlive it.
+// A process that handles the signal itself (the demo: Ctrl-C deletes its Redis keys first) is left to end in its
+// own order; its children go at its 'exit' at the latest.
 const liveChildren = new Set<ChildProcess>();
 let hooksInstalled = false;
 
@@ -15,9 +17,10 @@ function installHooks(): void {
   process.on('exit', killAll);
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     const onSignal = (): void => {
+      if (process.listenerCount(signal) > 1) return;
       killAll();
       // A listener disables the signal's default action. Ours goes away and the signal is raised again, so it
-      // still ends the process, or reaches the listeners that remain.
+      // still ends the process.
       process.off(signal, onSignal);
       process.kill(process.pid, signal);
     };

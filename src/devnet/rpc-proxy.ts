@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { numberToHex } from 'viem';
+import { mulberry32 } from './random.js';
 
 export type BlockLabel = 'safe' | 'finalized';
 
@@ -59,18 +60,6 @@ const BLOCK_PARAM_INDEX: Record<string, number> = {
   eth_estimateGas: 1,
   eth_getStorageAt: 2,
 };
-
-/** Small seeded PRNG (mulberry32): enough to make fault draws repeatable. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export async function startRpcProxy(upstreamUrl: string): Promise<RpcProxy> {
   const labels = new Map<BlockLabel, bigint>();

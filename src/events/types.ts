@@ -1,7 +1,13 @@
 import type { ValidityStatus } from '../chain/validity.js';
 import type { MessageData, Safety } from '../store/messages.js';
 
-/** Conditions operators must hear about (DESIGN.md section 1), plus the ends of those conditions. */
+/**
+ * Domain events: produced by the checker and the watcher (its follower and safety step), carried by the events
+ * outbox (`src/jobs/events-outbox.ts`), consumed by the alerting layer. They sit beside their producers and below
+ * their consumer, so each side imports them and never the other side (docs/ARCHITECTURE.md §2).
+ */
+
+/** Conditions operators must hear about (DESIGN.md §1, the operator contract), plus the ends of those conditions. */
 export const EVENT_TYPES = [
   'invalid_message',
   'cross_safety_violation',
@@ -49,7 +55,7 @@ export interface ChainEvent extends EventBase {
 
 export type DomainEvent = MessageEvent | ChainEvent;
 
-/** Where domain events go. The alerting layer implements this; until then, structured logs do. */
+/** Where domain events go: the alerting layer (`AlertService`), the event log line, and what tests and the demo record. */
 export interface EventHandler {
   onEvent(event: DomainEvent): Promise<void>;
 }

@@ -5,6 +5,7 @@ import type { Alert } from '../alerts/model.js';
 import type { AlertStore } from '../alerts/store.js';
 import { queueDepths } from '../jobs/queue-depths.js';
 import type { Metrics } from '../metrics.js';
+import { readHeads } from '../store/heads.js';
 import type { MessageRecord, MessageStore } from '../store/messages.js';
 import { type HttpServer, sendJson } from './server.js';
 
@@ -20,7 +21,7 @@ export interface ApiDeps {
   started: () => boolean;
 }
 
-/** Operator-facing routes: metrics, liveness, readiness and the message lookup. */
+/** Operator-facing routes: metrics, liveness, readiness, and the message and alert API. */
 export function registerApi(http: HttpServer, deps: ApiDeps): void {
   const { store, redis, metrics } = deps;
 
@@ -135,15 +136,10 @@ async function refreshClusterGauges({ store, alerts, redis, chainIds, metrics, q
     }
   }
   for (const chainId of chainIds) {
-    const [heads, cursor] = await Promise.all([redis.hgetall(store.keys.heads(chainId)), redis.hget(store.keys.cursor(chainId), 'number')]);
-    const labels: Array<[string, string | null | undefined]> = [
-      ['latest', heads.latest],
-      ['safe', heads.safe],
-      ['finalized', heads.finalized],
-      ['cursor', cursor],
-    ];
-    for (const [label, value] of labels) {
-      if (value != null) metrics.chainHead.set({ chain_id: String(chainId), label }, Number(value));
+    const heads = await readHeads(redis, store.keys, chainId);
+    for (const label of ['latest', 'safe', 'finalized', 'cursor'] as const) {
+      const value = heads[label];
+      if (value !== undefined) metrics.chainHead.set({ chain_id: String(chainId), label }, Number(value));
     }
   }
 }

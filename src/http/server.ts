@@ -21,8 +21,9 @@ interface Route {
 const MAX_BODY_BYTES = 1024 * 1024;
 
 /**
- * The one HTTP server of xmsg. Routes are registered by the layers that own them (metrics, API, chat adapters);
- * the raw body is handed over untouched because signature checks (Slack, Discord) need the exact bytes.
+ * The one HTTP server of xmsg. Routes are registered by the layers that own them (metrics, API, chat platforms);
+ * the raw body is handed over untouched because signature checks (Slack, Discord) need the exact bytes. It knows
+ * nothing of xmsg, so every layer that serves requests may mount on it (docs/ARCHITECTURE.md §2).
  */
 export class HttpServer {
   private readonly routes: Route[] = [];
@@ -89,11 +90,11 @@ export class HttpServer {
       return;
     }
     try {
-      const body = await readBody(req);
+      const body = await readBody(req, MAX_BODY_BYTES);
       await route.handler(req, res, params, body);
     } catch (err) {
       if (err instanceof BodyTooLarge) {
-        sendJson(res, 413, { error: `body larger than ${MAX_BODY_BYTES} bytes` });
+        sendJson(res, 413, { error: err.message });
         return;
       }
       this.log.error({ err, path: url.pathname }, 'HTTP handler failed');
@@ -110,14 +111,19 @@ export class HttpServer {
   }
 }
 
-class BodyTooLarge extends Error {}
+export class BodyTooLarge extends Error {
+  constructor(readonly maxBytes: number) {
+    super(`body larger than ${maxBytes} bytes`);
+  }
+}
 
-async function readBody(req: IncomingMessage): Promise<Buffer> {
+/** The whole request body, refused (BodyTooLarge) as soon as it passes `maxBytes`, so a client cannot fill memory. */
+export async function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
     size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES) throw new BodyTooLarge();
+    if (size > maxBytes) throw new BodyTooLarge(maxBytes);
     chunks.push(chunk as Buffer);
   }
   return Buffer.concat(chunks);

@@ -5,9 +5,9 @@ import type { SourceBlocks } from '../chain/source-blocks.js';
 import { validateExecuting } from '../chain/validate.js';
 import { isInvalid, isSettled, type ValidityRules, type ValidityStatus, type Verdict } from '../chain/validity.js';
 import type { MessageEvent } from '../events/types.js';
+import { CHECK_JOBS, MAX_STALLED_COUNT } from '../queues/defaults.js';
 import { identifierOf, type MessageData, type MessageRecord, type MessageStore } from '../store/messages.js';
 import type { EventOutbox } from './events-outbox.js';
-import { MAX_STALLED_COUNT } from './stalls.js';
 
 export const CHECK_QUEUE = 'check';
 
@@ -25,18 +25,16 @@ export interface CheckerOptions {
   retryMaxMs: number;
 }
 
+export interface CheckerDeps {
+  store: MessageStore;
+  sources: SourceBlocks;
+  rpcs: ReadonlyMap<number, ChainRpc>;
+  outbox: EventOutbox;
+  log: Logger;
+}
+
 export function createCheckQueue(connection: ConnectionOptions, prefix: string): Queue<CheckJobData> {
-  return new Queue<CheckJobData>(CHECK_QUEUE, {
-    connection,
-    prefix,
-    defaultJobOptions: {
-      // `future`/`unknown` are retried until they settle; the capped backoff makes 10,000 attempts about a week.
-      attempts: 10_000,
-      backoff: { type: 'capped' },
-      removeOnComplete: true,
-      removeOnFail: { age: 7 * 86_400, count: 10_000 },
-    },
-  });
+  return new Queue<CheckJobData>(CHECK_QUEUE, { connection, prefix, defaultJobOptions: CHECK_JOBS });
 }
 
 /** Retry a message whose status is not settled yet; BullMQ's backoff decides when. */
@@ -49,12 +47,8 @@ class NotSettledYet extends Error {}
  */
 export class Checker {
   constructor(
-    private readonly store: MessageStore,
-    private readonly sources: SourceBlocks,
-    private readonly rpcs: ReadonlyMap<number, ChainRpc>,
-    private readonly outbox: EventOutbox,
+    private readonly deps: CheckerDeps,
     private readonly options: CheckerOptions,
-    private readonly log: Logger,
   ) {}
 
   startWorker(connection: ConnectionOptions, prefix: string, concurrency: number): Worker<CheckJobData> {
@@ -70,7 +64,7 @@ export class Checker {
     });
     worker.on('failed', (job, err) => {
       if (!(err instanceof NotSettledYet) && !(err instanceof DelayedError)) {
-        this.log.error({ err, jobId: job?.id }, 'message check failed; will retry');
+        this.deps.log.error({ err, jobId: job?.id }, 'message check failed; will retry');
       }
     });
     return worker;
@@ -82,7 +76,7 @@ export class Checker {
     // A message's first check, nearly always its first sight: validate, then create the record in one step, which
     // refuses a record that exists (a job run twice); that one, and an invalid verdict, go the careful way.
     const verdict = await this.validate(data, false);
-    if (isInvalid(verdict.status) || !(await this.store.create(data, verdict.status, verdict.reason, this.deadlineOf(data)))) {
+    if (isInvalid(verdict.status) || !(await this.deps.store.create(data, verdict.status, verdict.reason, this.deadlineOf(data)))) {
       return this.checkAgainstRecord(job, verdict);
     }
     if (!isSettled(verdict.status)) await this.whileNotSettled(data, verdict);
@@ -92,7 +86,7 @@ export class Checker {
   /** Checks a message against its record (if any): retries, re-checks, duplicates and invalid verdicts. */
   private async checkAgainstRecord(job: Pick<Job<CheckJobData>, 'data' | 'id'>, verdictSoFar?: Verdict): Promise<ValidityStatus> {
     const data = job.data;
-    const existing = await this.store.get(data.id);
+    const existing = await this.deps.store.get(data.id);
     if (existing && existing.safety !== 'unsafe' && existing.safety !== 'cross-safe') return existing.status;
     if (existing && isSettled(existing.status) && !data.recheck) return existing.status;
 
@@ -101,10 +95,10 @@ export class Checker {
 
     if (!existing) {
       if (isInvalid(verdict.status)) await this.publish('invalid_message', data, verdict, 'unsafe');
-      await this.store.create(data, verdict.status, verdict.reason, deadlineAt);
+      await this.deps.store.create(data, verdict.status, verdict.reason, deadlineAt);
     } else if (existing.status !== verdict.status) {
       await this.publishChange(existing, verdict, job);
-      await this.store.setStatus(data, existing.status, verdict.status, verdict.reason, deadlineAt);
+      await this.deps.store.setStatus(data, existing.status, verdict.status, verdict.reason, deadlineAt);
     }
 
     if (!isSettled(verdict.status)) await this.whileNotSettled(data, verdict);
@@ -117,7 +111,7 @@ export class Checker {
   }
 
   private validate(data: MessageData, fresh: boolean): Promise<Verdict> {
-    return validateExecuting(data.msgHash, identifierOf(data), BigInt(data.blockTimestamp), this.sources, this.options.rules, fresh);
+    return validateExecuting(data.msgHash, identifierOf(data), BigInt(data.blockTimestamp), this.deps.sources, this.options.rules, fresh);
   }
 
   private async publishChange(existing: MessageRecord, verdict: Verdict, job: Pick<Job<CheckJobData>, 'id'>) {
@@ -141,14 +135,14 @@ export class Checker {
   private async whileNotSettled(data: MessageData, verdict: Verdict): Promise<never | void> {
     if (Date.now() > data.seenAt + this.options.pendingDeadlineS * 1000) {
       await this.publish('pending_timeout', data, verdict, 'unsafe');
-      await this.store.mark(data.id, 'pending_timeout', verdict.reason);
+      await this.deps.store.mark(data.id, 'pending_timeout', verdict.reason);
     }
-    const rpc = this.rpcs.get(data.chainId);
+    const rpc = this.deps.rpcs.get(data.chainId);
     const header = await rpc?.header(BigInt(data.blockNumber)).catch(() => undefined);
     if (header && header.hash.toLowerCase() !== data.blockHash.toLowerCase()) {
-      const record = await this.store.get(data.id);
-      if (record) await this.store.drop(record, 'reorged', `block ${data.blockNumber} is now ${header.hash}`);
-      this.log.info({ messageId: data.id }, 'executing block reorged out before the message settled; dropped');
+      const record = await this.deps.store.get(data.id);
+      if (record) await this.deps.store.drop(record, 'reorged', `block ${data.blockNumber} is now ${header.hash}`);
+      this.deps.log.info({ messageId: data.id }, 'executing block reorged out before the message settled; dropped');
       return;
     }
     throw new NotSettledYet(`${verdict.status}: ${verdict.reason}`);
@@ -168,6 +162,6 @@ export class Checker {
       message: { ...data, status: verdict.status, reason: verdict.reason, safety },
       ...(extra.previousStatus ? { previousStatus: extra.previousStatus } : {}),
     };
-    await this.outbox.publish(event);
+    await this.deps.outbox.publish(event);
   }
 }

@@ -2,7 +2,7 @@ import { type ConnectionOptions, Queue, Worker } from 'bullmq';
 import type { Logger } from 'pino';
 import type { DomainEvent, EventHandler } from '../events/types.js';
 import type { Metrics } from '../metrics.js';
-import { MAX_STALLED_COUNT } from './stalls.js';
+import { EVENT_JOBS, EVENT_WORKER } from '../queues/defaults.js';
 
 export const EVENTS_QUEUE = 'events';
 
@@ -14,17 +14,7 @@ export class EventOutbox {
   readonly queue: Queue;
 
   constructor(connection: ConnectionOptions, prefix: string) {
-    this.queue = new Queue(EVENTS_QUEUE, {
-      connection,
-      prefix,
-      defaultJobOptions: {
-        attempts: 20,
-        backoff: { type: 'exponential', delay: 1000 },
-        // Completed event ids are kept a day so a late duplicate of the same event still collapses into it.
-        removeOnComplete: { age: 86_400, count: 50_000 },
-        removeOnFail: { age: 7 * 86_400, count: 10_000 },
-      },
-    });
+    this.queue = new Queue(EVENTS_QUEUE, { connection, prefix, defaultJobOptions: EVENT_JOBS });
   }
 
   async publish(event: DomainEvent): Promise<void> {
@@ -36,27 +26,30 @@ export class EventOutbox {
   }
 }
 
+export interface EventWorkerDeps {
+  connection: ConnectionOptions;
+  prefix: string;
+  /** Called in this order for every event; the alerting layer is one of them. */
+  handlers: EventHandler[];
+  metrics: Metrics;
+  log: Logger;
+}
+
 /** Delivers queued events to the handlers, in order of arrival per replica; a handler failure retries the job. */
-export function startEventWorker(
-  connection: ConnectionOptions,
-  prefix: string,
-  handlers: EventHandler[],
-  metrics: Metrics,
-  log: Logger,
-): Worker {
+export function startEventWorker({ connection, prefix, handlers, metrics, log }: EventWorkerDeps): Worker {
   const worker = new Worker<DomainEvent>(
     EVENTS_QUEUE,
     async (job) => {
       for (const handler of handlers) await handler.onEvent(job.data);
       metrics.events.inc({ type: job.data.type });
     },
-    { connection, prefix, concurrency: 8, maxStalledCount: MAX_STALLED_COUNT },
+    { connection, prefix, ...EVENT_WORKER },
   );
   worker.on('failed', (job, err) => log.error({ err, eventId: job?.id }, 'event handler failed; will retry'));
   return worker;
 }
 
-/** The stand-in for the alerting layer: every event as one structured log line. */
+/** Every event as one structured log line, whatever the alerting layer makes of it. */
 export function logEventHandler(log: Logger): EventHandler {
   return {
     async onEvent(event) {

@@ -4,13 +4,30 @@ import type { Logger } from 'pino';
 import type { Address, Hex } from 'viem';
 import { decodeExecutingLog, EXECUTING_MESSAGE_TOPIC } from '../chain/inbox.js';
 import { type BlockHeader, type ChainLog, type ChainRpc, LogRangeRefused } from '../chain/rpc.js';
+import { firstLine } from '../errors.js';
 import type { CheckJobData } from '../jobs/checker.js';
 import type { EventOutbox } from '../jobs/events-outbox.js';
-import type { SafetyTracker } from '../jobs/safety.js';
 import type { Metrics } from '../metrics.js';
 import type { Keys } from '../store/keys.js';
 import { messageDataOf } from '../store/messages.js';
-import { FENCE, Lease } from './lease.js';
+import { defineScript } from '../store/scripts.js';
+import { Lease } from './lease.js';
+import { LogRangeSize } from './log-range.js';
+import type { SafetyTracker } from './safety.js';
+
+export interface FollowerDeps {
+  chainId: number;
+  rpc: ChainRpc;
+  redis: Redis;
+  keys: Keys;
+  inbox: Address;
+  checkQueue: Queue<CheckJobData>;
+  /** The bulk safety step, run after each step that read the heads and on every reorg. */
+  safety: SafetyTracker;
+  outbox: EventOutbox;
+  metrics: Metrics;
+  log: Logger;
+}
 
 export interface FollowerOptions {
   pollIntervalMs: number;
@@ -39,26 +56,28 @@ const WALK_BACK_BATCH = 64;
  */
 export const ENQUEUE_SLICE = 500;
 
-// KEYS: lease, cursor, recentBlocks; ARGV: owner, number, hash, trim-below, then number/hash pairs
-const ADVANCE_CURSOR = `${FENCE}
-redis.call('HSET', KEYS[2], 'number', ARGV[2], 'hash', ARGV[3])
-for i = 5, #ARGV, 2 do redis.call('ZADD', KEYS[3], ARGV[i], ARGV[i + 1]) end
-redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', '(' .. ARGV[4])
-return 1`;
+/** A fenced cursor write's answer: refused when this replica no longer holds the chain's lease. */
+type FencedWrite = 'written' | 'not-lease-holder';
+const fencedWrite = (raw: unknown): FencedWrite => (raw === 1 ? 'written' : 'not-lease-holder');
 
-// KEYS: lease, cursor, recentBlocks; ARGV: owner, ancestor number, ancestor hash
-const REWIND_CURSOR = `${FENCE}
-redis.call('HSET', KEYS[2], 'number', ARGV[2], 'hash', ARGV[3])
-redis.call('ZREMRANGEBYSCORE', KEYS[3], '(' .. ARGV[2], '+inf')
-return 1`;
+/** Exported for the fence's test (lease.test.ts). */
+export const advanceCursorScript = defineScript(new URL('./lua/advanceCursor-3.lua', import.meta.url), {
+  keys: ['lease', 'cursor', 'recentBlocks'],
+  args: ['owner', 'number', 'hash', 'trimBelow'],
+  list: 'blocks',
+  reply: fencedWrite,
+});
+
+export const rewindCursorScript = defineScript(new URL('./lua/rewindCursor-3.lua', import.meta.url), {
+  keys: ['lease', 'cursor', 'recentBlocks'],
+  args: ['owner', 'number', 'hash'],
+  reply: fencedWrite,
+});
 
 class LostLease extends Error {}
 class ChainMovedDuringRead extends Error {}
 /** The node refused eth_getLogs for a range of several blocks; the next step reads a smaller one. */
 class RangeTooLarge extends Error {}
-
-/** After a refusal, how many ranges are read at the size that worked before a larger one is tried again. */
-const RANGES_BEFORE_GROWING_AGAIN = 20;
 
 /**
  * Follows one chain for the whole cluster while it holds the chain's lease: reads new blocks in bounded ranges
@@ -72,31 +91,38 @@ export class ChainFollower {
   private wake?: () => void;
   private failures = 0;
   private lastLatest?: { number: bigint; since: number };
-  /**
-   * Most blocks per log request now: maxBlockRange, halved while the node refuses a range (a result or size cap on
-   * a dense range, a timeout), doubled back after each range read, but not past half the refused size for the next
-   * RANGES_BEFORE_GROWING_AGAIN ranges (so a steady cap costs one refusal in that many reads, not every other one).
-   */
-  private blockRange: number;
-  private refused?: { blocks: number; rangesSince: number };
+  /** Most blocks per log request now: maxBlockRange, smaller while the node refuses ranges that large. */
+  private readonly logRange: LogRangeSize;
+
+  readonly chainId: number;
+  private readonly rpc: ChainRpc;
+  private readonly redis: Redis;
+  private readonly keys: Keys;
+  private readonly inbox: Address;
+  private readonly checkQueue: Queue<CheckJobData>;
+  private readonly safety: SafetyTracker;
+  private readonly outbox: EventOutbox;
+  private readonly metrics: Metrics;
+  private readonly log: Logger;
 
   constructor(
-    readonly chainId: number,
-    private readonly rpc: ChainRpc,
-    private readonly redis: Redis,
-    private readonly keys: Keys,
-    private readonly inbox: Address,
-    private readonly checkQueue: Queue<CheckJobData>,
-    private readonly safety: SafetyTracker,
-    private readonly outbox: EventOutbox,
-    private readonly metrics: Metrics,
-    private readonly log: Logger,
+    deps: FollowerDeps,
     private readonly options: FollowerOptions,
   ) {
+    const { chainId, redis, keys, metrics } = deps;
+    this.chainId = chainId;
+    this.rpc = deps.rpc;
+    this.redis = redis;
+    this.keys = keys;
+    this.inbox = deps.inbox;
+    this.checkQueue = deps.checkQueue;
+    this.safety = deps.safety;
+    this.outbox = deps.outbox;
+    this.metrics = metrics;
+    this.log = deps.log;
     // Long enough to survive a slow step, short enough that a dead replica's chain is picked up quickly.
     this.lease = new Lease(redis, keys.lease(chainId), options.owner, Math.max(15_000, options.pollIntervalMs * 10));
-    this.blockRange = options.maxBlockRange;
-    this.metrics.logRangeBlocks.set({ chain_id: String(chainId) }, this.blockRange);
+    this.logRange = new LogRangeSize(options.maxBlockRange, (blocks) => metrics.logRangeBlocks.set({ chain_id: String(chainId) }, blocks));
   }
 
   start(): void {
@@ -158,7 +184,7 @@ export class ChainFollower {
         caughtUp = false;
       }
     } else {
-      const to = minBig(latest.number, cursor.number + BigInt(this.blockRange));
+      const to = minBig(latest.number, cursor.number + BigInt(this.logRange.blocks));
       const consumed = await this.processRange(cursor, to, finalizedNumber);
       caughtUp = consumed && to >= latest.number;
     }
@@ -189,11 +215,8 @@ export class ChainFollower {
     }
 
     const logs = await this.rpc.logsInRange(this.inbox, [EXECUTING_MESSAGE_TOPIC], from, to).catch((err: unknown) => {
-      if (!(err instanceof LogRangeRefused) || to === from) throw err;
-      const blocks = Number(to - from + 1n);
-      this.refused = { blocks, rangesSince: 0 };
-      this.setBlockRange(Math.max(1, Math.floor(blocks / 2)));
-      throw new RangeTooLarge(`${firstLine(err)}; reading ${this.blockRange} blocks at a time`);
+      if (!(err instanceof LogRangeRefused) || !this.logRange.refused(Number(to - from + 1n))) throw err;
+      throw new RangeTooLarge(`${firstLine(err)}; reading ${this.logRange.blocks} blocks at a time`);
     });
     if (linked) {
       // The tip read again after the logs: unchanged means the logs came from the chain the headers describe.
@@ -210,19 +233,8 @@ export class ChainFollower {
     const kept = linked ? [...headers.values()] : [headers.get(to)!];
     await this.advanceCursor(headers.get(to)!, kept);
     this.metrics.blocksProcessed.inc({ chain_id: String(this.chainId) }, Number(to - from + 1n));
-    this.growBlockRange();
+    this.logRange.read();
     return true;
-  }
-
-  private growBlockRange(): void {
-    if (this.refused && ++this.refused.rangesSince > RANGES_BEFORE_GROWING_AGAIN) this.refused = undefined;
-    const ceiling = this.refused ? Math.max(1, Math.floor(this.refused.blocks / 2)) : this.options.maxBlockRange;
-    this.setBlockRange(Math.min(this.options.maxBlockRange, ceiling, this.blockRange * 2));
-  }
-
-  private setBlockRange(blocks: number): void {
-    this.blockRange = blocks;
-    this.metrics.logRangeBlocks.set({ chain_id: String(this.chainId) }, blocks);
   }
 
   private async readHeaders(numbers: bigint[], into: Map<bigint, BlockHeader>): Promise<void> {
@@ -298,17 +310,15 @@ export class ChainFollower {
       'reorg: walking back to the common ancestor',
     );
     await this.safety.onReorg(this.chainId, ancestor.number, tip);
-    const ok = await this.redis.eval(
-      REWIND_CURSOR,
-      3,
-      this.keys.lease(this.chainId),
-      this.keys.cursor(this.chainId),
-      this.keys.recentBlocks(this.chainId),
-      this.options.owner,
-      String(ancestor.number),
-      ancestor.hash,
-    );
-    if (ok !== 1) throw new LostLease();
+    const written = await rewindCursorScript.run(this.redis, {
+      lease: this.keys.lease(this.chainId),
+      cursor: this.keys.cursor(this.chainId),
+      recentBlocks: this.keys.recentBlocks(this.chainId),
+      owner: this.options.owner,
+      number: String(ancestor.number),
+      hash: ancestor.hash,
+    });
+    if (written !== 'written') throw new LostLease();
   }
 
   private async loadCursor(): Promise<Cursor | undefined> {
@@ -326,20 +336,17 @@ export class ChainFollower {
   }
 
   private async advanceCursor(to: BlockHeader, kept: BlockHeader[]): Promise<void> {
-    const pairs = kept.flatMap((h) => [String(h.number), h.hash]);
-    const ok = await this.redis.eval(
-      ADVANCE_CURSOR,
-      3,
-      this.keys.lease(this.chainId),
-      this.keys.cursor(this.chainId),
-      this.keys.recentBlocks(this.chainId),
-      this.options.owner,
-      String(to.number),
-      to.hash,
-      String(to.number - BigInt(RECENT_BLOCKS_KEPT)),
-      ...pairs,
-    );
-    if (ok !== 1) throw new LostLease();
+    const written = await advanceCursorScript.run(this.redis, {
+      lease: this.keys.lease(this.chainId),
+      cursor: this.keys.cursor(this.chainId),
+      recentBlocks: this.keys.recentBlocks(this.chainId),
+      owner: this.options.owner,
+      number: String(to.number),
+      hash: to.hash,
+      trimBelow: String(to.number - BigInt(RECENT_BLOCKS_KEPT)),
+      blocks: kept.flatMap((h) => [String(h.number), h.hash]),
+    });
+    if (written !== 'written') throw new LostLease();
   }
 
   private async recordHeads(latest: bigint, safe: bigint, finalized: bigint): Promise<void> {
@@ -409,6 +416,3 @@ function range(from: bigint, to: bigint): bigint[] {
 }
 const minBig = (a: bigint, b: bigint) => (a < b ? a : b);
 const maxBig = (a: bigint, b: bigint) => (a > b ? a : b);
-function firstLine(err: unknown): string {
-  return (err instanceof Error ? err.message : String(err)).split('\n')[0] ?? 'unknown error';
-}

@@ -6,49 +6,27 @@
  * (test/watcher.test.ts covers one malformed log of each shape on its own).
  */
 import { type Hex, keccak256, toHex } from 'viem';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { EXECUTING_MESSAGE_TOPIC } from '../../src/chain/inbox.js';
-import { type Devnet, emitInitiating, emitRawFromInbox, executeMessage, mine, setAutomine } from '../../src/devnet/devnet.js';
-import { type FakeSlack, postSignedForm, sendBlockAction, sendSlashCommand } from '../fakes/slack.js';
-import { Replica } from '../helpers/replica.js';
-import { cleanRedis, REDIS_URL, testEnv, uniquePrefix, waitFor } from '../helpers/xmsg.js';
-import {
-  chaosLogDir,
-  cursorsExist,
-  FULL,
-  Rng,
-  type SentMessage,
-  SLACK,
-  scale,
-  seedFor,
-  slackEnv,
-  startChaosWorld,
-  waitForCoverage,
-} from './lib.js';
+import { emitInitiating, emitRawFromInbox, executeMessage, mine, setAutomine } from '../../src/devnet/devnet.js';
+import { Rng } from '../../src/devnet/random.js';
+import { postSignedForm, sendBlockAction, sendSlashCommand } from '../fakes/slack.js';
+import type { Replica } from '../helpers/replica.js';
+import { metricValue, scrape, waitFor } from '../helpers/xmsg.js';
+import { FULL, type SentMessage, SLACK, scale, seedFor, slackEnv, useChaosWorld, waitForCoverage, waitForFollowing } from './lib.js';
 
 const A = 981;
 const B = 982;
 const INPUTS = scale(1000, 5000);
 const STRANGER = 'U0STRANGER';
 
-let devnet: Devnet;
-let slack: FakeSlack;
+const world = useChaosWorld('chaos-input', [A, B]);
 let replica: Replica | undefined;
-const prefix = uniquePrefix('chaos-input');
-const logDir = chaosLogDir('bad-input');
 
 beforeAll(async () => {
-  ({ devnet, slack } = await startChaosWorld([A, B]));
-  replica = new Replica({ name: 'replica', env: testEnv(devnet, prefix, { ...slackEnv(slack), XMSG_LOG_LEVEL: 'info' }), logDir });
+  replica = world.replica('replica', slackEnv(world.slack));
   await replica.start();
-  await waitFor('every chain followed', () => cursorsExist(REDIS_URL, prefix, [A, B]));
-});
-
-afterAll(async () => {
-  await replica?.kill();
-  await slack?.stop();
-  await devnet?.stop();
-  await cleanRedis(prefix);
+  await waitForFollowing(world);
 });
 
 // ---------------------------------------------------------------------------------------------------------
@@ -242,7 +220,7 @@ function generate(count: number, seed: number): Input[] {
 /** The answer a person sees: the inline ephemeral answer, or (for slow commands and buttons) the response_url post. */
 async function answerTo(input: Input): Promise<{ status: number; text: string; ephemeral: boolean; note: string }> {
   const url = `${replica!.baseUrl}/slack/events`;
-  const common = { userId: input.userId, userName: `user-${input.userId.slice(0, 12)}`, channelId: SLACK.channel, slack };
+  const common = { userId: input.userId, userName: `user-${input.userId.slice(0, 12)}`, channelId: SLACK.channel, slack: world.slack };
   const delivered =
     input.kind === 'command'
       ? await sendSlashCommand(url, SLACK.secret, { ...common, text: input.text! })
@@ -260,7 +238,7 @@ async function answerTo(input: Input): Promise<{ status: number; text: string; e
   const posts = await waitFor(
     'the answer via response_url',
     () => {
-      const p = slack.responsesFor(delivered.responseUrl);
+      const p = world.slack.responsesFor(delivered.responseUrl);
       return p.length ? p : undefined;
     },
     15_000,
@@ -300,8 +278,8 @@ describe('chaos: bad input', () => {
           }
         }),
       );
-      expect(problems.slice(0, 20), `${problems.length} bad answers; logs in ${logDir}`).toEqual([]);
-      expect(replica!.alive, `the replica is still running (${logDir})`).toBe(true);
+      expect(problems.slice(0, 20), `${problems.length} bad answers; logs in ${world.logDir}`).toEqual([]);
+      expect(replica!.alive, `the replica is still running (${world.logDir})`).toBe(true);
       expect((await fetch(`${replica!.baseUrl}/healthz`)).status).toBe(200);
     },
     (FULL ? 300 : 120) * 1000,
@@ -359,20 +337,16 @@ describe('chaos: bad input', () => {
       );
       if (typeof status !== 'number' || status >= 500) outcomes.push(`${path.slice(0, 80)}: ${status}`);
     }
-    expect(outcomes, `logs in ${logDir}`).toEqual([]);
-    expect(replica!.alive, `the replica is still running (${logDir})`).toBe(true);
+    expect(outcomes, `logs in ${world.logDir}`).toEqual([]);
+    expect(replica!.alive, `the replica is still running (${world.logDir})`).toBe(true);
     expect((await fetch(`${replica!.baseUrl}/healthz`)).status).toBe(200);
   });
 
   it('skips malformed inbox logs mixed into a block with real messages, counts them, and affects nothing else', async () => {
-    const metric = async (name: string) =>
-      (await (await fetch(`${replica!.baseUrl}/metrics`)).text())
-        .split('\n')
-        .filter((l) => l.startsWith(name))
-        .reduce((sum, l) => sum + Number(l.split(' ').at(-1)), 0);
+    const metric = async (name: string) => metricValue(await scrape(replica!.baseUrl), name);
     const malformedBefore = await metric(`xmsg_malformed_logs_total{chain_id="${B}"}`);
-    const a = devnet.chain(A);
-    const b = devnet.chain(B);
+    const a = world.devnet.chain(A);
+    const b = world.devnet.chain(B);
     const inits = [await emitInitiating(a), await emitInitiating(a), await emitInitiating(a)];
     const sent: SentMessage[] = [];
     const word = (n: number) => n.toString(16).padStart(64, '0');
@@ -406,7 +380,7 @@ describe('chaos: bad input', () => {
     }
     await mine(b);
 
-    const cov = await waitForCoverage(() => replica!.baseUrl, REDIS_URL, prefix, sent, 30_000);
+    const cov = await waitForCoverage(() => replica!.baseUrl, world.redisUrl, world.prefix, sent, 30_000);
     expect(cov.wrong).toEqual([]);
     expect(cov.unalerted).toEqual([]);
     // Refused by the decoder: 3 wrong topic counts and 4 wrong data lengths. The dirty address word decodes (viem

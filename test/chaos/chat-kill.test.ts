@@ -6,45 +6,44 @@
 import { Redis } from 'ioredis';
 import { keccak256, toHex } from 'viem';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Devnet, emitInitiating, executeMessage, mine } from '../../src/devnet/devnet.js';
-import type { FakeSlack } from '../fakes/slack.js';
-import { Replica } from '../helpers/replica.js';
-import { cleanRedis, REDIS_URL, testEnv, uniquePrefix, waitFor } from '../helpers/xmsg.js';
+import { emitInitiating, executeMessage, mine } from '../../src/devnet/devnet.js';
+import type { Replica } from '../helpers/replica.js';
+import { cleanRedis, waitFor } from '../helpers/xmsg.js';
 import {
   apiAlerts,
-  chaosLogDir,
-  cursorsExist,
   FULL,
   type HoldingProxy,
   rootsByAlert,
   SLACK,
   slackEnv,
-  startChaosWorld,
   startHoldingProxy,
+  useChaosWorld,
+  waitForFollowing,
 } from './lib.js';
 
 const A = 983;
 const B = 984;
 
-let devnet: Devnet;
-let slack: FakeSlack;
+const world = useChaosWorld('chaos-chatkill', [A, B]);
 let proxy: HoldingProxy;
 let replica: Replica | undefined;
-const prefix = uniquePrefix('chaos-chatkill');
-const logDir = chaosLogDir('chat-kill');
 
 beforeAll(async () => {
-  ({ devnet, slack } = await startChaosWorld([A, B]));
-  proxy = await startHoldingProxy(slack.url);
+  proxy = await startHoldingProxy(world.slack.url);
 });
 
 afterAll(async () => {
   await replica?.kill();
   await proxy?.stop();
-  await slack?.stop();
-  await devnet?.stop();
-  await cleanRedis(prefix);
 });
+
+/** A replica whose Slack calls go through the holding proxy, following every chain. */
+async function startReplica(name: string): Promise<Replica> {
+  const r = world.replica(name, { ...slackEnv(world.slack), SLACK_API_URL: proxy.apiUrl });
+  await r.start();
+  await waitForFollowing(world);
+  return r;
+}
 
 const within = <T>(p: Promise<T>, ms: number, what: string) =>
   Promise.race([
@@ -60,19 +59,13 @@ describe('chaos: killed while posting to Slack', () => {
   it.runIf(FULL)(
     'keeps one root per alert when the replica dies after Slack posted the root and before it heard back',
     async () => {
-      replica = new Replica({
-        name: 'replica',
-        env: testEnv(devnet, prefix, { ...slackEnv(slack), SLACK_API_URL: proxy.apiUrl, XMSG_LOG_LEVEL: 'info' }),
-        logDir,
-      });
-      await replica.start();
-      await waitFor('every chain followed', () => cursorsExist(REDIS_URL, prefix, [A, B]));
+      replica = await startReplica('replica');
 
       const reached = proxy.holdNext('chat.postMessage', 'answer');
-      const init = await emitInitiating(devnet.chain(A));
-      await executeMessage(devnet.chain(B), init.identifier, keccak256(toHex(`forged ${init.msgHash}`)));
+      const init = await emitInitiating(world.devnet.chain(A));
+      await executeMessage(world.devnet.chain(B), init.identifier, keccak256(toHex(`forged ${init.msgHash}`)));
       await reached;
-      expect(slack.channelMessages(SLACK.channel)).toHaveLength(1);
+      expect(world.slack.channelMessages(SLACK.channel)).toHaveLength(1);
       await replica.kill();
       await proxy.release();
 
@@ -81,18 +74,18 @@ describe('chaos: killed while posting to Slack', () => {
       expect(alert?.id).toBe('XM-1');
       // The delivery the dead replica was running comes back once its job lock expires (10 s for the chat queues, plus
       // a stalled-job check), and ends when the root's ref is stored.
-      const redis = new Redis(REDIS_URL);
+      const redis = new Redis(world.redisUrl);
       try {
-        await waitFor('the delivery retried', async () => (await redis.exists(`${prefix}:chat:slack:XM-1`)) === 1, 90_000).catch(
+        await waitFor('the delivery retried', async () => (await redis.exists(`${world.prefix}:chat:slack:XM-1`)) === 1, 90_000).catch(
           () => undefined,
         );
       } finally {
         redis.disconnect();
       }
-      const roots = rootsByAlert(slack, SLACK.channel);
-      expect([...roots.keys()], `logs in ${logDir}`).toEqual(['XM-1']);
-      expect(roots.get('XM-1'), `logs in ${logDir}`).toHaveLength(1);
-      expect(slack.callsOf('conversations.history').length).toBeGreaterThanOrEqual(1);
+      const roots = rootsByAlert(world.slack, SLACK.channel);
+      expect([...roots.keys()], `logs in ${world.logDir}`).toEqual(['XM-1']);
+      expect(roots.get('XM-1'), `logs in ${world.logDir}`).toHaveLength(1);
+      expect(world.slack.callsOf('conversations.history').length).toBeGreaterThanOrEqual(1);
     },
     150_000,
   );
@@ -102,21 +95,15 @@ describe('chaos: killed while posting to Slack', () => {
     'still delivers a root whose delivery was cut short by kill -9 twice in a row',
     async () => {
       await replica?.kill();
-      await cleanRedis(prefix);
-      slack.reset();
+      await cleanRedis(world.prefix);
+      world.slack.reset();
       // A fresh replica starts at the head block, which holds the previous test's message: start past it.
-      for (const c of devnet.chains) await mine(c);
-      replica = new Replica({
-        name: 'replica-twice',
-        env: testEnv(devnet, prefix, { ...slackEnv(slack), SLACK_API_URL: proxy.apiUrl, XMSG_LOG_LEVEL: 'info' }),
-        logDir,
-      });
-      await replica.start();
-      await waitFor('every chain followed', () => cursorsExist(REDIS_URL, prefix, [A, B]));
+      for (const c of world.devnet.chains) await mine(c);
+      replica = await startReplica('replica-twice');
 
       const first = proxy.holdNext('chat.postMessage', 'call');
-      const init = await emitInitiating(devnet.chain(A));
-      await executeMessage(devnet.chain(B), init.identifier, keccak256(toHex(`forged ${init.msgHash}`)));
+      const init = await emitInitiating(world.devnet.chain(A));
+      await executeMessage(world.devnet.chain(B), init.identifier, keccak256(toHex(`forged ${init.msgHash}`)));
       await within(first, 30_000, 'the first delivery');
       const second = proxy.holdNext('chat.postMessage', 'call');
       await replica.kill();
@@ -126,12 +113,12 @@ describe('chaos: killed while posting to Slack', () => {
       await replica.kill();
       await proxy.release();
       // Neither cut-short attempt reached Slack (the next replica may deliver the root as soon as it is up).
-      expect(slack.channelMessages(SLACK.channel)).toHaveLength(0);
+      expect(world.slack.channelMessages(SLACK.channel)).toHaveLength(0);
       await replica.start();
-      const root = await waitFor('the root, after two crashes', () => rootsByAlert(slack, SLACK.channel).get('XM-1'), 120_000).catch(
+      const root = await waitFor('the root, after two crashes', () => rootsByAlert(world.slack, SLACK.channel).get('XM-1'), 120_000).catch(
         () => undefined,
       );
-      expect(root, `logs in ${logDir}`).toHaveLength(1);
+      expect(root, `logs in ${world.logDir}`).toHaveLength(1);
     },
     420_000,
   );

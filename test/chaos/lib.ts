@@ -1,26 +1,15 @@
 /**
- * Shared pieces of the chaos tests: the scale switch, a seeded random generator, message traffic on the devnet,
- * a private redis-server that may be killed, and the end-state checks every chaos test makes (every message
- * tracked with the right status, every invalid one in exactly one alert, one Slack root per alert).
+ * Shared pieces of the chaos tests: the scale switch, the world they start from, message traffic on the devnet,
+ * and the end-state checks every chaos test makes (every message tracked with the right status, every invalid one
+ * in exactly one alert, one Slack root per alert).
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { createServer } from 'node:http';
 import { Redis } from 'ioredis';
 import { type Hex, keccak256, toHex } from 'viem';
-import { afterAll, afterEach, beforeAll } from 'vitest';
-import {
-  type DevChain,
-  type Devnet,
-  emitInitiatingMany,
-  executeMessages,
-  holdLabelsAtGenesis,
-  mine,
-  startDevnet,
-} from '../../src/devnet/devnet.js';
-import { freePort, killOnExit } from '../../src/devnet/processes.js';
-import { type FakeMessage, type FakeSlack, startFakeSlack } from '../fakes/slack.js';
+import { type DevChain, emitInitiatingMany, executeMessages } from '../../src/devnet/devnet.js';
+import { readBody } from '../fakes/body.js';
+import type { FakeMessage, FakeSlack } from '../fakes/slack.js';
+import { useWorld, type World, type WorldOptions } from '../helpers/world.js';
 import { waitFor } from '../helpers/xmsg.js';
 
 /** `XMSG_CHAOS_SCALE=full` (what `npm run chaos` sets) picks the long form; `npm test` runs the short one. */
@@ -29,75 +18,22 @@ export const scale = <T>(short: T, full: T): T => (FULL ? full : short);
 /** Seeds are fixed so a failure can be replayed; XMSG_CHAOS_SEED overrides them all. */
 export const seedFor = (fallback: number): number => Number(process.env.XMSG_CHAOS_SEED ?? fallback);
 
-/** mulberry32: small, fast, and the same sequence for the same seed everywhere. */
-export class Rng {
-  private a: number;
-
-  constructor(seed: number) {
-    this.a = seed >>> 0;
-  }
-
-  next(): number {
-    this.a = (this.a + 0x6d2b79f5) >>> 0;
-    let t = this.a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  }
-
-  /** An integer in [0, n). */
-  int(n: number): number {
-    return Math.floor(this.next() * n);
-  }
-
-  between(min: number, max: number): number {
-    return min + this.next() * (max - min);
-  }
-
-  pick<T>(items: readonly T[]): T {
-    return items[this.int(items.length)]!;
-  }
-
-  /** `k` distinct integers of [0, n), ascending. */
-  sample(n: number, k: number): number[] {
-    const chosen = new Set<number>();
-    while (chosen.size < Math.min(k, n)) chosen.add(this.int(n));
-    return [...chosen].sort((a, b) => a - b);
-  }
-}
-
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /**
- * A directory for this file's replica logs, made before its tests run; removed after them if they all passed,
- * kept (and named) otherwise.
- */
-export function chaosLogDir(name: string): string {
-  const dir = join(tmpdir(), `xmsg-${name}-${Date.now().toString(36)}-${process.pid}`);
-  let failed = false;
-  beforeAll(() => {
-    mkdirSync(dir, { recursive: true });
-  });
-  afterEach(({ task }) => {
-    if (task.result?.state === 'fail' || task.result?.errors?.length) failed = true;
-  });
-  afterAll(() => {
-    if (failed) console.info(`replica logs kept in ${dir}`);
-    else rmSync(dir, { recursive: true, force: true });
-  });
-  return dir;
-}
-
-/**
  * What every chaos test starts from: the chains, with their safe and finalized labels held at 0 (nothing settles
- * unless a test says so) and a fresh head block, and the loopback Slack with the on-call group.
+ * unless a test says so) and a fresh head block, the loopback Slack with the on-call group, and one Redis prefix
+ * for the file.
  */
-export async function startChaosWorld(chainIds: readonly number[]): Promise<{ devnet: Devnet; slack: FakeSlack }> {
-  const devnet = await startDevnet({ chainIds: [...chainIds] });
-  const slack = await startFakeSlack({ token: SLACK.token, usergroups: { [SLACK.oncallGroup]: [SLACK.oncallUser] } });
-  await holdLabelsAtGenesis(devnet);
-  for (const c of devnet.chains) await mine(c);
-  return { devnet, slack };
+export function useChaosWorld(name: string, chainIds: readonly number[], more: Partial<WorldOptions> = {}): World {
+  return useWorld({
+    name,
+    chainIds: [...chainIds],
+    slack: { token: SLACK.token, usergroups: { [SLACK.oncallGroup]: [SLACK.oncallUser] } },
+    holdLabels: 'once',
+    mineOnStart: true,
+    ...more,
+  });
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -337,100 +273,6 @@ export async function waitForRoots(
 }
 
 // ---------------------------------------------------------------------------------------------------------
-// A private redis-server that a test may kill and restart (never the shared one at 6379).
-
-export interface OwnRedis {
-  url: string;
-  port: number;
-  dir: string;
-  /** `kill -9`: whatever the server acknowledged is in its append-only file (appendfsync always). */
-  kill(): Promise<void>;
-  /** Starts it again on the same port and directory; resolves when it answers PING with its data loaded. */
-  start(): Promise<void>;
-  /** SIGSTOP: connections stay open and nothing is answered, as with a hung host or a silent network partition. */
-  freeze(): void;
-  /** SIGCONT after freeze(). */
-  thaw(): void;
-  stop(): Promise<void>;
-}
-
-/**
- * redis-server on a free port with `appendonly yes` and `appendfsync always`: every write it acknowledged is on
- * disk before the reply, so a kill -9 loses nothing that a client was told had happened.
- */
-export async function startOwnRedis(): Promise<OwnRedis> {
-  const port = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), 'xmsg-chaos-redis-'));
-  let child: ChildProcess | undefined;
-  let exited: Promise<void> = Promise.resolve();
-  const url = `redis://127.0.0.1:${port}`;
-
-  const start = async (): Promise<void> => {
-    const c = spawn(
-      'redis-server',
-      [
-        '--port',
-        String(port),
-        '--bind',
-        '127.0.0.1',
-        '--save',
-        '',
-        '--appendonly',
-        'yes',
-        '--appendfsync',
-        'always',
-        '--dir',
-        dir,
-        '--maxmemory-policy',
-        'noeviction',
-      ],
-      { stdio: 'ignore' },
-    );
-    child = c;
-    killOnExit(c);
-    exited = new Promise((r) => c.once('exit', () => r()));
-    const deadline = Date.now() + 15_000;
-    for (;;) {
-      if (c.exitCode !== null) throw new Error(`redis-server on port ${port} exited with ${c.exitCode}`);
-      const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-      probe.on('error', () => undefined);
-      const ok = await probe
-        .connect()
-        .then(() => probe.ping())
-        .then(
-          (r) => r === 'PONG',
-          () => false,
-        );
-      probe.disconnect();
-      if (ok) return; // PING answers only once the AOF is loaded (LOADING otherwise)
-      if (Date.now() > deadline) throw new Error(`redis-server on port ${port} not ready`);
-      await sleep(50);
-    }
-  };
-
-  const kill = async (): Promise<void> => {
-    child?.kill('SIGKILL');
-    await exited;
-  };
-
-  await start();
-  return {
-    url,
-    port,
-    dir,
-    kill,
-    start,
-    freeze: () => child?.kill('SIGSTOP'),
-    thaw: () => child?.kill('SIGCONT'),
-    async stop() {
-      child?.kill('SIGCONT');
-      await kill();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
-
-// ---------------------------------------------------------------------------------------------------------
 // Slack settings shared by the chaos tests.
 
 export const SLACK = {
@@ -456,8 +298,14 @@ export function slackEnv(slack: FakeSlack): Record<string, string> {
   };
 }
 
+/** Waits until the world's chains are followed: each has a cursor under its prefix. */
+export function waitForFollowing(world: World): Promise<true> {
+  const chainIds = world.devnet.chains.map((c) => c.chainId);
+  return waitFor('every chain followed', () => cursorsExist(world.redisUrl, world.prefix, chainIds));
+}
+
 /** True once every chain has a cursor in Redis (a replica follows it). */
-export async function cursorsExist(redisUrl: string, prefix: string, chainIds: readonly number[]): Promise<boolean> {
+async function cursorsExist(redisUrl: string, prefix: string, chainIds: readonly number[]): Promise<boolean> {
   const redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
   redis.on('error', () => undefined);
   try {
@@ -488,7 +336,6 @@ export interface HoldingProxy {
 }
 
 export async function startHoldingProxy(targetUrl: string): Promise<HoldingProxy> {
-  const { createServer: createHttpServer } = await import('node:http');
   let holding: { method: string; what: 'answer' | 'call'; reached: () => void } | undefined;
   const held: Array<() => void> = [];
   const hold = (reached: () => void) =>
@@ -496,13 +343,12 @@ export async function startHoldingProxy(targetUrl: string): Promise<HoldingProxy
       held.push(r);
       reached();
     });
-  const server = createHttpServer((req, res) => {
+  const server = createServer((req, res) => {
     let callerGone = false;
     res.on('close', () => (callerGone = true));
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      void (async () => {
+    void (async () => {
+      try {
+        const body = await readBody(req);
         const method = decodeURIComponent((req.url ?? '').replace(/^\/api\//, '').split('?')[0] ?? '');
         const mine = holding && holding.method === method ? holding : undefined;
         if (mine) holding = undefined;
@@ -513,25 +359,23 @@ export async function startHoldingProxy(targetUrl: string): Promise<HoldingProxy
         const headers = Object.fromEntries(
           Object.entries(req.headers).filter(([k, v]) => typeof v === 'string' && !['host', 'content-length', 'connection'].includes(k)),
         ) as Record<string, string>;
-        try {
-          const upstream = await fetch(`${targetUrl}${req.url}`, {
-            method: req.method,
-            headers,
-            body: req.method === 'GET' ? undefined : Buffer.concat(chunks),
-          });
-          const text = await upstream.text();
-          if (mine?.what === 'answer') await hold(mine.reached);
-          if (callerGone) return;
-          const passed = [...upstream.headers].filter(
-            ([k]) => !['content-length', 'transfer-encoding', 'connection', 'content-encoding'].includes(k),
-          );
-          res.writeHead(upstream.status, Object.fromEntries(passed));
-          res.end(text);
-        } catch (err) {
-          if (!callerGone) res.writeHead(502).end(String(err));
-        }
-      })();
-    });
+        const upstream = await fetch(`${targetUrl}${req.url}`, {
+          method: req.method,
+          headers,
+          body: req.method === 'GET' ? undefined : body,
+        });
+        const text = await upstream.text();
+        if (mine?.what === 'answer') await hold(mine.reached);
+        if (callerGone) return;
+        const passed = [...upstream.headers].filter(
+          ([k]) => !['content-length', 'transfer-encoding', 'connection', 'content-encoding'].includes(k),
+        );
+        res.writeHead(upstream.status, Object.fromEntries(passed));
+        res.end(text);
+      } catch (err) {
+        if (!callerGone) res.writeHead(502).end(String(err));
+      }
+    })();
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const { port } = server.address() as { port: number };

@@ -5,26 +5,21 @@
  * keep every replica running, and carry on without losing or doubling anything.
  */
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Devnet } from '../../src/devnet/devnet.js';
-import type { FakeSlack } from '../fakes/slack.js';
-import { type Replica, startReplicas } from '../helpers/replica.js';
-import { testEnv, uniquePrefix, waitFor } from '../helpers/xmsg.js';
+import { describe, expect, it } from 'vitest';
+import { Rng } from '../../src/devnet/random.js';
+import { keysUnder } from '../../src/devnet/redis-keys.js';
+import type { Replica } from '../helpers/replica.js';
 import {
-  chaosLogDir,
-  cursorsExist,
   FULL,
-  type OwnRedis,
-  Rng,
   SLACK,
   scale,
   seedFor,
   slackEnv,
   sleep,
-  startChaosWorld,
-  startOwnRedis,
   stream,
+  useChaosWorld,
   waitForCoverage,
+  waitForFollowing,
   waitForRoots,
 } from './lib.js';
 
@@ -35,24 +30,8 @@ const INVALID = scale(8, 30);
 const STREAM_MS = scale(12_000, 60_000);
 const REDIS_DOWN_MS = scale(3000, 10_000);
 
-let devnet: Devnet;
-let slack: FakeSlack;
-let redis: OwnRedis | undefined;
+const world = useChaosWorld('chaos-redis', [A, B], { ownRedis: true });
 let replicas: Replica[] = [];
-const prefix = uniquePrefix('chaos-redis');
-const logDir = chaosLogDir('redis-restart');
-
-beforeAll(async () => {
-  ({ devnet, slack } = await startChaosWorld([A, B]));
-  redis = await startOwnRedis();
-});
-
-afterAll(async () => {
-  await Promise.all(replicas.map((r) => r.kill()));
-  await redis?.stop(); // the whole server and its directory: the prefix goes with it
-  await slack?.stop();
-  await devnet?.stop();
-});
 
 /** What Redis had acknowledged: every key of the prefix with its type, plus the cursors and the alerts' counts. */
 async function acknowledged(
@@ -60,18 +39,12 @@ async function acknowledged(
 ): Promise<{ keys: Set<string>; cursors: Record<number, number>; alertCounts: Record<string, number> }> {
   const client = new Redis(url, { maxRetriesPerRequest: 1 });
   try {
-    const keys = new Set<string>();
-    let cursor = '0';
-    do {
-      const [next, found] = await client.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-      cursor = next;
-      for (const k of found) keys.add(k);
-    } while (cursor !== '0');
+    const keys = new Set(await keysUnder(client, world.prefix));
     const cursors: Record<number, number> = {};
-    for (const c of [A, B]) cursors[c] = Number((await client.hget(`${prefix}:cursor:${c}`, 'number')) ?? -1);
+    for (const c of [A, B]) cursors[c] = Number((await client.hget(`${world.prefix}:cursor:${c}`, 'number')) ?? -1);
     const alertCounts: Record<string, number> = {};
-    for (const id of await client.zrange(`${prefix}:alerts:all`, '0', '-1'))
-      alertCounts[id] = Number(await client.hget(`${prefix}:alert:${id}`, 'count'));
+    for (const id of await client.zrange(`${world.prefix}:alerts:all`, '0', '-1'))
+      alertCounts[id] = Number(await client.hget(`${world.prefix}:alert:${id}`, 'count'));
     return { keys, cursors, alertCounts };
   } finally {
     client.disconnect();
@@ -82,15 +55,9 @@ describe('chaos: Redis restart', () => {
   it(
     'reconnects after its Redis is killed -9 and restarted mid-stream, losing nothing Redis had acknowledged',
     async () => {
-      const own = redis!;
-      const env = testEnv(devnet, prefix, {
-        ...slackEnv(slack),
-        REDIS_URL: own.url,
-        XMSG_ALERT_GROUP_WINDOW_S: '1',
-        XMSG_LOG_LEVEL: 'info',
-      });
-      replicas = await startReplicas(2, 'replica', env, logDir);
-      await waitFor('every chain followed', () => cursorsExist(own.url, prefix, [A, B]));
+      const own = world.ownRedis;
+      replicas = await world.startReplicas(2, 'replica', { ...slackEnv(world.slack), XMSG_ALERT_GROUP_WINDOW_S: '1' });
+      await waitForFollowing(world);
 
       const rng = new Rng(seedFor(0x4ed15));
       const invalid = new Set(rng.sample(TOTAL, INVALID));
@@ -104,11 +71,16 @@ describe('chaos: Redis restart', () => {
         await own.start();
         return Date.now() - started;
       })();
-      const sent = await stream([devnet.chain(A), devnet.chain(B)], { total: TOTAL, batchSize: 10, invalid, durationMs: STREAM_MS });
+      const sent = await stream([world.devnet.chain(A), world.devnet.chain(B)], {
+        total: TOTAL,
+        batchSize: 10,
+        invalid,
+        durationMs: STREAM_MS,
+      });
       const backAt = await outage;
-      const context = `Redis down ${REDIS_DOWN_MS} ms until ${backAt} ms into the stream; logs in ${logDir}`;
+      const context = `Redis down ${REDIS_DOWN_MS} ms until ${backAt} ms into the stream; logs in ${world.logDir}`;
 
-      const cov = await waitForCoverage(() => replicas[0]!.baseUrl, own.url, prefix, sent, scale(60_000, 120_000));
+      const cov = await waitForCoverage(() => replicas[0]!.baseUrl, own.url, world.prefix, sent, scale(60_000, 120_000));
       expect(cov.wrong, context).toEqual([]);
       expect(cov.unalerted, context).toEqual([]);
       expect(cov.doubled, context).toEqual([]);
@@ -122,7 +94,7 @@ describe('chaos: Redis restart', () => {
       for (const [id, count] of Object.entries(before!.alertCounts)) expect(after.alertCounts[id], id).toBeGreaterThanOrEqual(count);
 
       const alertIds = cov.invalidAlerts.map((x) => x.id);
-      const roots = await waitForRoots(slack, SLACK.channel, alertIds, 30_000);
+      const roots = await waitForRoots(world.slack, SLACK.channel, alertIds, 30_000);
       expect([...roots.keys()].sort(), context).toEqual([...alertIds].sort());
       expect(
         [...roots].filter(([, r]) => r.length !== 1).map(([id]) => id),
@@ -140,7 +112,7 @@ describe('chaos: Redis restart', () => {
 
 /** Keys that xmsg or BullMQ delete in normal operation (job locks and completed jobs, queue markers, ...). */
 function isShortLived(key: string): boolean {
-  const rest = key.slice(prefix.length + 1);
+  const rest = key.slice(world.prefix.length + 1);
   // BullMQ: "<queue>:<jobId>[:lock|:logs]", ":marker", ":stalled-check", ":limiter", ":active", ":wait", ...
   if (/^(check|events|escalations|chat-slack):/.test(rest)) return true;
   return false;

@@ -3,24 +3,20 @@
  * moments of a message stream and restarted each time. Nothing may be lost or doubled: every message tracked once
  * with the right status, every invalid one in exactly one alert, exactly one Slack root per alert.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Devnet } from '../../src/devnet/devnet.js';
-import type { FakeSlack } from '../fakes/slack.js';
-import { type Replica, startReplicas } from '../helpers/replica.js';
-import { cleanRedis, REDIS_URL, testEnv, uniquePrefix, waitFor } from '../helpers/xmsg.js';
+import { describe, expect, it } from 'vitest';
+import { Rng } from '../../src/devnet/random.js';
+import type { Replica } from '../helpers/replica.js';
 import {
-  chaosLogDir,
-  cursorsExist,
   FULL,
-  Rng,
   SLACK,
   scale,
   seedFor,
   slackEnv,
   sleep,
-  startChaosWorld,
   stream,
+  useChaosWorld,
   waitForCoverage,
+  waitForFollowing,
   waitForRoots,
 } from './lib.js';
 
@@ -35,30 +31,15 @@ const STREAM_MS = scale(12_000, 100_000);
 // runs (30 s each by default): up to a minute after the kill.
 const SETTLE_MS = scale(75_000, 120_000);
 
-let devnet: Devnet;
-let slack: FakeSlack;
+const world = useChaosWorld('chaos-redundancy', [A, B]);
 let replicas: Replica[] = [];
-const prefix = uniquePrefix('chaos-redundancy');
-const logDir = chaosLogDir('redundancy');
-
-beforeAll(async () => {
-  ({ devnet, slack } = await startChaosWorld([A, B]));
-});
-
-afterAll(async () => {
-  await Promise.all(replicas.map((r) => r.kill()));
-  await slack?.stop();
-  await devnet?.stop();
-  await cleanRedis(prefix);
-});
 
 describe('chaos: redundancy', () => {
   it(
     `loses nothing and doubles nothing while replicas are killed -9 (${TOTAL} messages, ${INVALID} invalid, ${KILLS} kills)`,
     async () => {
-      const env = testEnv(devnet, prefix, { ...slackEnv(slack), XMSG_ALERT_GROUP_WINDOW_S: '1', XMSG_LOG_LEVEL: 'info' });
-      replicas = await startReplicas(3, 'replica', env, logDir);
-      await waitFor('every chain followed', () => cursorsExist(REDIS_URL, prefix, [A, B]));
+      replicas = await world.startReplicas(3, 'replica', { ...slackEnv(world.slack), XMSG_ALERT_GROUP_WINDOW_S: '1' });
+      await waitForFollowing(world);
 
       const rng = new Rng(seedFor(0xc0ffee));
       const invalid = new Set(rng.sample(TOTAL, INVALID));
@@ -76,19 +57,24 @@ describe('chaos: redundancy', () => {
           await victim.start();
         }
       })();
-      const sent = await stream([devnet.chain(A), devnet.chain(B)], { total: TOTAL, batchSize: BATCH, invalid, durationMs: STREAM_MS });
+      const sent = await stream([world.devnet.chain(A), world.devnet.chain(B)], {
+        total: TOTAL,
+        batchSize: BATCH,
+        invalid,
+        durationMs: STREAM_MS,
+      });
       await chaos;
       expect(kills).toHaveLength(KILLS);
 
-      const cov = await waitForCoverage(() => replicas[0]!.baseUrl, REDIS_URL, prefix, sent, SETTLE_MS);
-      const context = `kills: ${kills.join('; ')}; logs in ${logDir}`;
+      const cov = await waitForCoverage(() => replicas[0]!.baseUrl, world.redisUrl, world.prefix, sent, SETTLE_MS);
+      const context = `kills: ${kills.join('; ')}; logs in ${world.logDir}`;
       expect(cov.wrong, context).toEqual([]);
       expect(cov.unalerted, context).toEqual([]);
       expect(cov.doubled, context).toEqual([]);
       expect(cov.alertedCount, context).toBe(INVALID);
 
       const alertIds = cov.invalidAlerts.map((a) => a.id);
-      const roots = await waitForRoots(slack, SLACK.channel, alertIds, SETTLE_MS / 2);
+      const roots = await waitForRoots(world.slack, SLACK.channel, alertIds, SETTLE_MS / 2);
       const missing = alertIds.filter((id) => !roots.has(id));
       const doubled = [...roots].filter(([, r]) => r.length > 1).map(([id, r]) => `${id} x${r.length}`);
       expect(missing, context).toEqual([]);

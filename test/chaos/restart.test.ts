@@ -2,25 +2,22 @@
  * Restart: every replica killed -9 while the chains move on by hundreds of blocks with invalid messages among
  * them; on restart xmsg backfills from its cursor in bounded ranges and alerts every one of them, none twice.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type DevChain, type Devnet, latestBlock, mine } from '../../src/devnet/devnet.js';
-import type { FakeSlack } from '../fakes/slack.js';
-import { type Replica, startReplicas } from '../helpers/replica.js';
-import { cleanRedis, REDIS_URL, testEnv, uniquePrefix, waitFor } from '../helpers/xmsg.js';
+import { describe, expect, it } from 'vitest';
+import { type DevChain, latestBlock, mine } from '../../src/devnet/devnet.js';
+import { Rng } from '../../src/devnet/random.js';
+import type { Replica } from '../helpers/replica.js';
 import {
-  chaosLogDir,
-  cursorsExist,
   FULL,
-  Rng,
   type SentMessage,
   SLACK,
   scale,
   seedFor,
   sendBatch,
   slackEnv,
-  startChaosWorld,
   stream,
+  useChaosWorld,
   waitForCoverage,
+  waitForFollowing,
   waitForRoots,
 } from './lib.js';
 
@@ -32,22 +29,8 @@ const BATCH = 5;
 const MAX_BLOCK_RANGE = scale(100, 250);
 const SETTLE_MS = scale(60_000, 120_000);
 
-let devnet: Devnet;
-let slack: FakeSlack;
+const world = useChaosWorld('chaos-restart', [A, B]);
 let replicas: Replica[] = [];
-const prefix = uniquePrefix('chaos-restart');
-const logDir = chaosLogDir('restart');
-
-beforeAll(async () => {
-  ({ devnet, slack } = await startChaosWorld([A, B]));
-});
-
-afterAll(async () => {
-  await Promise.all(replicas.map((r) => r.kill()));
-  await slack?.stop();
-  await devnet?.stop();
-  await cleanRedis(prefix);
-});
 
 const head = async (c: DevChain) => (await latestBlock(c)).number;
 
@@ -55,23 +38,21 @@ describe('chaos: restart', () => {
   it(
     `backfills ${BLOCKS_DOWN} blocks missed while every replica was down and alerts each invalid message once`,
     async () => {
-      const env = testEnv(devnet, prefix, {
-        ...slackEnv(slack),
+      replicas = await world.startReplicas(2, 'replica', {
+        ...slackEnv(world.slack),
         XMSG_ALERT_GROUP_WINDOW_S: '1',
         XMSG_MAX_BLOCK_RANGE: String(MAX_BLOCK_RANGE),
-        XMSG_LOG_LEVEL: 'info',
       });
-      replicas = await startReplicas(2, 'replica', env, logDir);
-      await waitFor('every chain followed', () => cursorsExist(REDIS_URL, prefix, [A, B]));
-      const a = devnet.chain(A);
-      const b = devnet.chain(B);
+      await waitForFollowing(world);
+      const a = world.devnet.chain(A);
+      const b = world.devnet.chain(B);
 
       // Some traffic seen before the outage: it must not be alerted again after the restart.
       const before = await stream([a, b], { total: 20, batchSize: 5, invalid: new Set([3, 12]), durationMs: 1000 });
-      const early = await waitForCoverage(() => replicas[0]!.baseUrl, REDIS_URL, prefix, before, 30_000);
+      const early = await waitForCoverage(() => replicas[0]!.baseUrl, world.redisUrl, world.prefix, before, 30_000);
       expect(early.unalerted).toEqual([]);
       await waitForRoots(
-        slack,
+        world.slack,
         SLACK.channel,
         early.invalidAlerts.map((x) => x.id),
         20_000,
@@ -101,8 +82,8 @@ describe('chaos: restart', () => {
 
       await Promise.all(replicas.map((r) => r.start()));
       const all = [...before, ...whileDown];
-      const cov = await waitForCoverage(() => replicas[1]!.baseUrl, REDIS_URL, prefix, all, SETTLE_MS);
-      const context = `logs in ${logDir}`;
+      const cov = await waitForCoverage(() => replicas[1]!.baseUrl, world.redisUrl, world.prefix, all, SETTLE_MS);
+      const context = `logs in ${world.logDir}`;
       expect(cov.wrong, context).toEqual([]);
       expect(cov.unalerted, context).toEqual([]);
       expect(cov.doubled, context).toEqual([]);
@@ -111,7 +92,7 @@ describe('chaos: restart', () => {
       for (const e of early.invalidAlerts) expect(cov.invalidAlerts.find((x) => x.id === e.id)?.count).toBe(e.count);
 
       const alertIds = cov.invalidAlerts.map((x) => x.id);
-      const roots = await waitForRoots(slack, SLACK.channel, alertIds, 30_000);
+      const roots = await waitForRoots(world.slack, SLACK.channel, alertIds, 30_000);
       expect([...roots.keys()].sort(), context).toEqual([...alertIds].sort());
       expect(
         [...roots].filter(([, r]) => r.length !== 1).map(([id]) => id),

@@ -3,21 +3,19 @@
  * lose nothing and must not call the chain unhealthy while it still makes progress; when the node really goes
  * away there is one chain_unhealthy alert, which resolves itself when the node comes back.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Devnet } from '../../src/devnet/devnet.js';
-import type { FakeSlack } from '../fakes/slack.js';
-import { cleanRedis, REDIS_URL, type RunningXmsg, startXmsg, uniquePrefix, waitFor } from '../helpers/xmsg.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import { Rng } from '../../src/devnet/random.js';
+import { metricValue, type RunningXmsg, scrape, waitFor } from '../helpers/xmsg.js';
 import {
   apiAlerts,
   FULL,
-  Rng,
   rootsByAlert,
   SLACK,
   scale,
   seedFor,
   slackEnv,
-  startChaosWorld,
   stream,
+  useChaosWorld,
   waitForCoverage,
   waitForRoots,
 } from './lib.js';
@@ -28,44 +26,27 @@ const TOTAL = scale(150, 1000);
 const INVALID = scale(6, 30);
 const STREAM_MS = scale(12_000, 60_000);
 
-let devnet: Devnet;
-let slack: FakeSlack;
+const world = useChaosWorld('chaos-rpc', [A, B]);
 let x: RunningXmsg | undefined;
-const prefix = uniquePrefix('chaos-rpc');
 
-beforeAll(async () => {
-  ({ devnet, slack } = await startChaosWorld([A, B]));
+afterAll(() => {
+  world.devnet.chain(B).proxy.setFaults({});
 });
-
-afterAll(async () => {
-  devnet?.chain(B).proxy.setFaults({});
-  await x?.stop();
-  await slack?.stop();
-  await devnet?.stop();
-  await cleanRedis(prefix);
-});
-
-function metricSum(text: string, prefix: string): number {
-  return text
-    .split('\n')
-    .filter((l) => l.startsWith(prefix))
-    .reduce((sum, l) => sum + Number(l.split(' ').at(-1)), 0);
-}
 
 describe('chaos: RPC faults', () => {
   it(
     'loses nothing through a flaky node, stays healthy while it progresses, and alerts (then resolves) when it is gone',
     async () => {
       // The RPC client's retries and timeout as in production (3, 10 s), the retries faster so the test is short.
-      x = await startXmsg(devnet, prefix, {
-        ...slackEnv(slack),
+      x = await world.startXmsg({
+        ...slackEnv(world.slack),
         XMSG_RPC_RETRIES: '3',
         XMSG_RPC_RETRY_DELAY_MS: '100',
         XMSG_UNHEALTHY_AFTER_FAILURES: '3',
         XMSG_ALERT_GROUP_WINDOW_S: '1',
       });
-      const a = devnet.chain(A);
-      const b = devnet.chain(B);
+      const a = world.devnet.chain(A);
+      const b = world.devnet.chain(B);
       const rng = new Rng(seedFor(0xfa17));
 
       // Phase 1: flaky. Both directions, so B is both followed (executing) and looked up (source) through the faults.
@@ -78,8 +59,8 @@ describe('chaos: RPC faults', () => {
         invalid: new Set(rng.sample(TOTAL, INVALID)),
         durationMs: STREAM_MS,
       });
-      const cov = await waitForCoverage(() => x!.baseUrl, REDIS_URL, prefix, sent, scale(60_000, 120_000));
-      const metrics = await (await fetch(`${x.baseUrl}/metrics`)).text();
+      const cov = await waitForCoverage(() => x!.baseUrl, world.redisUrl, world.prefix, sent, scale(60_000, 120_000));
+      const metrics = await scrape(x.baseUrl);
       b.proxy.setFaults({});
 
       expect(cov.wrong).toEqual([]);
@@ -88,7 +69,7 @@ describe('chaos: RPC faults', () => {
       expect(cov.alertedCount).toBe(INVALID);
       expect(await cursorB()).toBeGreaterThan(cursorAtStart);
       // The faults did happen, and xmsg rode them out without calling the chain unhealthy.
-      expect(metricSum(metrics, `xmsg_rpc_errors_total{chain_id="${B}"}`)).toBeGreaterThan(0);
+      expect(metricValue(metrics, `xmsg_rpc_errors_total{chain_id="${B}"}`)).toBeGreaterThan(0);
       expect(
         x.events.filter((e) => e.type === 'chain_unhealthy'),
         'no chain_unhealthy while the flaky chain progresses',
@@ -105,7 +86,7 @@ describe('chaos: RPC faults', () => {
       );
       expect(unhealthy.state).toBe('open');
       const duringOutage = await stream([a, b], { total: 20, batchSize: 5, invalid: new Set([2, 7, 17]), durationMs: 1000 });
-      const [root] = (await waitForRoots(slack, SLACK.channel, [unhealthy.id], 45_000)).get(unhealthy.id) ?? [];
+      const [root] = (await waitForRoots(world.slack, SLACK.channel, [unhealthy.id], 45_000)).get(unhealthy.id) ?? [];
       expect(root?.text).toContain(`Chain ${B}`);
 
       // Phase 3: back. The alert resolves itself, in the thread, and what happened meanwhile is caught up.
@@ -118,16 +99,16 @@ describe('chaos: RPC faults', () => {
       expect(resolved.resolvedBy).toBe('xmsg');
       await waitFor(
         'the recovery in the thread',
-        () => slack.threadReplies(SLACK.channel, root!.ts).some((m) => m.text.includes('recovered')),
+        () => world.slack.threadReplies(SLACK.channel, root!.ts).some((m) => m.text.includes('recovered')),
         45_000,
       );
-      const after = await waitForCoverage(() => x!.baseUrl, REDIS_URL, prefix, [...sent, ...duringOutage], 60_000);
+      const after = await waitForCoverage(() => x!.baseUrl, world.redisUrl, world.prefix, [...sent, ...duringOutage], 60_000);
       expect(after.wrong).toEqual([]);
       expect(after.unalerted).toEqual([]);
       expect(after.doubled).toEqual([]);
       const unhealthyAlerts = (await apiAlerts(x.baseUrl)).filter((al) => al.kind === 'chain_unhealthy');
       expect(unhealthyAlerts, JSON.stringify(x.events.filter((e) => e.type.startsWith('chain_')))).toHaveLength(1);
-      expect([...rootsByAlert(slack, SLACK.channel)].filter(([, r]) => r.length !== 1)).toEqual([]);
+      expect([...rootsByAlert(world.slack, SLACK.channel)].filter(([, r]) => r.length !== 1)).toEqual([]);
     },
     (FULL ? 300 : 120) * 1000,
   );

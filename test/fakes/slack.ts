@@ -6,7 +6,8 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { type Args, mediaType, type ParsedCall, parseApiCall, readBody, sendJson, sendText } from './slack/http.js';
+import { BodyTooLarge, readBody } from './body.js';
+import { type Args, mediaType, type ParsedCall, parseApiCall, sendJson, sendText } from './slack/http.js';
 import { type BlockActionInput, blockActionPayload, type SlashCommandInput, slashCommandForm } from './slack/payloads.js';
 import { postSignedForm, type SlackDelivery } from './slack/signing.js';
 import { type ApiResult, methodFor } from './slack/web-api.js';
@@ -219,7 +220,13 @@ class LoopbackSlack implements FakeSlack {
 
   private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', this.url);
-    const raw = await readBody(req);
+    let raw: string;
+    try {
+      raw = (await readBody(req)).toString('utf8');
+    } catch (err) {
+      if (err instanceof BodyTooLarge) return sendText(res, 413, 'request_too_large');
+      throw err;
+    }
     if (url.pathname.startsWith('/api/')) return this.webApi(decodeURIComponent(url.pathname.slice('/api/'.length)), url, req, res, raw);
     const respondId = RESPOND_PATH.exec(url.pathname)?.[1];
     if (respondId && req.method === 'POST') return this.respond(respondId, req, res, raw);

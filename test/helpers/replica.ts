@@ -6,8 +6,7 @@
  * its workers with SIGTERM), so a failing test leaves no replica behind.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createWriteStream, mkdtempSync, type WriteStream } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { createWriteStream, type WriteStream } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { killOnExit } from '../../src/devnet/processes.js';
@@ -15,11 +14,6 @@ import { killOnExit } from '../../src/devnet/processes.js';
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const READY_TIMEOUT_MS = 45_000;
 const STOP_GRACE_MS = 10_000;
-
-/** A directory for replica logs; kept after the run so a failure can be read (its path is in the error). */
-export function replicaLogDir(name: string): string {
-  return mkdtempSync(join(tmpdir(), `xmsg-${name}-`));
-}
 
 export interface ReplicaOptions {
   /** Shown in errors and used for the log file names. */
@@ -171,11 +165,4 @@ export class Replica {
     if (!this.run || this.alive) return undefined;
     return this.run.exited;
   }
-}
-
-/** Starts `count` replicas with one environment, in parallel. */
-export async function startReplicas(count: number, name: string, env: NodeJS.ProcessEnv, logDir: string): Promise<Replica[]> {
-  const replicas = Array.from({ length: count }, (_, i) => new Replica({ name: `${name}-${i}`, env, logDir }));
-  await Promise.all(replicas.map((r) => r.start()));
-  return replicas;
 }

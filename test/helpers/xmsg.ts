@@ -5,8 +5,10 @@ import { type App, startApp } from '../../src/app.js';
 import { probeChainId } from '../../src/chain/rpc.js';
 import { loadConfig } from '../../src/config.js';
 import type { Devnet } from '../../src/devnet/devnet.js';
+import { deleteKeysUnder } from '../../src/devnet/redis-keys.js';
 import type { DomainEvent, EventHandler } from '../../src/events/types.js';
 
+/** The tests' Redis: test/helpers/redis-global.ts points REDIS_URL at a private one when none answers here. */
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 /** Settings that make xmsg react within a test's patience; any can be overridden per test. */
@@ -66,12 +68,7 @@ export function uniquePrefix(name: string): string {
 export async function cleanRedis(prefix: string): Promise<void> {
   const redis = new Redis(REDIS_URL);
   try {
-    let cursor = '0';
-    do {
-      const [next, found] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-      cursor = next;
-      if (found.length) await redis.del(...found);
-    } while (cursor !== '0');
+    await deleteKeysUnder(redis, prefix);
   } finally {
     redis.disconnect();
   }

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import type { AlertView, ChatAdapter, ChatUpdate, Mention, ThreadRef } from '../types.js';
+import type { AlertView, ChatAdapter, ChatUpdate, Mention, ThreadRef } from '../../alerts/chat-port.js';
 
 /** One reply in an alert's console thread. */
 export interface ConsoleReply {

@@ -1,9 +1,11 @@
+import { ALERT_BUTTON_LABELS } from '../../../commands/handlers.js';
+
 /**
  * The local web console: one self-contained page (no build step, no CDN, nothing fetched but xmsg's own
  * /console/* routes). Embedded as a string so `npm run build` output serves it without copying assets.
  *
  * Everything shown is put into the DOM with textContent / createTextNode, never innerHTML: alerts carry
- * chain-provided data and names typed by people.
+ * chain-provided data and names typed by people. The button labels are the ones every platform shows.
  */
 export const CONSOLE_PAGE = String.raw`<!doctype html>
 <html lang="en">
@@ -274,11 +276,12 @@ export const CONSOLE_PAGE = String.raw`<!doctype html>
     return d;
   }
 
+  var LABELS = ${JSON.stringify(ALERT_BUTTON_LABELS)};
   var BUTTONS = [
-    { id: 'ack', label: 'Acknowledge', cls: 'primary' },
-    { id: 'escalate', label: 'Escalate', cls: 'danger' },
-    { id: 'silence_1h', label: 'Silence 1h', cls: '' },
-    { id: 'resolve', label: 'Resolve', cls: 'good' }
+    { id: 'ack', label: LABELS.ack, cls: 'primary' },
+    { id: 'escalate', label: LABELS.escalate, cls: 'danger' },
+    { id: 'silence_1h', label: LABELS.silence_1h, cls: '' },
+    { id: 'resolve', label: LABELS.resolve, cls: 'good' }
   ];
   var MENTION = { oncall: '@on-call', escalation: '@escalation' };
 

@@ -10,9 +10,10 @@ import {
   runButton,
   runCommand,
 } from '../../../commands/handlers.js';
+import type { Actor } from '../../alerts/chat-port.js';
 import { type HttpServer, sendJson } from '../../http/server.js';
 import { connectRedis, type RedisTarget } from '../../store/redis.js';
-import type { Actor } from '../types.js';
+import { withFailureReply } from '../answer.js';
 import type { ConsoleAdapter, ConsoleThread } from './adapter.js';
 import { CONSOLE_PAGE } from './page.js';
 
@@ -181,13 +182,7 @@ export class ConsoleServer {
   }
 
   private guard(reply: Promise<CommandReply>): Promise<CommandReply> {
-    return reply.catch((err: unknown) => {
-      this.log.error({ err }, 'console command failed');
-      return {
-        ok: false,
-        text: `Something went wrong on xmsg's side: ${(err as Error).message?.split('\n')[0] ?? 'unknown error'}. Nothing was changed unless a thread reply says so.`,
-      };
-    });
+    return withFailureReply(reply, this.log, 'console command failed');
   }
 
   /** Requests must be addressed to this machine by a loopback name; anything else is a rebinding or a remote caller. */

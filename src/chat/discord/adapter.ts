@@ -8,8 +8,16 @@ import {
   type RESTPostAPIChannelMessageJSONBody,
   Routes,
 } from 'discord.js';
+import {
+  type AlertView,
+  type ChatAdapter,
+  ChatRejected,
+  ChatRetryLater,
+  type ChatUpdate,
+  type Mention,
+  type ThreadRef,
+} from '../../alerts/chat-port.js';
 import { truncate } from '../text.js';
-import { type AlertView, type ChatAdapter, ChatRejected, ChatRetryLater, type ChatUpdate, type Mention, type ThreadRef } from '../types.js';
 import { renderRoot } from './render.js';
 
 export interface DiscordSettings {

@@ -14,8 +14,10 @@ import {
 import type { Logger } from 'pino';
 import { commandLine } from '../../../commands/grammar.js';
 import { ALERT_BUTTONS, type AlertButton, type CommandDeps, type CommandReply, runButton, runCommand } from '../../../commands/handlers.js';
+import type { Actor } from '../../alerts/chat-port.js';
 import { type HttpServer, sendJson } from '../../http/server.js';
-import type { Actor } from '../types.js';
+import { answerOrDefer, withFailureReply } from '../answer.js';
+import { truncate } from '../text.js';
 import { parseButtonId } from './render.js';
 
 export interface DiscordPermissions {
@@ -23,8 +25,6 @@ export interface DiscordPermissions {
   adminRoleIds: string[];
 }
 
-/** Discord drops an interaction not answered within 3 s; slower work is deferred and answered by a follow-up. */
-const ANSWER_INLINE_WITHIN_MS = 2000;
 const NO_MENTIONS = { parse: [] as [] };
 
 /** What the user asked, as a reply to compute; the same for gateway and HTTP interactions. */
@@ -50,22 +50,11 @@ function answer(ask: Ask, actor: Actor, deps: CommandDeps, log: Logger): Promise
     if (!parsed || !ALERT_BUTTONS.includes(parsed.button as AlertButton)) return { ok: false, text: 'This button does not name an alert.' };
     return runButton(parsed.button as AlertButton, parsed.alertId, actor, deps);
   };
-  return run().catch((err: unknown) => {
-    log.error({ err }, 'discord interaction failed');
-    return {
-      ok: false,
-      text: `Something went wrong on xmsg's side: ${(err as Error).message?.split('\n')[0]}. Nothing was changed unless a thread reply says so.`,
-    };
-  });
+  return withFailureReply(run(), log, 'discord interaction failed');
 }
 
-async function within<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
-  const timeout = AbortSignal.timeout(ms);
-  const timedOut = new Promise<undefined>((resolve) => timeout.addEventListener('abort', () => resolve(undefined)));
-  return Promise.race([p, timedOut]);
-}
-
-const content = (r: CommandReply) => (r.text.length > 2000 ? `${r.text.slice(0, 1999)}…` : r.text);
+/** Discord's limit for a message's content. */
+const content = (r: CommandReply) => truncate(r.text, 2000);
 
 /** `/xmsg` and the alert buttons arriving over the gateway (the standard discord.js Client). */
 export function handleGatewayInteractions(client: Client, permissions: DiscordPermissions, deps: CommandDeps, log: Logger): void {
@@ -82,14 +71,18 @@ export function handleGatewayInteractions(client: Client, permissions: DiscordPe
         return;
       }
       const actor = actorOf(interaction.user.id, interaction.user.username, rolesOf(interaction.member), permissions);
-      const reply = answer(ask, actor, deps, log);
-      const quick = await within(reply, ANSWER_INLINE_WITHIN_MS);
-      if (quick) {
-        await interaction.reply({ content: content(quick), flags: MessageFlags.Ephemeral, allowedMentions: NO_MENTIONS });
-        return;
-      }
-      await interaction.deferReply({ flags: MessageFlags.Ephemeral });
-      await interaction.editReply({ content: content(await reply), allowedMentions: NO_MENTIONS });
+      // Discord drops an interaction not answered within 3 s; slower work is deferred and answered by an edit.
+      await answerOrDefer(answer(ask, actor, deps, log), {
+        now: async (reply) => {
+          await interaction.reply({ content: content(reply), flags: MessageFlags.Ephemeral, allowedMentions: NO_MENTIONS });
+        },
+        defer: async () => {
+          await interaction.deferReply({ flags: MessageFlags.Ephemeral });
+        },
+        later: async (reply) => {
+          await interaction.editReply({ content: content(reply), allowedMentions: NO_MENTIONS });
+        },
+      });
     } catch (err) {
       log.error({ err }, 'could not answer a discord interaction');
     }
@@ -101,20 +94,24 @@ function rolesOf(member: GuildMember | APIInteractionGuildMember | null): string
   return Array.isArray(member.roles) ? member.roles : [...(member as GuildMember).roles.cache.keys()];
 }
 
+export interface DiscordHttpInteractions {
+  /** DISCORD_PUBLIC_KEY: the hex Ed25519 key requests are signed with. */
+  publicKeyHex: string;
+  applicationId: string;
+  /** The bot's REST client, for deferred answers (webhook edits, which need no token). */
+  rest: REST;
+  permissions: DiscordPermissions;
+  commands: CommandDeps;
+  log: Logger;
+}
+
 /**
  * The optional HTTP interactions endpoint (DISCORD_PUBLIC_KEY set): Ed25519 over timestamp + raw body, PING → PONG,
  * 401 for anything not signed by Discord or signed more than 5 minutes off (a replay).
  */
-export function mountDiscordHttpInteractions(
-  http: HttpServer,
-  publicKeyHex: string,
-  applicationId: string,
-  rest: REST,
-  permissions: DiscordPermissions,
-  deps: CommandDeps,
-  log: Logger,
-): void {
-  const key = discordPublicKey(publicKeyHex);
+export function mountDiscordHttpInteractions(http: HttpServer, endpoint: DiscordHttpInteractions): void {
+  const { applicationId, rest, permissions, commands, log } = endpoint;
+  const key = discordPublicKey(endpoint.publicKeyHex);
   http.route('POST', '/discord/interactions', async (req, res, _params, body) => {
     const signature = String(req.headers['x-signature-ed25519'] ?? '');
     const timestamp = String(req.headers['x-signature-timestamp'] ?? '');
@@ -133,40 +130,44 @@ export function mountDiscordHttpInteractions(
       sendJson(res, 200, { type: InteractionResponseType.Pong });
       return;
     }
-    let ask: Ask | undefined;
-    if (interaction.type === InteractionType.ApplicationCommand && interaction.data.name === 'xmsg' && 'options' in interaction.data) {
-      const sub = interaction.data.options?.[0];
-      const options = Object.fromEntries(
-        (sub && 'options' in sub ? (sub.options ?? []) : []).map((o) => [o.name, 'value' in o ? String(o.value) : '']),
-      );
-      ask = { kind: 'command', line: commandLine(sub?.name ?? 'help', options) };
-    } else if (interaction.type === InteractionType.MessageComponent) {
-      ask = { kind: 'button', customId: interaction.data.custom_id };
-    }
+    const ask = askOf(interaction);
     if (!ask) {
       sendJson(res, 400, { error: 'unsupported interaction' });
       return;
     }
     const user = interaction.member?.user ?? interaction.user;
     const actor = actorOf(user?.id ?? 'unknown', user?.username ?? 'unknown', interaction.member?.roles ?? [], permissions);
-    const reply = answer(ask, actor, deps, log);
-    const quick = await within(reply, ANSWER_INLINE_WITHIN_MS);
-    if (quick) {
-      sendJson(res, 200, {
-        type: InteractionResponseType.ChannelMessageWithSource,
-        data: { content: content(quick), flags: MessageFlags.Ephemeral, allowed_mentions: NO_MENTIONS },
-      });
-      return;
-    }
-    sendJson(res, 200, { type: InteractionResponseType.DeferredChannelMessageWithSource, data: { flags: MessageFlags.Ephemeral } });
-    const late = await reply;
-    await rest
-      .patch(Routes.webhookMessage(applicationId, interaction.token), {
-        body: { content: content(late), allowed_mentions: NO_MENTIONS },
-        auth: false,
-      })
-      .catch((err: unknown) => log.error({ err }, 'could not send the deferred discord answer'));
+    await answerOrDefer(answer(ask, actor, commands, log), {
+      now: (reply) =>
+        sendJson(res, 200, {
+          type: InteractionResponseType.ChannelMessageWithSource,
+          data: { content: content(reply), flags: MessageFlags.Ephemeral, allowed_mentions: NO_MENTIONS },
+        }),
+      defer: () =>
+        sendJson(res, 200, { type: InteractionResponseType.DeferredChannelMessageWithSource, data: { flags: MessageFlags.Ephemeral } }),
+      later: async (reply) => {
+        await rest
+          .patch(Routes.webhookMessage(applicationId, interaction.token), {
+            body: { content: content(reply), allowed_mentions: NO_MENTIONS },
+            auth: false,
+          })
+          .catch((err: unknown) => log.error({ err }, 'could not send the deferred discord answer'));
+      },
+    });
   });
+}
+
+/** A slash command or a button press of an HTTP interaction; undefined for anything else. */
+function askOf(interaction: APIInteraction): Ask | undefined {
+  if (interaction.type === InteractionType.ApplicationCommand && interaction.data.name === 'xmsg' && 'options' in interaction.data) {
+    const sub = interaction.data.options?.[0];
+    const options = Object.fromEntries(
+      (sub && 'options' in sub ? (sub.options ?? []) : []).map((o) => [o.name, 'value' in o ? String(o.value) : '']),
+    );
+    return { kind: 'command', line: commandLine(sub?.name ?? 'help', options) };
+  }
+  if (interaction.type === InteractionType.MessageComponent) return { kind: 'button', customId: interaction.data.custom_id };
+  return undefined;
 }
 
 /** Discord shows the public key as 32 raw bytes in hex; node wants it wrapped as an SPKI DER key. */

@@ -1,17 +1,17 @@
 import { type APIActionRowComponent, type APIButtonComponent, type APIEmbed, ButtonStyle, ComponentType } from 'discord.js';
-import type { AlertButton } from '../../../commands/handlers.js';
+import { ALERT_BUTTON_LABELS, ALERT_BUTTONS, type AlertButton } from '../../../commands/handlers.js';
+import type { AlertView } from '../../alerts/chat-port.js';
 import { type Alert, stateLine } from '../../alerts/model.js';
 import { truncate } from '../text.js';
-import type { AlertView } from '../types.js';
 
 const COLOR: Record<Alert['severity'] | 'resolved', number> = { critical: 0xd32f2f, warning: 0xf9a825, resolved: 0x2e7d32 };
 
-const BUTTONS: Array<{ button: AlertButton; label: string; style: ButtonStyle }> = [
-  { button: 'ack', label: 'Acknowledge', style: ButtonStyle.Primary },
-  { button: 'escalate', label: 'Escalate', style: ButtonStyle.Danger },
-  { button: 'silence_1h', label: 'Silence 1h', style: ButtonStyle.Secondary },
-  { button: 'resolve', label: 'Resolve', style: ButtonStyle.Success },
-];
+const BUTTON_STYLE: Record<AlertButton, ButtonStyle> = {
+  ack: ButtonStyle.Primary,
+  escalate: ButtonStyle.Danger,
+  silence_1h: ButtonStyle.Secondary,
+  resolve: ButtonStyle.Success,
+};
 
 /** Button custom ids carry the action and the alert: `xmsg|ack|XM-42`. */
 export const buttonId = (button: AlertButton, alertId: string) => `xmsg|${button}|${alertId}`;
@@ -63,9 +63,14 @@ export function renderRoot(view: AlertView): { embeds: APIEmbed[]; components: A
       : [
           {
             type: ComponentType.ActionRow,
-            components: BUTTONS.map(
-              (b) =>
-                ({ type: ComponentType.Button, style: b.style, label: b.label, custom_id: buttonId(b.button, a.id) }) as APIButtonComponent,
+            components: ALERT_BUTTONS.map(
+              (button) =>
+                ({
+                  type: ComponentType.Button,
+                  style: BUTTON_STYLE[button],
+                  label: ALERT_BUTTON_LABELS[button],
+                  custom_id: buttonId(button, a.id),
+                }) as APIButtonComponent,
             ),
           },
         ];

@@ -1,5 +1,13 @@
 import { WebAPIHTTPError, WebAPIPlatformError, WebAPIRateLimitedError, WebAPIRequestError, WebClient } from '@slack/web-api';
-import { type AlertView, type ChatAdapter, ChatRejected, ChatRetryLater, type ChatUpdate, type Mention, type ThreadRef } from '../types.js';
+import {
+  type AlertView,
+  type ChatAdapter,
+  ChatRejected,
+  ChatRetryLater,
+  type ChatUpdate,
+  type Mention,
+  type ThreadRef,
+} from '../../alerts/chat-port.js';
 import { escapeSlack, renderRoot } from './render.js';
 
 export interface SlackSettings {

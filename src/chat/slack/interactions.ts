@@ -2,10 +2,11 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parse as parseQueryString } from 'node:querystring';
 import { App, HTTPReceiver, LogLevel } from '@slack/bolt';
 import type { Logger } from 'pino';
-import { ALERT_BUTTONS, type AlertButton, type CommandDeps, type CommandReply, runButton, runCommand } from '../../../commands/handlers.js';
-import type { HttpServer } from '../../http/server.js';
-import type { Actor } from '../types.js';
-import { escapeSlack } from './render.js';
+import { ALERT_BUTTONS, type AlertButton, type CommandDeps, runButton, runCommand } from '../../../commands/handlers.js';
+import type { Actor } from '../../alerts/chat-port.js';
+import { BodyTooLarge, type HttpServer, readBody } from '../../http/server.js';
+import { answerOrDefer, withFailureReply } from '../answer.js';
+import { escapeSlack, slackActionId } from './render.js';
 
 export interface SlackInteractionSettings {
   token: string;
@@ -15,12 +16,13 @@ export interface SlackInteractionSettings {
   adminUserIds: string[];
 }
 
-/** Slack wants an answer within 3 s; a command that takes longer is acknowledged first and answered via response_url. */
-const ANSWER_INLINE_WITHIN_MS = 2000;
 const MEMBERSHIP_TTL_MS = 60_000;
 /** Bolt's own limit for a request body. */
 const MAX_BODY_BYTES = 4 * 1024 * 1024;
 const MAX_CLOCK_SKEW_S = 300;
+/** The action ids of the alert buttons, and every other action id (a forged or outdated button). */
+const ALERT_ACTION = new RegExp(`^(${ALERT_BUTTONS.map(slackActionId).join('|')})$`);
+const OTHER_ACTION = new RegExp(`^(?!(${ALERT_BUTTONS.map(slackActionId).join('|')})$)`);
 
 /**
  * `/xmsg` slash commands and alert buttons from Slack, through Bolt's HTTP receiver mounted on xmsg's own HTTP
@@ -41,17 +43,17 @@ export function mountSlackInteractions(http: HttpServer, settings: SlackInteract
 
   app.command('/xmsg', async ({ command, ack, respond }) => {
     const actor = await permissions.actor(command.user_id, command.user_name);
-    const reply = runCommand(command.text ?? '', actor, deps).catch((err: unknown) => failure(err, log));
-    const quick = await Promise.race([reply, sleep(ANSWER_INLINE_WITHIN_MS).then(() => undefined)]);
-    if (quick) {
-      await ack({ response_type: 'ephemeral', text: escapeSlack(quick.text) });
-      return;
-    }
-    await ack({ response_type: 'ephemeral', text: 'Working on it…' });
-    await respond({ response_type: 'ephemeral', text: escapeSlack((await reply).text) });
+    // Slack wants the acknowledgement within 3 s; a slower answer goes via response_url.
+    await answerOrDefer(withFailureReply(runCommand(command.text ?? '', actor, deps), log, 'command failed'), {
+      now: (reply) => ack({ response_type: 'ephemeral', text: escapeSlack(reply.text) }),
+      defer: () => ack({ response_type: 'ephemeral', text: 'Working on it…' }),
+      later: async (reply) => {
+        await respond({ response_type: 'ephemeral', text: escapeSlack(reply.text) });
+      },
+    });
   });
 
-  app.action(/^xmsg_(ack|escalate|silence_1h|resolve)$/, async ({ action, body, ack, respond }) => {
+  app.action(ALERT_ACTION, async ({ action, body, ack, respond }) => {
     await ack();
     const button = ('action_id' in action ? action.action_id : '').replace(/^xmsg_/, '') as AlertButton;
     const alertId = 'value' in action && typeof action.value === 'string' ? action.value : '';
@@ -61,13 +63,13 @@ export function mountSlackInteractions(http: HttpServer, settings: SlackInteract
     }
     const user = body.user as { id: string; username?: string; name?: string };
     const actor = await permissions.actor(user.id, user.username ?? user.name ?? user.id);
-    const reply = await runButton(button, alertId, actor, deps).catch((err: unknown) => failure(err, log));
+    const reply = await withFailureReply(runButton(button, alertId, actor, deps), log, 'command failed');
     await respond({ response_type: 'ephemeral', replace_original: false, text: escapeSlack(reply.text) });
   });
 
   // A button xmsg does not know (a forged or outdated payload): say so, rather than leave it unanswered (Bolt would
   // answer 404 after 3 s and the person would see nothing).
-  app.action(/^(?!xmsg_(ack|escalate|silence_1h|resolve)$)/, async ({ ack, respond }) => {
+  app.action(OTHER_ACTION, async ({ ack, respond }) => {
     await ack();
     await respond({ response_type: 'ephemeral', replace_original: false, text: "This button is not one of xmsg's. Try `/xmsg help`." });
   });
@@ -100,17 +102,14 @@ async function guardBody(
       res.writeHead(401, { 'content-type': 'text/plain' }).end('request timestamp is in the future');
       return;
     }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of req) {
-      size += (chunk as Buffer).length;
-      if (size > MAX_BODY_BYTES) {
-        res.writeHead(413, { 'content-type': 'text/plain' }).end(`body larger than ${MAX_BODY_BYTES} bytes`);
-        return;
-      }
-      chunks.push(chunk as Buffer);
+    let raw: Buffer;
+    try {
+      raw = await readBody(req, MAX_BODY_BYTES);
+    } catch (err) {
+      if (!(err instanceof BodyTooLarge)) throw err;
+      res.writeHead(413, { 'content-type': 'text/plain' }).end(err.message);
+      return;
     }
-    const raw = Buffer.concat(chunks);
     if (!isObjectBody(req.headers['content-type'], raw.toString('utf8'))) {
       res
         .writeHead(400, { 'content-type': 'text/plain' })
@@ -179,13 +178,3 @@ class OncallMembership {
     return members;
   }
 }
-
-function failure(err: unknown, log: Logger): CommandReply {
-  log.error({ err }, 'command failed');
-  return {
-    ok: false,
-    text: `Something went wrong on xmsg's side: ${(err as Error).message?.split('\n')[0] ?? 'unknown error'}. Nothing was changed unless a thread reply says so.`,
-  };
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -1,16 +1,11 @@
 import type { KnownBlock } from '@slack/types';
+import { ALERT_BUTTON_LABELS, ALERT_BUTTONS, type AlertButton } from '../../../commands/handlers.js';
+import type { AlertView } from '../../alerts/chat-port.js';
 import { type Alert, stateLine } from '../../alerts/model.js';
 import { truncate } from '../text.js';
-import type { AlertView } from '../types.js';
 
-/** The buttons on every root message; the value is the alert id. Shared with the action handler. */
-export const SLACK_ACTIONS = {
-  xmsg_ack: 'Acknowledge',
-  xmsg_escalate: 'Escalate',
-  xmsg_silence_1h: 'Silence 1h',
-  xmsg_resolve: 'Resolve',
-} as const;
-export type SlackActionId = keyof typeof SLACK_ACTIONS;
+/** The action id of an alert button on Slack (its value is the alert id); the action handler reads it back. */
+export const slackActionId = (button: AlertButton) => `xmsg_${button}`;
 
 /** Slack mrkdwn treats &, < and > as control characters; everything from chains or users is escaped. */
 export const escapeSlack = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
@@ -70,12 +65,12 @@ export function renderRoot(view: AlertView, mentionText = ''): { text: string; b
     blocks.push({
       type: 'actions',
       block_id: `xmsg_actions_${a.id}`,
-      elements: (Object.entries(SLACK_ACTIONS) as Array<[SlackActionId, string]>).map(([action_id, label]) => ({
+      elements: ALERT_BUTTONS.map((button) => ({
         type: 'button',
-        action_id,
-        text: { type: 'plain_text', text: label },
+        action_id: slackActionId(button),
+        text: { type: 'plain_text', text: ALERT_BUTTON_LABELS[button] },
         value: a.id,
-        ...(action_id === 'xmsg_ack' ? { style: 'primary' as const } : action_id === 'xmsg_escalate' ? { style: 'danger' as const } : {}),
+        ...(button === 'ack' ? { style: 'primary' as const } : button === 'escalate' ? { style: 'danger' as const } : {}),
       })),
     });
   }

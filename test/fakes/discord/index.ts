@@ -6,6 +6,7 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { BodyTooLarge, readBody } from '../body.js';
 import { DiscordGateway, type GatewayConnection } from './gateway.js';
 import { type ButtonInput, buttonPayload, pingPayload, type SlashCommandInput, slashCommandPayload } from './payloads.js';
 import { DiscordRest, type Fault, type FaultedCall, type RecordedCall, type RestRoute, send } from './rest.js';
@@ -16,7 +17,7 @@ export type { GatewayConnection } from './gateway.js';
 export type { ButtonInput, SlashCommandInput } from './payloads.js';
 export type { Fault, FaultedCall, RecordedCall, RestRoute } from './rest.js';
 export { type DiscordKeys, generateDiscordKeys, type InteractionDelivery, postSignedInteraction, signDiscordRequest } from './signing.js';
-export { EPHEMERAL, type FakeMessage, type FakeThread, type InteractionRecord, type Pinged, snowflake } from './state.js';
+export { EPHEMERAL, type FakeMessage, type FakeThread, type InteractionRecord, type Pinged, snowflake, textMessage } from './state.js';
 
 export interface FakeDiscordOptions {
   /** Bot token every authenticated call (and IDENTIFY/RESUME) must carry. */
@@ -298,9 +299,13 @@ class LoopbackDiscord implements FakeDiscord {
 
   private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://fake');
-    const chunks: Buffer[] = [];
-    for await (const c of req) chunks.push(c as Buffer);
-    const raw = Buffer.concat(chunks);
+    let raw: Buffer;
+    try {
+      raw = await readBody(req);
+    } catch (err) {
+      if (err instanceof BodyTooLarge) return send(res, 413, { message: 'Request entity too large', code: 40005 });
+      throw err;
+    }
     const prefix = '/api/v10';
     if (!url.pathname.startsWith(`${prefix}/`)) {
       send(res, 404, { message: '404: Not Found', code: 0 });

@@ -12,6 +12,7 @@ import {
   type InteractionRecord,
   type RegisteredCommand,
   snowflake,
+  textMessage,
 } from './state.js';
 import { computePings, formErrorBody, validateCommands, validateMessageBody } from './validate.js';
 
@@ -148,7 +149,7 @@ export class DiscordRest {
     }
     const at = Date.now();
     const authorization = req.headers.authorization;
-    if (m.auth && authorization !== `Bot ${this.options.token}`) {
+    const record = (status: number) =>
       this.record({
         route: m.route,
         method,
@@ -158,8 +159,10 @@ export class DiscordRest {
         authorization,
         userAgent: req.headers['user-agent'],
         at,
-        status: 401,
+        status,
       });
+    if (m.auth && authorization !== `Bot ${this.options.token}`) {
+      record(401);
       send(res, 401, { message: '401: Unauthorized', code: 0 });
       return;
     }
@@ -196,17 +199,7 @@ export class DiscordRest {
       status = err.status;
       out = err.body;
     }
-    this.record({
-      route: m.route,
-      method,
-      path,
-      query: Object.fromEntries(query),
-      body,
-      authorization,
-      userAgent: req.headers['user-agent'],
-      at,
-      status,
-    });
+    record(status);
     if (status === 204) {
       res.writeHead(204, this.rateHeaders(m.route)).end();
       return;
@@ -352,7 +345,7 @@ export class DiscordRest {
     }
     const content = typeof b.content === 'string' ? b.content : '';
     const pinged = computePings(content, b.allowed_mentions);
-    const msg: FakeMessage = {
+    const msg = textMessage({
       id: snowflake(),
       channel_id: channelId,
       guild_id: s.guildId,
@@ -362,19 +355,10 @@ export class DiscordRest {
       components: (b.components as FakeMessage['components']) ?? [],
       mention_roles: pinged.roles,
       mention_everyone: pinged.everyone,
-      mentions: [],
-      attachments: [],
-      timestamp: new Date().toISOString(),
-      edited_timestamp: null,
-      flags: 0,
-      tts: false,
-      pinned: false,
-      type: 0,
       ...(nonce !== undefined ? { nonce } : {}),
       pinged,
       allowedMentions: b.allowed_mentions,
-      edits: [],
-    };
+    });
     s.messages.get(channelId)!.push(msg);
     if (thread) {
       thread.message_count++;

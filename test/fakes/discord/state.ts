@@ -73,6 +73,27 @@ export interface FakeMessage {
   edits: Edit[];
 }
 
+/** A default (type 0) text message as Discord stores it, nobody pinged, never edited; `fields` say the rest. */
+export function textMessage(fields: Pick<FakeMessage, 'id' | 'channel_id' | 'author' | 'content'> & Partial<FakeMessage>): FakeMessage {
+  return {
+    embeds: [],
+    components: [],
+    mention_roles: [],
+    mention_everyone: false,
+    mentions: [],
+    attachments: [],
+    timestamp: new Date().toISOString(),
+    edited_timestamp: null,
+    flags: 0,
+    tts: false,
+    pinned: false,
+    type: 0,
+    pinged: { roles: [], users: [], everyone: false },
+    edits: [],
+    ...fields,
+  };
+}
+
 export interface FakeThread {
   id: string;
   type: 11;

@@ -7,12 +7,6 @@ export type ParsedCall = { ok: true; args: Args; token?: string } | { ok: false;
 /** Arguments Slack takes as JSON even in a form body; @slack/web-api JSON-encodes every array or object argument. */
 const JSON_ARGS = ['blocks', 'attachments', 'metadata'];
 
-export async function readBody(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
-}
-
 /** The media type without parameters: `application/json; charset=utf-8` → `application/json`. */
 export const mediaType = (req: IncomingMessage) => (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
 

@@ -1,26 +1,33 @@
 import type { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Hex } from 'viem';
 import type { ChainRpc } from '../chain/rpc.js';
 import { isInvalid } from '../chain/validity.js';
 import type { MessageEvent } from '../events/types.js';
+import type { CheckJobData } from '../jobs/checker.js';
+import type { EventOutbox } from '../jobs/events-outbox.js';
+import { readHeads } from '../store/heads.js';
 import type { MessageRecord, MessageStore } from '../store/messages.js';
-import type { CheckJobData } from './checker.js';
-import type { EventOutbox } from './events-outbox.js';
+
+export interface SafetyTrackerDeps {
+  store: MessageStore;
+  rpcs: ReadonlyMap<number, ChainRpc>;
+  outbox: EventOutbox;
+  /** Where re-checks go when a source chain reorgs. */
+  checkQueue: Queue<CheckJobData>;
+  /** For the other chains' heads, as their followers recorded them. */
+  redis: Redis;
+  log: Logger;
+}
 
 /**
- * Follows tracked messages' executing blocks through the safety levels, in bulk per chain: called by the chain's
- * follower when its heads move or it walks back a reorg, never per message on a timer.
+ * The follower's bulk safety step: follows tracked messages' executing blocks through the safety levels, per chain,
+ * when the chain's heads move or its follower walks back a reorg; never per message on a timer. Not a job: it runs
+ * in the follower's step, on the replica that follows the chain.
  */
 export class SafetyTracker {
-  constructor(
-    private readonly store: MessageStore,
-    private readonly rpcs: ReadonlyMap<number, ChainRpc>,
-    private readonly outbox: EventOutbox,
-    private readonly checkQueue: Queue<CheckJobData>,
-    private readonly finalizedOf: (chainId: number) => Promise<bigint | undefined>,
-    private readonly log: Logger,
-  ) {}
+  constructor(private readonly deps: SafetyTrackerDeps) {}
 
   /**
    * Settles everything the chain's safe and finalized heads have passed, reports overdue promotions, and deletes
@@ -30,22 +37,22 @@ export class SafetyTracker {
     await this.promoteUpTo(chainId, safe);
     await this.finalizeUpTo(chainId, finalized);
     await this.reportOverdue(chainId);
-    await this.store.collectGarbage();
+    await this.deps.store.collectGarbage();
   }
 
   /** The chain walked back to `ancestor`: its own blocks above it may be gone, and messages pointing into them need a re-check. */
   async onReorg(chainId: number, ancestor: bigint, newTip: Hex): Promise<void> {
     for (const index of ['pending', 'safe'] as const) {
-      const records = await this.store.getMany(await this.store.indexAbove(index, chainId, ancestor));
+      const records = await this.deps.store.getMany(await this.deps.store.indexAbove(index, chainId, ancestor));
       await this.settleOrphans(chainId, [...records.values()], undefined);
     }
-    const pointing = await this.store.getMany(await this.store.indexAbove('bySource', chainId, ancestor));
+    const pointing = await this.deps.store.getMany(await this.deps.store.indexAbove('bySource', chainId, ancestor));
     if (pointing.size) {
-      this.log.warn(
+      this.deps.log.warn(
         { chainId, ancestor: String(ancestor), messages: pointing.size },
         'source chain reorg: re-checking messages that point past the ancestor',
       );
-      await this.checkQueue.addBulk(
+      await this.deps.checkQueue.addBulk(
         [...pointing.values()].map((r) => ({
           name: 'recheck',
           data: { ...r.data, recheck: true },
@@ -56,18 +63,21 @@ export class SafetyTracker {
   }
 
   private async promoteUpTo(chainId: number, safe: bigint): Promise<void> {
-    const records = [...(await this.store.getMany(await this.store.indexUpTo('pending', chainId, safe))).values()];
+    const records = [...(await this.deps.store.getMany(await this.deps.store.indexUpTo('pending', chainId, safe))).values()];
     if (!records.length) return;
     const canonical = await this.settleOrphans(chainId, records, safe);
     await inSlices(canonical, async (record) => {
       const data = record.data;
       if (isInvalid(record.status)) {
         await this.publish('cross_safety_violation', record, { safeHead: String(safe) }, 'cross-safe');
-        this.log.error({ messageId: data.id, safeHead: String(safe) }, 'cross-safety violation: invalid message in a cross-safe block');
+        this.deps.log.error(
+          { messageId: data.id, safeHead: String(safe) },
+          'cross-safety violation: invalid message in a cross-safe block',
+        );
       } else if (record.marks.includes('unpromoted')) {
         await this.publish('promoted', record, { safeHead: String(safe) }, 'cross-safe');
       }
-      await this.store.promote(data, safe);
+      await this.deps.store.promote(data, safe);
     });
   }
 
@@ -76,7 +86,7 @@ export class SafetyTracker {
    * and returns the rest. `upTo` set: the caller knows these heights exist, so a missing block is an RPC fault.
    */
   private async settleOrphans(chainId: number, records: MessageRecord[], upTo: bigint | undefined): Promise<MessageRecord[]> {
-    const rpc = this.rpcs.get(chainId)!;
+    const rpc = this.deps.rpcs.get(chainId)!;
     const heights = [...new Set(records.map((r) => r.data.blockNumber))];
     const headers = await Promise.all(heights.map((n) => rpc.header(BigInt(n))));
     const canonicalAt = new Map(heights.map((n, i) => [n, headers[i]?.hash.toLowerCase()]));
@@ -93,18 +103,18 @@ export class SafetyTracker {
       const note = now ? `block ${data.blockNumber} is now ${now}` : `block ${data.blockNumber} no longer exists`;
       if (isInvalid(record.status)) {
         await this.publish('replaced', record, now ? { replacementBlockHash: now } : {}, 'replaced');
-        await this.store.drop(record, 'replaced', note);
-        this.log.info({ messageId: data.id, replacement: now }, "invalid message's block was replaced");
+        await this.deps.store.drop(record, 'replaced', note);
+        this.deps.log.info({ messageId: data.id, replacement: now }, "invalid message's block was replaced");
       } else {
-        await this.store.drop(record, 'reorged', note);
-        this.log.info({ messageId: data.id }, 'executing block reorged out; message dropped');
+        await this.deps.store.drop(record, 'reorged', note);
+        this.deps.log.info({ messageId: data.id }, 'executing block reorged out; message dropped');
       }
     }
     return kept;
   }
 
   private async finalizeUpTo(chainId: number, finalized: bigint): Promise<void> {
-    const records = [...(await this.store.getMany(await this.store.indexUpTo('safe', chainId, finalized))).values()];
+    const records = [...(await this.deps.store.getMany(await this.deps.store.indexUpTo('safe', chainId, finalized))).values()];
     const sources = [...new Set(records.map((r) => Number(r.data.identifier.chainId)))];
     const sourceFinalized = new Map(await Promise.all(sources.map(async (c) => [c, await this.finalizedOf(c)] as const)));
     const done = records.filter((record) => {
@@ -112,20 +122,25 @@ export class SafetyTracker {
       // A source chain xmsg does not follow can never be checked further; the executing side decides alone.
       return sourceHead === undefined || sourceHead >= BigInt(record.data.identifier.blockNumber);
     });
-    await inSlices(done, (record) => this.store.drop(record, 'finalized', `executing block finalized (head ${finalized})`));
+    await inSlices(done, (record) => this.deps.store.drop(record, 'finalized', `executing block finalized (head ${finalized})`));
+  }
+
+  private async finalizedOf(chainId: number): Promise<bigint | undefined> {
+    const { finalized } = await readHeads(this.deps.redis, this.deps.store.keys, chainId);
+    return finalized === undefined ? undefined : BigInt(finalized);
   }
 
   private async reportOverdue(chainId: number): Promise<void> {
-    const due = await this.store.indexUpTo('deadlines', chainId, Date.now(), 1000);
+    const due = await this.deps.store.indexUpTo('deadlines', chainId, Date.now(), 1000);
     if (!due.length) return;
-    const records = await this.store.getMany(due);
+    const records = await this.deps.store.getMany(due);
     for (const short of due) {
       const record = records.get(short);
       if (record && record.safety === 'unsafe' && record.status === 'valid' && !record.marks.includes('unpromoted')) {
         await this.publish('unpromoted', record, {}, 'unsafe');
-        await this.store.mark(record.data.id, 'unpromoted', 'not cross-safe by the promotion deadline');
+        await this.deps.store.mark(record.data.id, 'unpromoted', 'not cross-safe by the promotion deadline');
       }
-      await this.store.removeDeadline(chainId, short);
+      await this.deps.store.removeDeadline(chainId, short);
     }
   }
 
@@ -136,7 +151,7 @@ export class SafetyTracker {
     safety: MessageRecord['safety'],
   ): Promise<void> {
     const { data, status, reason } = record;
-    return this.outbox.publish({
+    return this.deps.outbox.publish({
       id: `${type}-${data.id}`,
       type,
       at: Date.now(),

@@ -1,4 +1,10 @@
-import type { Alert, AuditEntry } from '../alerts/model.js';
+import type { Alert, AuditEntry } from './model.js';
+
+/**
+ * The port between the alerting core and the chat platforms, owned by the core that calls it (docs/ARCHITECTURE.md
+ * §2): the notifier posts through `ChatAdapter`, and operators' commands and buttons arrive as an `Actor`. Each
+ * platform implements it in `src/chat/<platform>/`; nothing here knows a platform.
+ */
 
 /** Which on-call audience a post pages. Each adapter maps it to its platform's group or role. */
 export type Mention = 'oncall' | 'escalation';

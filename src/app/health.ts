@@ -1,0 +1,38 @@
+import type { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { HealthReport } from '../../commands/handlers.js';
+import { queueDepths } from '../jobs/queue-depths.js';
+import { readHeads } from '../store/heads.js';
+import type { Keys } from '../store/keys.js';
+
+export interface HealthDeps {
+  redis: Redis;
+  keys: Keys;
+  chainIds: number[];
+  /** Every queue of the replica by name. */
+  queues: Record<string, Queue>;
+}
+
+/**
+ * The health report of `/xmsg health` and the console's chain bar: each chain's heads, cursor and health as its
+ * follower recorded them in Redis (so every replica reports the same), and the depth of every queue.
+ */
+export function healthReporter({ redis, keys, chainIds, queues }: HealthDeps): () => Promise<HealthReport> {
+  return async () => ({
+    chains: await Promise.all(
+      chainIds.map(async (chainId) => {
+        const [heads, health] = await Promise.all([readHeads(redis, keys, chainId), redis.hgetall(keys.health(chainId))]);
+        return {
+          chainId,
+          latest: heads.latest,
+          safe: heads.safe,
+          finalized: heads.finalized,
+          cursor: heads.cursor,
+          healthy: health.healthy !== '0',
+          reason: health.reason,
+        };
+      }),
+    ),
+    queues: await queueDepths(queues),
+  });
+}

@@ -1,0 +1,111 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { BaseError, pad, ResponseBodyTooLargeError } from 'viem';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ChainRpc, LogRangeRefused, refusesRange } from './rpc.js';
+
+/** How the loopback node answers the next requests: an HTTP status and body, or no answer at all. */
+type Answer = { status: number; body: unknown } | 'hang';
+let answers: Answer[] = [];
+let requests = 0;
+let server: Server;
+let url: string;
+
+beforeAll(async () => {
+  server = createServer((req, res) => {
+    let raw = '';
+    req.on('data', (d) => (raw += d));
+    req.on('end', () => {
+      requests++;
+      const answer = answers.shift() ?? { status: 500, body: 'no answer scripted' };
+      if (answer === 'hang') return;
+      const { id } = JSON.parse(raw) as { id: number };
+      const body = typeof answer.body === 'string' ? answer.body : JSON.stringify({ jsonrpc: '2.0', id, ...(answer.body as object) });
+      res.writeHead(answer.status, { 'content-type': typeof answer.body === 'string' ? 'text/plain' : 'application/json' }).end(body);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+
+afterAll(async () => {
+  server.closeAllConnections();
+  await new Promise((resolve) => server.close(resolve));
+});
+
+const INBOX = '0x4200000000000000000000000000000000000022';
+const rpcWith = (retries: number, rpcUrl = url) => new ChainRpc(901, rpcUrl, { retries, retryDelayMs: 1, timeoutMs: 300 });
+
+/** What logsInRange does with one scripted answer: the logs, or the error it throws. */
+async function logsAfter(...scripted: Answer[]) {
+  answers = scripted;
+  requests = 0;
+  const outcome = await rpcWith(scripted.length - 1)
+    .logsInRange(INBOX, [pad('0x01')], 5n, 9n)
+    .catch((err: unknown) => err as Error);
+  return { outcome, requests };
+}
+
+const rpcError = (code: number, message: string) => ({ status: 200, body: { error: { code, message } } });
+
+describe('which eth_getLogs failures a smaller range could help with', () => {
+  it.each([
+    ['a result cap (-32005)', rpcError(-32005, 'query returned more than 10000 results')],
+    ['a range cap as invalid params (-32602)', rpcError(-32602, 'block range is too wide')],
+    ['a generic server error (-32000)', rpcError(-32000, 'exceed maximum block range: 5000')],
+    ['HTTP 413 from a proxy', { status: 413, body: 'Request Entity Too Large' }],
+    ['HTTP 504 from a proxy', { status: 504, body: 'Gateway Timeout' }],
+    ['no answer within the timeout', 'hang' as const],
+  ])('refuses the range at once on %s', async (_, answer) => {
+    const { outcome, requests } = await logsAfter(answer, answer, answer);
+    expect(outcome).toBeInstanceOf(LogRangeRefused);
+    expect((outcome as Error).message).toMatch(/^eth_getLogs 5\.\.9: /);
+    expect((outcome as Error).message).not.toContain('\n');
+    // Asked once: the same range again would be refused again.
+    expect(requests).toBe(1);
+  });
+
+  it.each([
+    ['HTTP 503', { status: 503, body: 'Service Unavailable' }],
+    ['HTTP 500', { status: 500, body: 'Internal Server Error' }],
+    ['HTTP 429', { status: 429, body: 'Too Many Requests' }],
+  ])('retries %s and then fails without blaming the range', async (_, answer) => {
+    const { outcome, requests } = await logsAfter(answer, answer, answer);
+    expect(outcome).toBeInstanceOf(Error);
+    expect(outcome).not.toBeInstanceOf(LogRangeRefused);
+    expect(requests).toBe(3);
+  });
+
+  it('does not blame the range when the node is not there', async () => {
+    const outcome = await rpcWith(0, 'http://127.0.0.1:9')
+      .logsInRange(INBOX, [pad('0x01')], 5n, 9n)
+      .catch((err: unknown) => err);
+    expect(outcome).toBeInstanceOf(Error);
+    expect(outcome).not.toBeInstanceOf(LogRangeRefused);
+  });
+
+  it('gives the logs of a retried range once the node answers, without removed ones', async () => {
+    const log = {
+      address: INBOX,
+      topics: [pad('0x01')],
+      data: '0x',
+      blockNumber: '0x6',
+      blockHash: pad('0xb6'),
+      logIndex: '0x2',
+      transactionHash: pad('0x76'),
+    };
+    const { outcome, requests } = await logsAfter(
+      { status: 503, body: 'Service Unavailable' },
+      { status: 200, body: { result: [log, { ...log, logIndex: '0x3', removed: true }] } },
+    );
+    expect(outcome).toEqual([{ ...log, blockNumber: 6n, logIndex: 2n }]);
+    expect(requests).toBe(2);
+  });
+
+  it('counts an answer too large to read as a refusal, and nothing that is not a viem error', () => {
+    expect(refusesRange(new ResponseBodyTooLargeError({ maxSize: 10, size: 11 }))).toBe(true);
+    expect(refusesRange(new BaseError('wrapped', { cause: new ResponseBodyTooLargeError({ maxSize: 10, size: 11 }) }))).toBe(true);
+    expect(refusesRange(new Error('query returned more than 10000 results'))).toBe(false);
+    expect(refusesRange('timeout')).toBe(false);
+  });
+});

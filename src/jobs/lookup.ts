@@ -1,0 +1,73 @@
+import type { Address, Hex } from 'viem';
+import { decodeExecutingLog, EXECUTING_MESSAGE_TOPIC } from '../chain/inbox.js';
+import type { ChainLog, ChainRpc } from '../chain/rpc.js';
+import type { SourceBlocks } from '../chain/source-blocks.js';
+import { validateExecuting } from '../chain/validate.js';
+import type { ValidityRules, Verdict } from '../chain/validity.js';
+import { identifierOf, type MessageData, type MessageRecord, type MessageStore, messageDataOf } from '../store/messages.js';
+
+export type Found = { tracked: MessageRecord } | { untracked: MessageData; verdict: Verdict };
+
+export interface MessageLookupDeps {
+  rpcs: ReadonlyMap<number, ChainRpc>;
+  inbox: Address;
+  sources: SourceBlocks;
+  rules: ValidityRules;
+  store: MessageStore;
+  /** How many recent blocks of each chain a msgHash is looked for in (XMSG_STATUS_LOOKBACK_BLOCKS). */
+  lookbackBlocks: number;
+}
+
+/**
+ * Answers "what about this message?" for `/xmsg status`: from Redis when xmsg tracks it, otherwise from the
+ * chains on demand (the transaction's receipt, or the inbox logs of the recent blocks), validated on the spot as
+ * the checker would, without recording anything. Not a job: the command waits for it.
+ */
+export class MessageLookup {
+  constructor(private readonly deps: MessageLookupDeps) {}
+
+  async byMsgHash(msgHash: Hex): Promise<Found[]> {
+    const tracked = await this.deps.store.byMsgHash(msgHash);
+    if (tracked.length) return tracked.map((t) => ({ tracked: t }));
+    const perChain = await Promise.all(
+      [...this.deps.rpcs.values()].map(async (rpc) => {
+        const head = await rpc.blockNumber();
+        const from = head > BigInt(this.deps.lookbackBlocks) ? head - BigInt(this.deps.lookbackBlocks) : 0n;
+        return this.resolve(rpc, await rpc.logsInRange(this.deps.inbox, [EXECUTING_MESSAGE_TOPIC, msgHash], from, head));
+      }),
+    );
+    return perChain.flat();
+  }
+
+  async byTxHash(txHash: Hex): Promise<Found[]> {
+    const perChain = await Promise.all(
+      [...this.deps.rpcs.values()].map(async (rpc) => {
+        const logs = (await rpc.transactionLogs(txHash)) ?? [];
+        return this.resolve(
+          rpc,
+          logs.filter((l) => l.address.toLowerCase() === this.deps.inbox.toLowerCase() && l.topics[0] === EXECUTING_MESSAGE_TOPIC),
+        );
+      }),
+    );
+    return perChain.flat();
+  }
+
+  private async resolve(rpc: ChainRpc, logs: ChainLog[]): Promise<Found[]> {
+    const found: Found[] = [];
+    for (const log of logs) {
+      const decoded = decodeExecutingLog(log);
+      if (!decoded.ok) continue;
+      const header = await rpc.header(log.blockNumber);
+      if (!header) continue;
+      const data = messageDataOf(rpc.chainId, log, decoded, header.timestamp, Date.now());
+      const tracked = await this.deps.store.get(data.id);
+      if (tracked) {
+        found.push({ tracked });
+        continue;
+      }
+      const verdict = await validateExecuting(data.msgHash, identifierOf(data), header.timestamp, this.deps.sources, this.deps.rules);
+      found.push({ untracked: data, verdict });
+    }
+    return found;
+  }
+}
