@@ -83,7 +83,7 @@ export async function runLatency(ctx: BenchContext, slack: FakeSlack, o: Latency
 }
 
 /** Raises one invalid message on `chain`; returns ms from its send to its root at Slack, then resolves its alert. */
-async function oneAlert(
+export async function oneAlert(
   chain: DevChain,
   item: ReturnType<typeof messageFor>,
   roots: RootWatch,
@@ -107,7 +107,7 @@ async function oneAlert(
 }
 
 /** Root messages (chat.postMessage without thread_ts) as the fake Slack received them, by the msgHash they show. */
-class RootWatch {
+export class RootWatch {
   private seen = 0;
   private readonly arrivals = new Map<string, number>();
 

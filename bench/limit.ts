@@ -5,11 +5,12 @@
  */
 
 import type { Address } from 'viem';
+import { ActivationBlocks } from '../src/chain/activation.js';
 import { decodeExecutingLog, EXECUTING_MESSAGE_TOPIC } from '../src/chain/inbox.js';
 import { type ChainLog, ChainRpc, LogRangeRefused } from '../src/chain/rpc.js';
 import { SourceBlocks } from '../src/chain/source-blocks.js';
 import { validateExecuting } from '../src/chain/validate.js';
-import type { ValidityStatus } from '../src/chain/validity.js';
+import { ACTIVE_SINCE_GENESIS, type ValidityStatus } from '../src/chain/validity.js';
 import { DEFAULT_EXPIRY_WINDOW_S } from '../src/config.js';
 import type { DevChain, Devnet } from '../src/devnet/devnet.js';
 
@@ -23,8 +24,11 @@ export async function validateWithoutQueue(devnet: Devnet, exec: DevChain, from:
   const options = { retries: 2, retryDelayMs: 50, timeoutMs: 10_000 };
   const rpcs = new Map(devnet.chains.map((c) => [c.chainId, new ChainRpc(c.chainId, c.rpcUrl, options)]));
   const rpc = rpcs.get(exec.chainId)!;
-  const sources = new SourceBlocks(rpcs);
-  const rules = { dependencySet: new Set(devnet.chains.map((c) => c.chainId)), expiryWindowS: DEFAULT_EXPIRY_WINDOW_S };
+  const lookups = { sources: new SourceBlocks(rpcs), activationBlocks: new ActivationBlocks(rpcs), watched: rpcs };
+  const rules = {
+    dependencySet: new Map(devnet.chains.map((c) => [c.chainId, ACTIVE_SINCE_GENESIS])),
+    expiryWindowS: DEFAULT_EXPIRY_WINDOW_S,
+  };
 
   const started = performance.now();
   const numbers = Array.from({ length: Number(to - from + 1n) }, (_, i) => from + BigInt(i));
@@ -35,7 +39,8 @@ export async function validateWithoutQueue(devnet: Devnet, exec: DevChain, from:
     logs.map((log) => {
       const decoded = decodeExecutingLog(log);
       if (!decoded.ok) throw new Error(`bench: malformed log in the limit run: ${decoded.reason}`);
-      return validateExecuting(decoded.msgHash, decoded.identifier, headers.get(log.blockNumber)!.timestamp, sources, rules);
+      const executing = { chainId: exec.chainId, blockNumber: log.blockNumber, timestamp: headers.get(log.blockNumber)!.timestamp };
+      return validateExecuting(decoded.msgHash, decoded.identifier, executing, lookups, rules);
     }),
   );
   const ms = performance.now() - started;

@@ -4,7 +4,15 @@
  */
 import { type Hash, keccak256, toHex } from 'viem';
 import type { Identifier } from '../src/chain/inbox.js';
-import { type DevChain, devInboxAbi, emitInitiatingMany, headNumber, type InitiatingLog, mine, setAutomine } from '../src/devnet/devnet.js';
+import {
+  type DevChain,
+  emitInitiatingMany,
+  executingTransaction,
+  headNumber,
+  type InitiatingLog,
+  mine,
+  setAutomine,
+} from '../src/devnet/devnet.js';
 import { chunk } from './stats.js';
 
 export interface MessageItem {
@@ -26,11 +34,9 @@ export function messageFor(log: InitiatingLog, valid = true): MessageItem {
   return { identifier: log.identifier, msgHash: valid ? log.msgHash : keccak256(toHex(`forged ${log.msgHash}`)) };
 }
 
-// Gas declared per validateMessages transaction: ~3.5x what DevInbox uses per message (~4.1k with calldata), so it
-// never runs out. anvil takes a transaction into a block while gas used so far + its declared gas fits the block's
-// limit; packedBlocks sets that limit a little above one transaction's declared gas, so a second one never fits.
-const GAS_BASE = 100_000n;
-const GAS_PER_MESSAGE = 15_000n;
+// anvil takes a transaction into a block while gas used so far + its declared gas fits the block's limit;
+// packedBlocks sets that limit a little above one transaction's declared gas (the devnet's executing transaction:
+// MessageBatcher through the real inbox, with the access list that declares the messages), so a second one never fits.
 const NORMAL_BLOCK_GAS_LIMIT = 1_000_000_000n;
 
 export interface MinedRange {
@@ -42,29 +48,20 @@ export interface MinedRange {
 }
 
 /**
- * Puts one validateMessages transaction per block in the pool (automine off), with a block gas limit that fits
- * exactly one of them, so a single anvil_mine later mines them as `blocks.length` consecutive blocks. Call the
- * returned `mine` to mine them; it restores automine and the gas limit and checks every transaction succeeded.
+ * Puts one executing transaction per block in the pool (automine off), with a block gas limit that fits exactly one
+ * of them, so a single anvil_mine later mines them as `blocks.length` consecutive blocks. Call the returned `mine` to
+ * mine them; it restores automine and the gas limit and checks every transaction succeeded.
  */
 export async function packedBlocks(chain: DevChain, blocks: MessageItem[][]): Promise<{ mine(): Promise<MinedRange> }> {
   const size = blocks[0]?.length ?? 0;
   if (!size || blocks.some((b) => b.length !== size)) throw new Error('bench: packed blocks must all carry the same number of messages');
-  const txGas = GAS_BASE + BigInt(size) * GAS_PER_MESSAGE;
+  const requests = blocks.map((items) => executingTransaction(chain, items));
+  const txGas = requests.reduce((max, r) => (r.gas > max ? r.gas : max), 0n);
   await setAutomine(chain, false);
   const hashes: Hash[] = [];
   try {
     await chain.client.setBlockGasLimit({ gasLimit: txGas + txGas / 10n });
-    for (const items of blocks) {
-      hashes.push(
-        await chain.client.writeContract({
-          address: chain.inbox,
-          abi: devInboxAbi,
-          functionName: 'validateMessages',
-          args: [items.map((i) => i.identifier), items.map((i) => i.msgHash)],
-          gas: txGas,
-        }),
-      );
-    }
+    for (const request of requests) hashes.push(await chain.client.sendTransaction(request));
   } catch (err) {
     await restore(chain);
     throw err;

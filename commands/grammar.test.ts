@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ALERT_KINDS } from '../src/alerts/model.js';
-import { commandLine, parseCommand, parseDuration, SUBCOMMANDS, usageOf } from './grammar.js';
+import { commandLine, parseCommand, parseDuration, parseIsoTime, parseStart, SUBCOMMANDS, usageOf } from './grammar.js';
 
 const ok = (input: string) => {
   const r = parseCommand(input);
@@ -72,7 +72,7 @@ describe('/xmsg grammar', () => {
     // Chain ids are numbers: leading zeros do not make another chain.
     expect(ok('silence 0902 1h')).toMatchObject({ matcher: 'chain', value: '902' });
     expect(ok(`silence ${'9'.repeat(20)} 1h`)).toMatchObject({ matcher: 'chain', value: '9'.repeat(20) });
-    expect(err(`silence ${'9'.repeat(21)} 1h`).error).toContain('is not a chain id, a 0x origin address or an alert kind');
+    expect(err(`silence ${'9'.repeat(21)} 1h`).error).toContain('is not a chain id, a 0x origin address, an alert kind');
     // An origin is matched whatever its checksum.
     expect(ok('silence 0x00000000000000000000000000000000000e4170 1h')).toMatchObject({ matcher: 'origin' });
     expect(ok('silence 0xAbCdEf0000000000000000000000000000000000 1h')).toMatchObject({
@@ -80,8 +80,64 @@ describe('/xmsg grammar', () => {
       value: '0xabcdef0000000000000000000000000000000000',
     });
     expect(err('silence 0x1234 1h').error).toBe(
-      `"0x1234" is not a chain id, a 0x origin address or an alert kind (${ALERT_KINDS.join(', ')})`,
+      `"0x1234" is not a chain id, a 0x origin address, an alert kind (${ALERT_KINDS.join(', ')}) or an alert id like XM-42`,
     );
+    // One alert, like its Silence button.
+    expect(ok('silence xm-7 2h noisy')).toEqual({
+      name: 'silence',
+      matcher: 'alert',
+      value: 'XM-7',
+      durationMs: 7_200_000,
+      reason: 'noisy',
+    });
+    expect(err('silence XM- 2h').error).toContain('is not a chain id');
+  });
+
+  it('reads every duration unit: seconds, minutes, hours and days', () => {
+    expect(ok('silence 902 90s')).toMatchObject({ durationMs: 90_000 });
+    expect(ok('silence 902 15m')).toMatchObject({ durationMs: 900_000 });
+    expect(ok('silence 902 2h')).toMatchObject({ durationMs: 7_200_000 });
+    expect(ok('silence 902 1d')).toMatchObject({ durationMs: DAY_MS });
+    expect(ok('silence 902 1w')).toMatchObject({ durationMs: 7 * DAY_MS });
+    expect(err('silence 902 90').error).toBe('"90" is not a duration like 90s, 15m, 2h or 1d');
+    expect(err('silence 902 1y').error).toBe('"1y" is not a duration like 90s, 15m, 2h or 1d');
+  });
+
+  it('reads a maintenance window: at an ISO time, or after a delay', () => {
+    expect(ok('silence 902 2h at 2030-06-01T14:00Z batcher upgrade')).toEqual({
+      name: 'silence',
+      matcher: 'chain',
+      value: '902',
+      durationMs: 7_200_000,
+      start: { at: Date.UTC(2030, 5, 1, 14, 0) },
+      reason: 'batcher upgrade',
+    });
+    expect(ok('silence 902 2h AT +30m')).toMatchObject({ start: { after: 1_800_000 }, reason: '' });
+    expect(ok('silence 902 2h at +90s')).toMatchObject({ start: { after: 90_000 } });
+    expect(ok('silence 902 2h at +1d')).toMatchObject({ start: { after: DAY_MS } });
+    expect(ok('silence unpromoted 15m at 2030-06-01T16:00:30+02:00')).toMatchObject({ start: { at: Date.UTC(2030, 5, 1, 14, 0, 30) } });
+    expect(ok('silence XM-7 1h at +2h')).toMatchObject({ matcher: 'alert', value: 'XM-7', start: { after: 7_200_000 } });
+    // "at" anywhere but right after the duration is part of the reason.
+    expect(ok('silence 902 2h deploy at noon')).toMatchObject({ reason: 'deploy at noon' });
+    expect(ok('silence 902 2h')).not.toHaveProperty('start');
+  });
+
+  it('refuses a window start it cannot read, saying what it expects', () => {
+    const usage = '/xmsg silence <chain-id | origin | kind | XM-id> <duration> [at <ISO time | +duration>] [reason]';
+    expect(err('silence 902 2h at')).toEqual({
+      ok: false,
+      error: 'missing the time after "at": an ISO time like 2025-06-01T14:00Z, or +30m',
+      usage,
+    });
+    expect(err('silence 902 2h at noon').error).toBe('"noon" is not a time like 2025-06-01T14:00Z, nor a delay like +30m');
+    expect(err('silence 902 2h at 2030-06-01T14:00').error).toBe(
+      '"2030-06-01T14:00" has no time zone: add Z for UTC or an offset, e.g. 2025-06-01T14:00Z',
+    );
+    expect(err('silence 902 2h at 2030-02-30T14:00Z').error).toContain('is not a time like');
+    expect(err('silence 902 2h at +0m').error).toBe('"+0m" is not a delay like +30m or +2h');
+    expect(err('silence 902 2h at +soon').error).toBe('"+soon" is not a delay like +30m or +2h');
+    expect(err('silence 902 2h at +31d').error).toBe('a silence starts at most 30 days from now');
+    expect(err(`silence 902 2h at ${'9'.repeat(5000)}`).error.length).toBeLessThan(120);
   });
 
   it('bounds silences to 30 days and their reason to 300 characters', () => {
@@ -95,7 +151,9 @@ describe('/xmsg grammar', () => {
 
   it('refuses bad input with a reason and the usage', () => {
     expect(err('frobnicate')).toMatchObject({ error: 'unknown sub-command "frobnicate"' });
-    expect(err('frobnicate').usage).toContain('/xmsg silence <chain-id | origin | kind> <duration> [reason]');
+    expect(err('frobnicate').usage).toContain(
+      '/xmsg silence <chain-id | origin | kind | XM-id> <duration> [at <ISO time | +duration>] [reason]',
+    );
     expect(err('ack')).toMatchObject({ error: 'missing the alert id', usage: '/xmsg ack <XM-id>' });
     expect(err('ack 42')).toMatchObject({ error: '"42" is not an alert id like XM-42' });
     expect(err('ack XM-1 XM-2')).toMatchObject({ error: 'too many arguments (2, at most 1)' });
@@ -110,7 +168,7 @@ describe('/xmsg grammar', () => {
     expect(err('list open acked')).toMatchObject({ error: 'too many arguments (2, at most 1)' });
     expect(err('silence')).toMatchObject({ error: 'needs what to silence and for how long' });
     expect(err('silence 902')).toMatchObject({ error: 'needs what to silence and for how long' });
-    expect(err('silence 902 forever')).toMatchObject({ error: '"forever" is not a duration like 30m, 2h or 1d' });
+    expect(err('silence 902 forever')).toMatchObject({ error: '"forever" is not a duration like 90s, 15m, 2h or 1d' });
     expect(err('silence 902 0m')).toMatchObject({ error: expect.stringContaining('is not a duration') });
     expect(err('silence 902 31d')).toMatchObject({ error: 'a silence lasts at most 30 days' });
     expect(err('silence everything 1h')).toMatchObject({ error: expect.stringContaining('is not a chain id') });
@@ -152,12 +210,48 @@ describe('parseDuration', () => {
   });
 });
 
+describe('parseIsoTime and parseStart', () => {
+  it('reads ISO-8601 times with a zone, to the millisecond', () => {
+    expect(parseIsoTime('2030-06-01T14:00Z')).toBe(Date.UTC(2030, 5, 1, 14, 0));
+    expect(parseIsoTime('2030-06-01t14:00:05z')).toBe(Date.UTC(2030, 5, 1, 14, 0, 5));
+    expect(parseIsoTime('2030-06-01T14:00:05.5Z')).toBe(Date.UTC(2030, 5, 1, 14, 0, 5, 500));
+    expect(parseIsoTime('2030-06-01T14:00:05.123-0130')).toBe(Date.UTC(2030, 5, 1, 15, 30, 5, 123));
+    expect(parseIsoTime('2028-02-29T00:00Z')).toBe(Date.UTC(2028, 1, 29));
+    expect(parseIsoTime('2030-06-01T14:00')).toBe('no zone');
+  });
+
+  it('refuses times that do not exist and anything else', () => {
+    for (const text of [
+      '2030-02-29T00:00Z',
+      '2030-04-31T00:00Z',
+      '2030-13-01T00:00Z',
+      '2030-06-01T24:00Z',
+      '2030-06-01T14:60Z',
+      '2030-06-01T14:00+25:00',
+      '2030-06-01',
+      '14:00Z',
+      '2030-06-01 14:00Z',
+      '',
+    ])
+      expect(parseIsoTime(text), text).toBeUndefined();
+  });
+
+  it('reads +duration as a delay', () => {
+    expect(parseStart('+15m')).toEqual({ after: 900_000 });
+    expect(parseStart('2030-06-01T14:00Z')).toEqual({ at: Date.UTC(2030, 5, 1, 14, 0) });
+    expect(parseStart('+')).toBe('"+" is not a delay like +30m or +2h');
+  });
+});
+
 describe('commandLine', () => {
   it('joins the options of a structured command in the order the grammar reads them', () => {
     expect(commandLine('silence', { reason: 'planned work', duration: ' 2h ', target: '902' })).toBe('silence 902 2h planned work');
     expect(commandLine('silence', { target: '902', duration: '2h', reason: '  ' })).toBe('silence 902 2h');
     expect(commandLine('list', {})).toBe('list');
     expect(commandLine('ack', { id: 'XM-1', unrelated: 'x' })).toBe('ack XM-1');
+    // A window's start gets its keyword, once.
+    expect(commandLine('silence', { target: '902', duration: '2h', at: '+30m', reason: 'upgrade' })).toBe('silence 902 2h at +30m upgrade');
+    expect(commandLine('silence', { target: '902', duration: '2h', at: 'at +30m' })).toBe('silence 902 2h at +30m');
     expect(parseCommand(commandLine('silence', { target: '902', duration: '2h', reason: 'planned work' }))).toEqual({
       ok: true,
       command: { name: 'silence', matcher: 'chain', value: '902', durationMs: 7_200_000, reason: 'planned work' },

@@ -1,5 +1,6 @@
 import { isAddress, isHex } from 'viem';
 import { ALERT_KINDS, type AlertKind, isAlertKind } from '../src/alerts/model.js';
+import { SILENCE_LIMITS, type Silence } from '../src/alerts/silences.js';
 
 /** The `/xmsg` command model shared by every chat platform. */
 export type Command =
@@ -7,9 +8,12 @@ export type Command =
   | { name: 'status'; target: { alertId: string } | { hash: `0x${string}` } }
   | { name: 'list'; filter: ListFilter }
   | { name: 'ack' | 'escalate' | 'resolve'; alertId: string }
-  | { name: 'silence'; matcher: 'chain' | 'origin' | 'kind'; value: string; durationMs: number; reason: string }
+  | { name: 'silence'; matcher: Silence['matcher']; value: string; durationMs: number; start?: SilenceStart; reason: string }
   | { name: 'unsilence'; silenceId: string }
   | { name: 'health' };
+
+/** When a maintenance window starts: at a time (ms since the epoch), or after a delay from when the command runs. */
+export type SilenceStart = { at: number } | { after: number };
 
 export type ListFilter = 'open' | 'acked' | 'silenced' | 'all';
 export const LIST_FILTERS: readonly ListFilter[] = ['open', 'acked', 'silenced', 'all'];
@@ -19,6 +23,8 @@ export interface OptionSpec {
   description: string;
   required: boolean;
   choices?: readonly string[];
+  /** The word the command line puts before the option's value, e.g. `at` for a window's start. */
+  keyword?: string;
 }
 
 export interface SubcommandSpec {
@@ -54,19 +60,25 @@ export const SUBCOMMANDS: readonly SubcommandSpec[] = [
   { name: 'resolve', args: '<XM-id>', summary: 'close the alert', acts: true, options: [alertIdOption] },
   {
     name: 'silence',
-    args: '<chain-id | origin | kind> <duration> [reason]',
-    summary: 'mute new alerts matching a chain, origin address or alert kind, e.g. 2h, 30m, 1d',
+    args: '<chain-id | origin | kind | XM-id> <duration> [at <ISO time | +duration>] [reason]',
+    summary: 'mute new alerts of a chain, origin or kind, or one alert, for 90s, 15m, 2h, 1d…; at: a later window',
     acts: true,
     options: [
-      { name: 'target', description: 'chain id, origin address or alert kind', required: true },
-      { name: 'duration', description: 'e.g. 30m, 2h, 1d', required: true },
+      { name: 'target', description: 'chain id, origin address, alert kind or alert id (XM-42)', required: true },
+      { name: 'duration', description: 'e.g. 90s, 15m, 2h, 1d', required: true },
+      {
+        name: 'at',
+        description: 'start later: an ISO time with its zone (2025-06-01T14:00Z) or +duration (+30m)',
+        required: false,
+        keyword: 'at',
+      },
       { name: 'reason', description: 'why, for the audit trail', required: false },
     ],
   },
   {
     name: 'unsilence',
     args: '<S-id>',
-    summary: 'end a silence early',
+    summary: 'end a silence early, or cancel a scheduled one',
     acts: true,
     options: [{ name: 'id', description: 'silence id, e.g. S-3', required: true }],
   },
@@ -77,7 +89,13 @@ export const SUBCOMMANDS: readonly SubcommandSpec[] = [
 export function commandLine(subcommand: string, options: Record<string, string | undefined>): string {
   const spec = SUBCOMMANDS.find((s) => s.name === subcommand);
   if (!spec) return subcommand;
-  return [subcommand, ...spec.options.map((o) => options[o.name]?.trim()).filter((v): v is string => !!v)].join(' ');
+  const words = spec.options.flatMap((o) => {
+    const value = options[o.name]?.trim();
+    if (!value) return [];
+    // A keyword the user typed in the option's value too is not doubled.
+    return o.keyword && !value.toLowerCase().startsWith(`${o.keyword} `) ? [o.keyword, value] : [value];
+  });
+  return [subcommand, ...words].join(' ');
 }
 
 export const usageOf = (name: Command['name']) => {
@@ -87,7 +105,6 @@ export const usageOf = (name: Command['name']) => {
 
 export type ParseResult = { ok: true; command: Command } | { ok: false; error: string; usage: string };
 
-const MAX_SILENCE_MS = 30 * 86_400_000;
 const MAX_REASON_CHARS = 300;
 const UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
 
@@ -148,24 +165,84 @@ export function parseCommand(input: string): ParseResult {
       if (!SILENCE_ID.test(words[0]!)) return fail(name, `"${truncate(words[0]!)}" is not a silence id like S-3`);
       return tooMany(1) ?? { ok: true, command: { name, silenceId: words[0]!.toUpperCase() } };
     }
-    case 'silence': {
-      if (words.length < 2) return fail(name, 'needs what to silence and for how long');
-      const [target, duration, ...reasonWords] = words as [string, string, ...string[]];
-      const matcher = silenceMatcher(target);
-      if (!matcher) {
-        return fail(name, `"${truncate(target)}" is not a chain id, a 0x origin address or an alert kind (${ALERT_KINDS.join(', ')})`);
-      }
-      const durationMs = parseDuration(duration);
-      if (durationMs === undefined || durationMs <= 0) return fail(name, `"${truncate(duration)}" is not a duration like 30m, 2h or 1d`);
-      if (durationMs > MAX_SILENCE_MS) return fail(name, 'a silence lasts at most 30 days');
-      const reason = reasonWords.join(' ');
-      if (reason.length > MAX_REASON_CHARS) return fail(name, `the reason is longer than ${MAX_REASON_CHARS} characters`);
-      return { ok: true, command: { name, ...matcher, durationMs, reason } };
-    }
+    case 'silence':
+      return parseSilence(words);
   }
 }
 
-function silenceMatcher(target: string): { matcher: 'chain' | 'origin' | 'kind'; value: string } | undefined {
+/** `silence <target> <duration> [at <when>] [reason]`: the words after `silence`. */
+function parseSilence(words: string[]): ParseResult {
+  const name = 'silence';
+  if (words.length < 2) return fail(name, 'needs what to silence and for how long');
+  const [target, duration, ...rest] = words as [string, string, ...string[]];
+  const matcher = silenceMatcher(target);
+  if (!matcher) {
+    return fail(
+      name,
+      `"${truncate(target)}" is not a chain id, a 0x origin address, an alert kind (${ALERT_KINDS.join(', ')}) or an alert id like XM-42`,
+    );
+  }
+  const durationMs = parseDuration(duration);
+  if (durationMs === undefined || durationMs <= 0) return fail(name, `"${truncate(duration)}" is not a duration like 90s, 15m, 2h or 1d`);
+  if (durationMs > SILENCE_LIMITS.maxDurationMs) return fail(name, 'a silence lasts at most 30 days');
+  let start: SilenceStart | undefined;
+  // `at` right after the duration starts a maintenance window; anywhere else it is a word of the reason.
+  if (rest[0]?.toLowerCase() === 'at') {
+    const when = rest[1];
+    if (when === undefined) return fail(name, 'missing the time after "at": an ISO time like 2025-06-01T14:00Z, or +30m');
+    const parsed = parseStart(when);
+    if (typeof parsed === 'string') return fail(name, parsed);
+    start = parsed;
+    rest.splice(0, 2);
+  }
+  const reason = rest.join(' ');
+  if (reason.length > MAX_REASON_CHARS) return fail(name, `the reason is longer than ${MAX_REASON_CHARS} characters`);
+  return { ok: true, command: { name, ...matcher, durationMs, ...(start ? { start } : {}), reason } };
+}
+
+/**
+ * A window's start: `+<duration>` from when the command runs, or an ISO-8601 time with its zone (`Z` or `+02:00`);
+ * seconds and milliseconds are optional. Else why not.
+ */
+export function parseStart(text: string): SilenceStart | string {
+  if (text.startsWith('+')) {
+    const after = parseDuration(text.slice(1));
+    if (after === undefined || after <= 0) return `"${truncate(text)}" is not a delay like +30m or +2h`;
+    if (after > SILENCE_LIMITS.maxLeadMs) return 'a silence starts at most 30 days from now';
+    return { after };
+  }
+  const at = parseIsoTime(text);
+  if (at === 'no zone') return `"${truncate(text)}" has no time zone: add Z for UTC or an offset, e.g. 2025-06-01T14:00Z`;
+  if (at === undefined) return `"${truncate(text)}" is not a time like 2025-06-01T14:00Z, nor a delay like +30m`;
+  return { at };
+}
+
+const ISO_TIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,3}))?)?(Z|[+-]\d{2}:?\d{2})?$/i;
+
+/** An ISO-8601 date and time (ms since the epoch); 'no zone' without one; undefined for anything else or a day that does not exist. */
+export function parseIsoTime(text: string): number | 'no zone' | undefined {
+  const m = ISO_TIME.exec(text);
+  if (!m) return undefined;
+  const [year, month, day, hour, minute, second = 0, ms = '0', zone] = [
+    ...m.slice(1, 7).map((n) => (n === undefined ? undefined : Number(n))),
+    m[7],
+    m[8],
+  ] as [number, number, number, number, number, number | undefined, string | undefined, string | undefined];
+  if (month < 1 || month > 12 || day < 1 || hour > 23 || minute > 59 || second > 59) return undefined;
+  // Date.UTC rolls 30 February over into March: a day past its month's last is refused instead.
+  if (day > new Date(Date.UTC(year, month, 0)).getUTCDate()) return undefined;
+  if (zone === undefined) return 'no zone';
+  let offsetMin = 0;
+  if (zone.toUpperCase() !== 'Z') {
+    const [, sign, hh, mm] = /^([+-])(\d{2}):?(\d{2})$/.exec(zone)!;
+    if (Number(hh) > 23 || Number(mm) > 59) return undefined;
+    offsetMin = (sign === '-' ? -1 : 1) * (Number(hh) * 60 + Number(mm));
+  }
+  return Date.UTC(year, month - 1, day, hour, minute, second, Number(ms.padEnd(3, '0'))) - offsetMin * 60_000;
+}
+
+function silenceMatcher(target: string): { matcher: Silence['matcher']; value: string } | undefined {
+  if (ALERT_ID.test(target)) return { matcher: 'alert', value: target.toUpperCase() };
   if (/^\d{1,20}$/.test(target)) return { matcher: 'chain', value: String(BigInt(target)) };
   if (isAddress(target, { strict: false })) return { matcher: 'origin', value: target.toLowerCase() };
   const kind = target.toLowerCase();

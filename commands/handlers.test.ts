@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { Actor } from '../src/alerts/chat-port.js';
 import type { Alert } from '../src/alerts/model.js';
+import type { Silence } from '../src/alerts/silences.js';
 import { alertFixture } from '../test/fixtures/alerts.js';
-import { alertLine, type CommandDeps, type HealthReport, runButton, runCommand } from './handlers.js';
+import { alertLine, type CommandDeps, type HealthReport, runButton, runCommand, silenceLine } from './handlers.js';
 
 const alert = (o: Partial<Alert> = {}): Alert =>
   alertFixture({ title: 'Invalid executing message on chain 902', count: 3, sample: [], detail: '', ...o });
@@ -15,9 +16,10 @@ const HASH = `0x${'ab'.repeat(32)}`;
  * Dependencies for the replies that need no alert store: each test names what it provides, and a reply that
  * reached for anything else would fail on it.
  */
-const deps = (o: { health?: () => Promise<HealthReport>; lookupFails?: Error } = {}) =>
+const deps = (o: { health?: () => Promise<HealthReport>; lookupFails?: Error; deploymentId?: string } = {}) =>
   ({
     health: o.health,
+    deploymentId: async () => o.deploymentId,
     lookup: {
       byMsgHash: async () => {
         if (o.lookupFails) throw o.lookupFails;
@@ -37,6 +39,32 @@ describe('alertLine', () => {
   it('says occurrence for one, and shows the silence, who acknowledged and the level', () => {
     expect(alertLine(alert({ count: 1, state: 'acknowledged', ackedBy: 'alice (slack:U1)', silenceId: 'S-2', escalationLevel: 2 }))).toBe(
       'XM-7 [critical] Invalid executing message on chain 902: 1 occurrence, acknowledged, silenced (S-2), acked by alice (slack:U1), level 2, opened 2023-11-14T22:13:20.000Z',
+    );
+  });
+});
+
+describe('silenceLine', () => {
+  const HOUR = 3_600_000;
+  const at = Date.UTC(2030, 5, 1, 14);
+  const s = (o: Partial<Silence>): Silence => ({
+    id: 'S-4',
+    matcher: 'chain',
+    value: '902',
+    from: at,
+    until: at + 2 * HOUR,
+    by: 'alice (slack:U1)',
+    reason: 'batcher upgrade',
+    createdAt: at - HOUR,
+    endedBy: '',
+    ...o,
+  });
+
+  it('shows a silence in effect with its end, and a scheduled one with its window', () => {
+    expect(silenceLine(s({}), at)).toBe(
+      'S-4: chain 902 muted until 2030-06-01T16:00:00.000Z (since 2030-06-01T14:00:00.000Z), by alice (slack:U1): batcher upgrade',
+    );
+    expect(silenceLine(s({ matcher: 'alert', value: 'XM-7', reason: '' }), at - 1)).toBe(
+      'S-4: alert XM-7 to be muted from 2030-06-01T14:00:00.000Z until 2030-06-01T16:00:00.000Z (scheduled), by alice (slack:U1)',
     );
   });
 });
@@ -66,7 +94,7 @@ describe('runCommand replies that need no alert store', () => {
       'health',
     ]);
     expect(lines).toContain(
-      '/xmsg silence <chain-id | origin | kind> <duration> [reason]: mute new alerts matching a chain, origin address or alert kind, e.g. 2h, 30m, 1d',
+      '/xmsg silence <chain-id | origin | kind | XM-id> <duration> [at <ISO time | +duration>] [reason]: mute new alerts of a chain, origin or kind, or one alert, for 90s, 15m, 2h, 1d…; at: a later window',
     );
   });
 
@@ -91,13 +119,34 @@ describe('runCommand replies that need no alert store', () => {
     );
   });
 
-  it("shows each chain's heads, cursor and lag, and the queues", async () => {
+  it('changes nothing for a button of an earlier state of Redis, and lets current and older buttons through', async () => {
+    const stale = 'XM-5 belongs to an earlier state of xmsg (Redis was reset); nothing changed.';
+    for (const button of ['ack', 'escalate', 'silence_1h', 'resolve'] as const) {
+      // The deps have no alert store: a press that reached for an alert would throw instead of answering.
+      expect(await runButton(button, 'XM-5', oncall, deps({ deploymentId: 'b2b2b2b2b2b2' }), 'a1a1a1a1a1a1')).toEqual({
+        ok: false,
+        text: stale,
+      });
+      // Redis holds no marker yet (lost, not re-created): no button from before is current.
+      expect(await runButton(button, 'XM-5', oncall, deps(), 'a1a1a1a1a1a1')).toEqual({ ok: false, text: stale });
+    }
+    // The current deployment's button, and a button posted before buttons carried one, go on to the permission check.
+    expect((await runButton('ack', 'XM-5', stranger, deps({ deploymentId: 'a1a1a1a1a1a1' }), 'a1a1a1a1a1a1')).text).toBe(
+      'You may not ack: only the on-call group and admins may act on alerts.',
+    );
+    expect((await runButton('ack', 'XM-5', stranger, deps({ deploymentId: 'a1a1a1a1a1a1' }))).text).toBe(
+      'You may not ack: only the on-call group and admins may act on alerts.',
+    );
+  });
+
+  it("shows each chain's heads, cursor and lag, the queues, and alerts whose chat deliveries are parked", async () => {
     const health = async (): Promise<HealthReport> => ({
       chains: [
         { chainId: 901, latest: '120', safe: '100', finalized: '80', cursor: '117', healthy: true },
         { chainId: 902, healthy: false, reason: 'RPC failing: fetch failed' },
       ],
       queues: { check: { waiting: 4, active: 1 }, events: { waiting: 0 } },
+      parked: [{ platform: 'slack', alertId: 'XM-7', at: Date.parse('2030-01-02T03:04:05Z'), reason: 'slack: thread_not_found' }],
     });
     expect(await runCommand('health', stranger, deps({ health }))).toEqual({
       ok: true,
@@ -106,6 +155,7 @@ describe('runCommand replies that need no alert store', () => {
         'chain 902: UNHEALTHY (RPC failing: fetch failed); latest ?, safe ?, finalized ?, cursor ? (lag ?)',
         'queue check: waiting 4, active 1',
         'queue events: waiting 0',
+        'parked: XM-7 on slack since 2030-01-02T03:04:05.000Z (slack: thread_not_found); its updates there are dropped',
       ].join('\n'),
     });
   });

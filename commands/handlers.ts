@@ -1,6 +1,9 @@
 import type { Actor } from '../src/alerts/chat-port.js';
+import { type MessageAlerts, messageAlerts } from '../src/alerts/message-alerts.js';
 import type { Alert } from '../src/alerts/model.js';
+import type { ParkedAlert } from '../src/alerts/notifier.js';
 import type { AlertService } from '../src/alerts/service.js';
+import { inEffect, type Silence, silenceSubject } from '../src/alerts/silences.js';
 import { firstLine } from '../src/errors.js';
 import type { Found, MessageLookup } from '../src/jobs/lookup.js';
 import { type Command, type ListFilter, parseCommand, SUBCOMMANDS, usageOf } from './grammar.js';
@@ -18,12 +21,16 @@ export interface ChainHealth {
 export interface HealthReport {
   chains: ChainHealth[];
   queues: Record<string, Record<string, number>>;
+  /** Alerts whose chat deliveries are parked, oldest first. */
+  parked: ParkedAlert[];
 }
 
 export interface CommandDeps {
   alerts: AlertService;
   lookup: MessageLookup;
   health: () => Promise<HealthReport>;
+  /** The deployment id Redis holds now (src/store/deployment.ts); undefined while it holds none. */
+  deploymentId: () => Promise<string | undefined>;
 }
 
 /** What the adapter shows the user (ephemeral on every platform). Plain text with `code` spans only. */
@@ -56,15 +63,19 @@ export async function executeCommand(command: Command, actor: Actor, deps: Comma
     case 'list':
       return { ok: true, text: await listAlerts(alerts, command.filter) };
     case 'status':
-      return 'alertId' in command.target ? alertStatus(alerts, command.target.alertId) : messageStatus(deps.lookup, command.target.hash);
+      return 'alertId' in command.target ? alertStatus(alerts, command.target.alertId) : messageStatus(deps, command.target.hash);
     case 'ack':
       return known(alerts, command.alertId, () => alerts.ack(command.alertId, actor));
     case 'escalate':
       return known(alerts, command.alertId, () => alerts.escalate(command.alertId, actor));
     case 'resolve':
       return known(alerts, command.alertId, () => alerts.resolve(command.alertId, actor));
-    case 'silence':
-      return alerts.silence(command.matcher, command.value, command.durationMs, command.reason, actor);
+    case 'silence': {
+      const { matcher, value, durationMs, start, reason } = command;
+      const startsAt = start === undefined ? undefined : 'at' in start ? start.at : Date.now() + start.after;
+      if (matcher === 'alert') return known(alerts, value, () => alerts.silenceAlert(value, durationMs, actor, reason, startsAt));
+      return alerts.silence({ matcher, value }, { durationMs, startsAt }, reason, actor);
+    }
     case 'unsilence':
       return alerts.unsilence(command.silenceId, actor);
     case 'health':
@@ -94,14 +105,24 @@ async function listAlerts(alerts: AlertService, filter: ListFilter): Promise<str
           ? a.silenceId !== ''
           : true,
   );
-  const silences = filter === 'silenced' || filter === 'all' ? await alerts.store.activeSilences() : [];
-  const lines = shown.map(alertLine);
-  for (const s of silences)
-    lines.push(
-      `${s.id}: ${s.matcher} ${s.value} muted until ${new Date(s.until).toISOString()} by ${s.by}${s.reason ? `: ${s.reason}` : ''}`,
-    );
-  return lines.length ? `${filter} alerts:\n${lines.join('\n')}` : `No ${filter} alerts.`;
+  const now = Date.now();
+  const silences = filter === 'silenced' || filter === 'all' ? await alerts.store.unendedSilences(now) : [];
+  const lines = [
+    ...(shown.length ? [`${filter} alerts:`, ...shown.map(alertLine)] : [`No ${filter} alerts.`]),
+    ...(silences.length ? ['Silences in effect and scheduled:', ...silences.map((s) => silenceLine(s, now))] : []),
+  ];
+  return lines.join('\n');
 }
+
+/** One silence on one line: id, what it mutes, its window, who made it and why. */
+export function silenceLine(s: Silence, now: number): string {
+  const window = inEffect(s, now)
+    ? `muted until ${iso(s.until)} (since ${iso(s.from)})`
+    : `to be muted from ${iso(s.from)} until ${iso(s.until)} (scheduled)`;
+  return `${s.id}: ${silenceSubject(s)} ${window}, by ${s.by}${s.reason ? `: ${s.reason}` : ''}`;
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
 
 async function alertStatus(alerts: AlertService, alertId: string): Promise<CommandReply> {
   const alert = await alerts.store.get(alertId);
@@ -123,7 +144,7 @@ async function alertStatus(alerts: AlertService, alertId: string): Promise<Comma
   };
 }
 
-async function messageStatus(lookup: MessageLookup, hash: `0x${string}`): Promise<CommandReply> {
+async function messageStatus({ lookup, alerts }: CommandDeps, hash: `0x${string}`): Promise<CommandReply> {
   let found: Found[];
   try {
     found = await lookup.byMsgHash(hash);
@@ -133,16 +154,31 @@ async function messageStatus(lookup: MessageLookup, hash: `0x${string}`): Promis
   }
   if (!found.length)
     return { ok: false, text: `No executing message with msgHash or txHash \`${hash}\` is tracked or in the recent blocks of any chain.` };
-  return { ok: true, text: found.map(foundLine).join('\n') };
+  // As GET /api/messages/:msgHash shows them: the alerts raised for each tracked message and the events it caused.
+  const caused = await messageAlerts(
+    alerts.store,
+    found.flatMap((f) => ('tracked' in f ? [f.tracked.data.id] : [])),
+  );
+  return { ok: true, text: found.map((f) => foundLine(f, 'tracked' in f ? caused.get(f.tracked.data.id) : undefined)).join('\n') };
 }
 
-function foundLine(f: Found): string {
+function foundLine(f: Found, caused: MessageAlerts | undefined): string {
   if ('tracked' in f) {
     const { data: d, status, reason, safety } = f.tracked;
-    return `chain ${d.chainId} block ${d.blockNumber} tx \`${d.txHash}\` log ${d.logIndex}: ${status} (${reason}), ${safety}; msgHash \`${d.msgHash}\` from chain ${d.identifier.chainId} block ${d.identifier.blockNumber} log ${d.identifier.logIndex}`;
+    const line = `chain ${d.chainId} block ${d.blockNumber} tx \`${d.txHash}\` log ${d.logIndex}: ${status} (${reason}), ${safety}; msgHash \`${d.msgHash}\` from chain ${d.identifier.chainId} block ${d.identifier.blockNumber} log ${d.identifier.logIndex}`;
+    return caused ? `${line}${causedText(caused)}` : line;
   }
   const d = f.untracked;
   return `chain ${d.chainId} block ${d.blockNumber} tx \`${d.txHash}\` log ${d.logIndex}: ${f.verdict.status} (${f.verdict.reason}), checked now (not tracked); msgHash \`${d.msgHash}\``;
+}
+
+/** "; alerts XM-1 (invalid_message), …; events invalid_message, …", or nothing when it caused none. */
+function causedText({ alerts, events }: MessageAlerts): string {
+  const parts = [
+    ...(alerts.length ? [`alerts ${alerts.map((a) => `${a.id} (${a.kind})`).join(', ')}`] : []),
+    ...(events.length ? [`events ${events.join(', ')}`] : []),
+  ];
+  return parts.length ? `; ${parts.join('; ')}` : '';
 }
 
 function renderHealth(h: HealthReport): string {
@@ -156,7 +192,10 @@ function renderHealth(h: HealthReport): string {
         .map(([k, v]) => `${k} ${v}`)
         .join(', ')}`,
   );
-  return [...chains, ...queues].join('\n');
+  const parked = h.parked.map(
+    (p) => `parked: ${p.alertId} on ${p.platform} since ${new Date(p.at).toISOString()} (${p.reason}); its updates there are dropped`,
+  );
+  return [...chains, ...queues, ...parked].join('\n');
 }
 
 /** The four buttons on every alert's root message, on every platform, in this order and with these labels. */
@@ -170,8 +209,20 @@ export const ALERT_BUTTON_LABELS: Record<AlertButton, string> = {
 };
 const BUTTON_SILENCE_MS = 3_600_000;
 
-/** A button press: the same permission rule and actions as the matching command. */
-export async function runButton(button: AlertButton, alertId: string, actor: Actor, deps: CommandDeps): Promise<CommandReply> {
+/**
+ * A button press: the same permission rule and actions as the matching command. `deployment` is the deployment id the
+ * button was posted under: after Redis lost its state alert numbers restart, so a button of an earlier state names
+ * another alert than it shows and must change nothing. Buttons posted before buttons carried it have none, and act.
+ */
+export async function runButton(
+  button: AlertButton,
+  alertId: string,
+  actor: Actor,
+  deps: CommandDeps,
+  deployment?: string,
+): Promise<CommandReply> {
+  if (deployment !== undefined && deployment !== (await deps.deploymentId()))
+    return { ok: false, text: `${alertId} belongs to an earlier state of xmsg (Redis was reset); nothing changed.` };
   if (button !== 'silence_1h') return executeCommand({ name: button, alertId }, actor, deps);
   if (!actor.canAct)
     return { ok: false, text: `You may not silence: ${actor.refusal ?? 'only the on-call group and admins may act on alerts'}.` };

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.20;
 
-/// Test stand-in for the CrossL2Inbox predeploy. Like a faulty sequencer's unsafe block, it emits
-/// ExecutingMessage for whatever it is given, so tests can create valid and invalid messages at will.
+/// The faulty inbox: a CrossL2Inbox that ignores the access list. Like a faulty inbox or sequencer, it emits
+/// ExecutingMessage for whatever it is given, so tests can forge logs that the real inbox (CrossL2Inbox.sol) would
+/// refuse: undeclared in the transaction's access list, or malformed. The devnet helpers put it at the inbox address
+/// only for the transactions that forge (src/devnet/devnet.ts).
 contract DevInbox {
     struct Identifier {
         address origin;

@@ -8,7 +8,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import solc from 'solc';
 import { type Abi, type Hex, keccak256, stringToHex } from 'viem';
 
-export const CONTRACT_NAMES = ['DevInbox', 'Emitter'] as const;
+export const CONTRACT_NAMES = ['CrossL2Inbox', 'DevInbox', 'Emitter', 'MessageBatcher'] as const;
 export type ContractName = (typeof CONTRACT_NAMES)[number];
 
 export interface ContractArtifact {

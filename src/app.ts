@@ -8,6 +8,7 @@ import type { ChatAdapter } from './alerts/chat-port.js';
 import { EscalationTimers } from './alerts/escalation.js';
 import { Notifier } from './alerts/notifier.js';
 import { AlertService } from './alerts/service.js';
+import { SilenceTimers } from './alerts/silence-timers.js';
 import { AlertStore } from './alerts/store.js';
 import { healthReporter } from './app/health.js';
 import { type StopOutcome, stopGracefully } from './app/shutdown.js';
@@ -26,8 +27,10 @@ import { Checker, type CheckerOptions, type CheckJobData, createCheckQueue } fro
 import { EventOutbox, logEventHandler, startEventWorker } from './jobs/events-outbox.js';
 import { MessageLookup } from './jobs/lookup.js';
 import { createMetrics, observeJobs } from './metrics.js';
+import { readDeploymentMarker } from './store/deployment.js';
 import { MessageStore } from './store/messages.js';
 import { connectRedis } from './store/redis.js';
+import { DeploymentWatch } from './watcher/deployment.js';
 import { ChainFollower, type FollowerOptions } from './watcher/follower.js';
 import { SafetyTracker } from './watcher/safety.js';
 
@@ -80,7 +83,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   const store = new MessageStore(redis, prefix, config.droppedRetentionS);
   const outbox = new EventOutbox(connection, prefix);
   const checkQueue = createCheckQueue(connection, prefix);
-  const checker = new Checker({ ...shared, store, sources, rpcs, outbox }, checkerOptions(config, rules));
+  const checker = new Checker({ ...shared, store, sources, rpcs, outbox, inbox: config.inbox }, checkerOptions(config, rules));
   const safety = new SafetyTracker({ ...shared, store, rpcs, outbox, checkQueue });
   const lookup = new MessageLookup({ rpcs, inbox: config.inbox, sources, rules, store, lookbackBlocks: config.statusLookbackBlocks });
 
@@ -93,15 +96,30 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   const alertStore = new AlertStore(redis, prefix, config.alerts.retentionS);
   const adapters = [...platforms.map((p) => p.adapter), ...(options.adapters ?? [])];
   const { chatMaxPerS: maxPerSecond, retentionS } = config.alerts;
-  const notifier = new Notifier({ ...shared, adapters, store: alertStore, maxPerSecond, retentionS });
+  // Read at each use, not from memory: a button or a post must never pair an alert id with the wrong state.
+  const deploymentId = async () => (await readDeploymentMarker(redis, store.keys.deployment))?.id;
+  const notifier = new Notifier({ ...shared, adapters, store: alertStore, maxPerSecond, retentionS, deploymentId });
   const timers = new EscalationTimers(shared);
-  const alerts = new AlertService({ ...shared, store: alertStore, notifier, timers, policy: config.alerts });
+  const silenceTimers = new SilenceTimers(shared);
+  const alerts = new AlertService({ ...shared, store: alertStore, notifier, timers, silenceTimers, policy: config.alerts });
 
-  const queues = { check: checkQueue, events: outbox.queue, escalations: timers.queue, ...notifier.queuesByName() };
+  const queues = {
+    check: checkQueue,
+    events: outbox.queue,
+    escalations: timers.queue,
+    silences: silenceTimers.queue,
+    ...notifier.queuesByName(),
+  };
   for (const [name, q] of Object.entries(queues)) q.on('error', (err) => log.warn({ err: err.message, queue: name }, 'queue error'));
-  const closeQueues = () => Promise.all([outbox.close(), checkQueue.close(), notifier.close(), timers.close()]);
+  const closeQueues = () => Promise.all([outbox.close(), checkQueue.close(), notifier.close(), timers.close(), silenceTimers.close()]);
   const chainIds = config.chains.map((c) => c.chainId);
-  const commandDeps: CommandDeps = { alerts, lookup, health: healthReporter({ redis, keys: store.keys, chainIds, queues }) };
+  const commandDeps: CommandDeps = {
+    alerts,
+    lookup,
+    health: healthReporter({ redis, keys: store.keys, chainIds, queues, parked: () => notifier.parked() }),
+    deploymentId,
+  };
+  const deployment = new DeploymentWatch({ redis, key: store.keys.deployment, outbox, log, onLoss: () => notifier.keepOneAtATime() });
 
   let started = false;
   const http = new HttpServer(log);
@@ -114,6 +132,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     throw err;
   });
 
+  await deployment.start();
   await notifier.start();
   alerts.start();
   const workers = [
@@ -121,7 +140,8 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     startEventWorker({ ...shared, handlers: [logEventHandler(log), alerts, ...(options.handlers ?? [])] }),
   ];
   for (const w of workers) observeJobs(w, metrics, log);
-  const followerDeps = { ...shared, keys: store.keys, inbox: config.inbox, checkQueue, safety, outbox };
+  await checker.announceUnwatchedChains();
+  const followerDeps = { ...shared, keys: store.keys, inbox: config.inbox, checkQueue, safety, outbox, deployment };
   const followers = config.chains.map(
     ({ chainId }) => new ChainFollower({ chainId, rpc: rpcs.get(chainId)!, ...followerDeps }, followerOptions(config, owner)),
   );

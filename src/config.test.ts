@@ -217,42 +217,110 @@ describe('loadConfig', () => {
 });
 
 describe('the dependency set file', () => {
+  const load = async (content: unknown) => loadConfig({ XMSG_L2_RPCS: RPCS, XMSG_DEPENDENCY_SET: await dependencySetFile(content) }, probe);
+  const problemsWith = async (content: unknown) =>
+    loadProblems({ XMSG_L2_RPCS: RPCS, XMSG_DEPENDENCY_SET: await dependencySetFile(content) });
+  const entries = (c: { dependencySet: ReadonlyMap<number, { activationTime: bigint; historyMinTime: bigint }> }) =>
+    Object.fromEntries([...c.dependencySet].map(([id, d]) => [id, { activationTime: d.activationTime, historyMinTime: d.historyMinTime }]));
+
   it('defaults to the configured chains and the 7-day expiry window', async () => {
     const config = await loadConfig({ XMSG_L2_RPCS: RPCS }, probe);
-    expect([...config.dependencySet]).toEqual([941, 942]);
+    expect([...config.dependencySet.keys()]).toEqual([941, 942]);
     expect(config.expiryWindowS).toBe(604_800);
+    expect(entries(config)[941]).toEqual({ activationTime: 0n, historyMinTime: 0n });
   });
 
-  it('reads chain ids as numbers or digit strings, and its expiry window', async () => {
-    const path = await dependencySetFile({ chainIds: [941, '942'], expiryWindow: 3600 });
-    const config = await loadConfig({ XMSG_L2_RPCS: RPCS, XMSG_DEPENDENCY_SET: path }, probe);
-    expect([...config.dependencySet]).toEqual([941, 942]);
+  it('reads the file op-node, op-supernode and kona read, with its activation times', async () => {
+    const config = await load({
+      dependencies: {
+        '941': { chainIndex: 0, activationTime: 1_700_000_000, historyMinTime: 1_699_999_000 },
+        '942': { chainIndex: 1, activationTime: 0, historyMinTime: 0 },
+        '943': {},
+      },
+      overrideMessageExpiryWindow: 3600,
+    });
+    expect(entries(config)).toEqual({
+      941: { activationTime: 1_700_000_000n, historyMinTime: 1_699_999_000n },
+      942: { activationTime: 0n, historyMinTime: 0n },
+      943: { activationTime: 0n, historyMinTime: 0n },
+    });
+    expect(config.expiryWindowS).toBe(3600);
+  });
+
+  it('reads a missing, null or zero overrideMessageExpiryWindow as the protocol window', async () => {
+    for (const override of [{}, { overrideMessageExpiryWindow: null }, { overrideMessageExpiryWindow: 0 }]) {
+      expect((await load({ dependencies: { '941': {}, '942': {} }, ...override })).expiryWindowS).toBe(604_800);
+    }
+    expect((await load({ dependencies: { '941': {} }, overrideMessageExpiryWindow: 604_800 })).expiryWindowS).toBe(604_800);
+  });
+
+  it('refuses an overrideMessageExpiryWindow above 604800 s, which may only shorten the window', async () => {
+    expect(await problemsWith({ dependencies: { '941': {} }, overrideMessageExpiryWindow: 604_801 })).toEqual([
+      expect.stringMatching(
+        /^XMSG_DEPENDENCY_SET: .*\.json: overrideMessageExpiryWindow: 604801 s is longer than the protocol's 604800 s message expiry window, which a dependency set may shorten, never lengthen$/,
+      ),
+    ]);
+    expect(await problemsWith({ chainIds: [941], expiryWindow: 700_000 })).toEqual([
+      expect.stringMatching(/: expiryWindow: 700000 s is longer than the protocol's 604800 s message expiry window/),
+    ]);
+  });
+
+  it('refuses an unknown key, in the file or in an entry, naming it', async () => {
+    expect(await problemsWith({ dependencies: { '941': {} }, overrideMessageExpiryWindw: 60 })).toEqual([
+      expect.stringMatching(
+        /^XMSG_DEPENDENCY_SET: .*\.json: unknown key "overrideMessageExpiryWindw" \(known: dependencies, overrideMessageExpiryWindow\)$/,
+      ),
+    ]);
+    expect(await problemsWith({ dependencies: { '941': { activation_time: 5 } } })).toEqual([
+      expect.stringMatching(/: dependencies\.941: unknown key "activation_time" \(known: chainIndex, activationTime, historyMinTime\)$/),
+    ]);
+  });
+
+  it('refuses a malformed chain id, a bad field and a duplicate chain index, one line each', async () => {
+    expect(
+      await problemsWith({
+        dependencies: { '0x3ad': {}, '0941': {}, '-5': {}, '99999999999999999999': {}, '942': { chainIndex: 1 }, '943': { chainIndex: 1 } },
+      }),
+    ).toEqual([
+      // In JSON.parse's key order: index-like keys first.
+      expect.stringMatching(/: dependencies: chains 942 and 943 have the same chainIndex 1$/),
+      expect.stringMatching(/: dependencies: "0x3ad" is not a chain id \(a decimal number without leading zeros\)$/),
+      expect.stringMatching(/: dependencies: "0941" is not a chain id/),
+      expect.stringMatching(/: dependencies: "-5" is not a chain id/),
+      expect.stringMatching(/: dependencies: chain id 99999999999999999999 is larger than xmsg supports \(2\^53 - 1\)$/),
+    ]);
+    expect(await problemsWith({ dependencies: { '941': { activationTime: -1 } } })).toEqual([
+      expect.stringMatching(/: dependencies\.941\.activationTime: /),
+    ]);
+    expect(await problemsWith({ dependencies: { '941': { activationTime: '1700000000' } } })).toEqual([
+      expect.stringMatching(/: dependencies\.941\.activationTime: /),
+    ]);
+    expect(await problemsWith({ dependencies: {} })).toEqual([expect.stringMatching(/: dependencies: names no chain$/)]);
+  });
+
+  it('keeps the short form: chain ids as numbers or digit strings, and its expiry window', async () => {
+    const config = await load({ chainIds: [941, '942'], expiryWindow: 3600 });
+    expect([...config.dependencySet.keys()]).toEqual([941, 942]);
     expect(config.expiryWindowS).toBe(3600);
     // A subset of the configured chains: the others are followed but outside the set.
-    const subset = await loadConfig({ XMSG_L2_RPCS: RPCS, XMSG_DEPENDENCY_SET: await dependencySetFile({ chainIds: [941] }) }, probe);
-    expect([...subset.dependencySet]).toEqual([941]);
+    const subset = await load({ chainIds: [941] });
+    expect([...subset.dependencySet.keys()]).toEqual([941]);
     expect(subset.expiryWindowS).toBe(604_800);
   });
 
-  it('rejects a chain without an RPC, unless an RPC failed to answer (already reported)', async () => {
-    const path = await dependencySetFile({ chainIds: [941, 942, 999] });
-    expect(await loadProblems({ XMSG_L2_RPCS: RPCS, XMSG_DEPENDENCY_SET: path })).toEqual([
-      'XMSG_DEPENDENCY_SET: chain(s) 999 have no RPC in XMSG_L2_RPCS',
-    ]);
-    expect(await loadProblems({ XMSG_L2_RPCS: `${RPCS},http://gone:8545`, XMSG_DEPENDENCY_SET: path })).toEqual([
-      expect.stringMatching(/^XMSG_L2_RPCS: http:\/\/gone:8545 did not answer/),
-    ]);
+  it('accepts a chain without an RPC (its messages are unverified, the checker warns at start)', async () => {
+    const config = await load({ dependencies: { '941': {}, '942': {}, '999': {} } });
+    expect([...config.dependencySet.keys()]).toEqual([941, 942, 999]);
+    expect(config.chains.map((c) => c.chainId)).toEqual([941, 942]);
   });
 
   it('rejects a malformed file, one that is not JSON, and a missing one, on one line each', async () => {
     const malformed = await dependencySetFile({ chains: 'all' });
     expect(await loadProblems({ XMSG_L2_RPCS: RPCS, XMSG_DEPENDENCY_SET: malformed })).toEqual([
-      expect.stringMatching(new RegExp(`^XMSG_DEPENDENCY_SET: ${malformed}: .*chainIds[^\\n]*$`)),
+      `XMSG_DEPENDENCY_SET: ${malformed}: needs "dependencies" (the op-node/op-supernode/kona file: {"dependencies": {"<chain id>": {}}}) or "chainIds" (xmsg's short form)`,
     ]);
-    for (const content of [{ chainIds: [] }, { chainIds: [941], expiryWindow: 0 }, { chainIds: ['nine'] }]) {
-      expect(await loadProblems({ XMSG_L2_RPCS: RPCS, XMSG_DEPENDENCY_SET: await dependencySetFile(content) })).toEqual([
-        expect.stringMatching(/^XMSG_DEPENDENCY_SET: /),
-      ]);
+    for (const content of [{ chainIds: [] }, { chainIds: [941], expiryWindow: 0 }, { chainIds: ['nine'] }, [941], 'null']) {
+      expect(await problemsWith(content)).toEqual([expect.stringMatching(/^XMSG_DEPENDENCY_SET: /)]);
     }
     const notJson = await dependencySetFile('{ chainIds: [941] ');
     expect(await loadProblems({ XMSG_L2_RPCS: RPCS, XMSG_DEPENDENCY_SET: notJson })).toEqual([
@@ -262,5 +330,56 @@ describe('the dependency set file', () => {
     expect(await loadProblems({ XMSG_L2_RPCS: RPCS, XMSG_DEPENDENCY_SET: missing })).toEqual([
       expect.stringMatching(new RegExp(`^XMSG_DEPENDENCY_SET: cannot read ${missing} as JSON \\(ENOENT`)),
     ]);
+  });
+});
+
+describe('the escalation ladder', () => {
+  const load = (env: NodeJS.ProcessEnv) => loadConfig({ XMSG_L2_RPCS: RPCS, ...env }, probe);
+  async function policyFile(content: unknown): Promise<string> {
+    const path = join(dir, `escalation-policy-${Math.random().toString(36).slice(2)}.json`);
+    await writeFile(path, typeof content === 'string' ? content : JSON.stringify(content));
+    return path;
+  }
+
+  it('is built from XMSG_ESCALATE_AFTER_S and XMSG_ESCALATION_REPEAT_S without a policy file', async () => {
+    const config = await load({ XMSG_ESCALATE_AFTER_S: '60', XMSG_ESCALATION_REPEAT_S: '120' });
+    expect(config.alerts.escalation.invalid_message).toEqual({
+      levels: [
+        { afterS: 60, targets: ['oncall'] },
+        { afterS: 120, targets: ['oncall'] },
+        { afterS: 120, targets: ['escalation'] },
+      ],
+      repeatEveryS: 120,
+    });
+    expect(config.alerts.escalation.cross_safety_violation.levels[0]).toEqual({ afterS: 0, targets: ['oncall'] });
+  });
+
+  it('follows XMSG_ESCALATION_POLICY', async () => {
+    const path = await policyFile({ kind: { unpromoted: { levels: [{ afterS: 30, targets: ['escalation'] }] } } });
+    const config = await load({ XMSG_ESCALATION_POLICY: path, XMSG_ESCALATION_REPEAT_S: '45' });
+    expect(config.alerts.escalation.unpromoted).toEqual({ levels: [{ afterS: 30, targets: ['escalation'] }], repeatEveryS: 45 });
+  });
+
+  it('stops the start on a bad policy file, one line per problem, beside the other problems', async () => {
+    const bad = await policyFile({ default: { levels: [], repeatEveryS: 'often' } });
+    expect(await loadProblems({ XMSG_L2_RPCS: RPCS, XMSG_ESCALATION_POLICY: bad, SLACK_BOT_TOKEN: 'xoxb-1' })).toEqual([
+      `XMSG_ESCALATION_POLICY: ${bad}: default.levels: Too small: expected array to have >=1 items`,
+      `XMSG_ESCALATION_POLICY: ${bad}: default.repeatEveryS: Invalid input: expected number, received string`,
+      'SLACK_SIGNING_SECRET: required when SLACK_BOT_TOKEN is set',
+      'SLACK_CHANNEL_ID: required when SLACK_BOT_TOKEN is set',
+    ]);
+    const notJson = await policyFile('{ levels');
+    expect(await loadProblems({ XMSG_L2_RPCS: RPCS, XMSG_ESCALATION_POLICY: notJson })).toEqual([
+      expect.stringMatching(new RegExp(`^XMSG_ESCALATION_POLICY: cannot read ${notJson} as JSON \\(.+\\)$`)),
+    ]);
+  });
+
+  it('gives Discord its escalation role', async () => {
+    const discord = { DISCORD_BOT_TOKEN: 't', DISCORD_APPLICATION_ID: '1', DISCORD_CHANNEL_ID: '2', DISCORD_ONCALL_ROLE_ID: '3' };
+    expect((await load({ ...discord, DISCORD_ESCALATION_ROLE_ID: '4' })).discord).toMatchObject({
+      oncallRoleId: '3',
+      escalationRoleId: '4',
+    });
+    expect((await load(discord)).discord?.escalationRoleId).toBeUndefined();
   });
 });

@@ -1,13 +1,21 @@
 import { readFile } from 'node:fs/promises';
 import { type Address, getAddress, isAddress } from 'viem';
 import { z } from 'zod';
+import { builtInPolicy, type EscalationPolicy, parseEscalationPolicy } from './alerts/escalation-policy.js';
 import { DEFAULT_INBOX_ADDRESS } from './chain/inbox.js';
+import { ACTIVE_SINCE_GENESIS, type DependencyChain } from './chain/validity.js';
 import type { ConsolePlatformSettings } from './chat/console/platform.js';
 import type { DiscordPlatformSettings } from './chat/discord/platform.js';
 import type { SlackPlatformSettings } from './chat/slack/platform.js';
 import { firstLine } from './errors.js';
 import type { RedisTarget } from './store/redis.js';
 
+/**
+ * The protocol's message expiry window, 7 days: op-core's MessageExpiryTimeSecondsInterop (interop/depset), kona's
+ * MESSAGE_EXPIRY_WINDOW. A dependency set may shorten it, never lengthen it (op-core's hydrate refuses a longer
+ * overrideMessageExpiryWindow, kona's MessageExpiryOverride cannot hold one): L2ToL2CrossDomainMessenger expires
+ * messages a day after it, so a longer window could let an expired message still be relayed.
+ */
 export const DEFAULT_EXPIRY_WINDOW_S = 604_800;
 
 /** Every problem found in the configuration, one line each, so an operator fixes them all in one go. */
@@ -89,6 +97,7 @@ const envSchema = z.object({
   XMSG_CHECKER_CONCURRENCY: positiveInt(64),
   XMSG_ESCALATE_AFTER_S: positiveInt(300),
   XMSG_ESCALATION_REPEAT_S: positiveInt(900),
+  XMSG_ESCALATION_POLICY: optionalText,
   XMSG_ALERT_RETENTION_S: positiveInt(2_592_000),
   XMSG_ALERT_GROUP_WINDOW_S: positiveInt(600),
   XMSG_CHAT_MAX_PER_S: positiveInt(1),
@@ -112,6 +121,7 @@ const envSchema = z.object({
   DISCORD_APPLICATION_ID: optionalText,
   DISCORD_CHANNEL_ID: optionalText,
   DISCORD_ONCALL_ROLE_ID: optionalText,
+  DISCORD_ESCALATION_ROLE_ID: optionalText,
   DISCORD_GUILD_ID: optionalText,
   DISCORD_ADMIN_ROLE_IDS: optionalList,
   DISCORD_API_URL: httpUrl.default('https://discord.com/api'),
@@ -127,9 +137,37 @@ export type Env = z.infer<typeof envSchema>;
 /** Every environment variable xmsg reads. */
 export const ENV_VARIABLES: readonly string[] = Object.keys(envSchema.shape);
 
-const dependencySetSchema = z.object({
-  chainIds: z.array(z.union([z.number().int().positive(), z.string().regex(/^\d+$/)])).min(1),
-  expiryWindow: z.number().int().positive().optional(),
+const expiryWindowAtMost = z
+  .number()
+  .int()
+  .max(DEFAULT_EXPIRY_WINDOW_S, {
+    error: (issue) =>
+      `${issue.input} s is longer than the protocol's ${DEFAULT_EXPIRY_WINDOW_S} s message expiry window, which a dependency set may shorten, never lengthen`,
+  });
+const seconds = z.number().int().nonnegative();
+
+/**
+ * The dependency set file as op-node, op-supernode and kona read it (op-core interop/depset StaticConfigDependencySet;
+ * the chainIndex, activationTime and historyMinTime of each entry are those of its op-supervisor-era form, and kona's
+ * ChainDependency). Strict, unlike Go's encoding/json: a misspelt key would silently drop a rule.
+ */
+const dependencySetFileSchema = z.strictObject({
+  dependencies: z.record(
+    z.string(),
+    z.strictObject({
+      chainIndex: z.number().int().min(0).max(0xffff_ffff).optional(),
+      activationTime: seconds.optional(),
+      historyMinTime: seconds.optional(),
+    }),
+  ),
+  // 0 or null: the protocol's window, as op-core (`== 0`) and kona (`Some(w) if w > 0`) read it.
+  overrideMessageExpiryWindow: expiryWindowAtMost.nonnegative().nullable().optional(),
+});
+
+/** xmsg's short form: the chain ids, and an expiry window. */
+const shortDependencySetSchema = z.strictObject({
+  chainIds: z.array(z.union([z.number().int().positive(), z.string().regex(/^[1-9]\d*$/, 'must be a decimal chain id')])).min(1),
+  expiryWindow: expiryWindowAtMost.positive().optional(),
 });
 
 export interface ChainConfig {
@@ -141,7 +179,8 @@ export interface Config {
   redis: RedisTarget;
   prefix: string;
   chains: ChainConfig[];
-  dependencySet: ReadonlySet<number>;
+  /** The dependency set: the chains initiating messages may come from, with their activation. */
+  dependencySet: ReadonlyMap<number, DependencyChain>;
   expiryWindowS: number;
   inbox: Address;
   pollIntervalMs: number;
@@ -155,7 +194,7 @@ export interface Config {
   rpc: { retries: number; retryDelayMs: number; timeoutMs: number };
   checkerConcurrency: number;
   droppedRetentionS: number;
-  alerts: { escalateAfterS: number; escalationRepeatS: number; retentionS: number; groupWindowS: number; chatMaxPerS: number };
+  alerts: { retentionS: number; groupWindowS: number; chatMaxPerS: number; escalation: EscalationPolicy };
   statusLookbackBlocks: number;
   httpPort: number;
   /** How long a graceful stop may take before connections are cut (a pod's grace period is usually 30 s). */
@@ -190,8 +229,11 @@ export type ChainIdProbe = (rpcUrl: string) => Promise<number>;
 export async function loadConfig(env: NodeJS.ProcessEnv, probeChainId: ChainIdProbe): Promise<Config> {
   const e = parseEnv(env);
   const problems: string[] = [];
-  const { chains, allAnswered } = await probeChains(e.XMSG_L2_RPCS, probeChainId, problems);
-  const dependencies = await readDependencySet(e.XMSG_DEPENDENCY_SET, chains, allAnswered, problems);
+  const { chains } = await probeChains(e.XMSG_L2_RPCS, probeChainId, problems);
+  // A dependency-set chain without an RPC is not a problem: its messages are `unverified`, and the checker warns once
+  // per such chain at start (src/jobs/checker.ts, announceUnwatchedChains).
+  const dependencies = await readDependencySet(e.XMSG_DEPENDENCY_SET, chains, problems);
+  const escalation = await readEscalationPolicy(e, problems);
   problems.push(...missingCompanions(e));
   if (problems.length) throw new ConfigError(problems);
 
@@ -207,7 +249,7 @@ export async function loadConfig(env: NodeJS.ProcessEnv, probeChainId: ChainIdPr
     },
     prefix: e.XMSG_REDIS_PREFIX,
     chains,
-    dependencySet: dependencies.chainIds,
+    dependencySet: dependencies.chains,
     expiryWindowS: dependencies.expiryWindowS,
     inbox: e.XMSG_INBOX_ADDRESS,
     pollIntervalMs: e.XMSG_POLL_INTERVAL_MS,
@@ -222,8 +264,7 @@ export async function loadConfig(env: NodeJS.ProcessEnv, probeChainId: ChainIdPr
     checkerConcurrency: e.XMSG_CHECKER_CONCURRENCY,
     droppedRetentionS: e.XMSG_DROPPED_RETENTION_S,
     alerts: {
-      escalateAfterS: e.XMSG_ESCALATE_AFTER_S,
-      escalationRepeatS: e.XMSG_ESCALATION_REPEAT_S,
+      escalation,
       retentionS: e.XMSG_ALERT_RETENTION_S,
       groupWindowS: e.XMSG_ALERT_GROUP_WINDOW_S,
       chatMaxPerS: e.XMSG_CHAT_MAX_PER_S,
@@ -239,11 +280,7 @@ export async function loadConfig(env: NodeJS.ProcessEnv, probeChainId: ChainIdPr
 }
 
 /** Each RPC's chain id; an RPC that does not answer, or a chain given twice, is a problem. */
-async function probeChains(
-  rpcUrls: string[],
-  probeChainId: ChainIdProbe,
-  problems: string[],
-): Promise<{ chains: ChainConfig[]; allAnswered: boolean }> {
+async function probeChains(rpcUrls: string[], probeChainId: ChainIdProbe, problems: string[]): Promise<{ chains: ChainConfig[] }> {
   const probed = await Promise.all(
     rpcUrls.map(async (rpcUrl) => {
       try {
@@ -261,17 +298,40 @@ async function probeChains(
     if (other) problems.push(`XMSG_L2_RPCS: ${other} and ${c.rpcUrl} are both chain ${c.chainId}; give one RPC per chain`);
     else byChainId.set(c.chainId, c.rpcUrl);
   }
-  return { chains, allAnswered: probed.every((p) => p !== undefined) };
+  return { chains };
+}
+
+/**
+ * The escalation ladder of each alert kind: the built-in one from XMSG_ESCALATE_AFTER_S and XMSG_ESCALATION_REPEAT_S,
+ * or as the policy file XMSG_ESCALATION_POLICY sets it (src/alerts/escalation-policy.ts), each problem a line.
+ */
+async function readEscalationPolicy(e: Env, problems: string[]): Promise<EscalationPolicy> {
+  const timings = { escalateAfterS: e.XMSG_ESCALATE_AFTER_S, escalationRepeatS: e.XMSG_ESCALATION_REPEAT_S };
+  const path = e.XMSG_ESCALATION_POLICY;
+  if (!path) return builtInPolicy(timings);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(await readFile(path, 'utf8'));
+  } catch (err) {
+    problems.push(`XMSG_ESCALATION_POLICY: cannot read ${path} as JSON (${firstLine(err)})`);
+    return builtInPolicy(timings);
+  }
+  const parsed = parseEscalationPolicy(raw, timings);
+  if (parsed.ok) return parsed.policy;
+  problems.push(...parsed.problems.map((p) => `XMSG_ESCALATION_POLICY: ${path}: ${p}`));
+  return builtInPolicy(timings);
 }
 
 /** The dependency set file (XMSG_DEPENDENCY_SET), or by default the configured chains with the 7-day expiry window. */
 async function readDependencySet(
   path: string | undefined,
   chains: ChainConfig[],
-  allAnswered: boolean,
   problems: string[],
-): Promise<{ chainIds: ReadonlySet<number>; expiryWindowS: number }> {
-  const configured = { chainIds: new Set(chains.map((c) => c.chainId)), expiryWindowS: DEFAULT_EXPIRY_WINDOW_S };
+): Promise<{ chains: ReadonlyMap<number, DependencyChain>; expiryWindowS: number }> {
+  const configured = {
+    chains: new Map(chains.map((c) => [c.chainId, ACTIVE_SINCE_GENESIS])),
+    expiryWindowS: DEFAULT_EXPIRY_WINDOW_S,
+  };
   if (!path) return configured;
   let raw: unknown;
   try {
@@ -280,16 +340,78 @@ async function readDependencySet(
     problems.push(`XMSG_DEPENDENCY_SET: cannot read ${path} as JSON (${firstLine(err)})`);
     return configured;
   }
-  const dep = dependencySetSchema.safeParse(raw);
-  if (!dep.success) {
-    problems.push(`XMSG_DEPENDENCY_SET: ${path}: ${z.prettifyError(dep.error).replace(/\n\s*/g, '; ')}`);
+  const parsed = parseDependencySet(raw);
+  if ('problems' in parsed) {
+    problems.push(...parsed.problems.map((p) => `XMSG_DEPENDENCY_SET: ${path}: ${p}`));
     return configured;
   }
-  const chainIds = new Set(dep.data.chainIds.map(Number));
-  const missing = [...chainIds].filter((id) => !configured.chainIds.has(id));
-  // Chains that did not answer were already reported; only name the ones no RPC was given for.
-  if (missing.length && allAnswered) problems.push(`XMSG_DEPENDENCY_SET: chain(s) ${missing.join(', ')} have no RPC in XMSG_L2_RPCS`);
-  return { chainIds, expiryWindowS: dep.data.expiryWindow ?? DEFAULT_EXPIRY_WINDOW_S };
+  return parsed;
+}
+
+/** The dependency set from the file's JSON, in either form; every problem one line. */
+function parseDependencySet(
+  raw: unknown,
+): { chains: ReadonlyMap<number, DependencyChain>; expiryWindowS: number } | { problems: string[] } {
+  const isObject = typeof raw === 'object' && raw !== null && !Array.isArray(raw);
+  if (isObject && 'chainIds' in raw) {
+    const short = shortDependencySetSchema.safeParse(raw);
+    if (!short.success) return { problems: issueLines(short.error, () => Object.keys(shortDependencySetSchema.shape)) };
+    const ids = short.data.chainIds.map(Number);
+    const tooLarge = ids.filter((id) => !Number.isSafeInteger(id));
+    if (tooLarge.length) return { problems: tooLarge.map((id) => `chainIds: chain id ${id} is larger than xmsg supports (2^53 - 1)`) };
+    return {
+      chains: new Map(ids.map((id) => [id, ACTIVE_SINCE_GENESIS])),
+      expiryWindowS: short.data.expiryWindow ?? DEFAULT_EXPIRY_WINDOW_S,
+    };
+  }
+  if (!isObject || !('dependencies' in raw)) {
+    return {
+      problems: [
+        'needs "dependencies" (the op-node/op-supernode/kona file: {"dependencies": {"<chain id>": {}}}) or "chainIds" (xmsg\'s short form)',
+      ],
+    };
+  }
+  const file = dependencySetFileSchema.safeParse(raw);
+  const entryKeys = Object.keys(dependencySetFileSchema.shape.dependencies.valueType.shape);
+  const fileKeys = Object.keys(dependencySetFileSchema.shape);
+  if (!file.success) return { problems: issueLines(file.error, (path) => (path.length ? entryKeys : fileKeys)) };
+  const problems: string[] = [];
+  const chains = new Map<number, DependencyChain>();
+  const byIndex = new Map<number, string>();
+  for (const [key, entry] of Object.entries(file.data.dependencies)) {
+    // Decimal, as op-core's ParseDecimalChainID reads it; no leading zero, so "07" and "7" cannot both name chain 7.
+    if (!/^[1-9]\d*$/.test(key)) {
+      problems.push(`dependencies: "${key}" is not a chain id (a decimal number without leading zeros)`);
+      continue;
+    }
+    const chainId = Number(key);
+    if (!Number.isSafeInteger(chainId)) {
+      problems.push(`dependencies: chain id ${key} is larger than xmsg supports (2^53 - 1)`);
+      continue;
+    }
+    // op-supervisor's hydrate refused two chains with one index (errDuplicateChainIndex).
+    if (entry.chainIndex !== undefined) {
+      const other = byIndex.get(entry.chainIndex);
+      if (other) problems.push(`dependencies: chains ${other} and ${key} have the same chainIndex ${entry.chainIndex}`);
+      byIndex.set(entry.chainIndex, key);
+    }
+    chains.set(chainId, { activationTime: BigInt(entry.activationTime ?? 0), historyMinTime: BigInt(entry.historyMinTime ?? 0) });
+  }
+  if (!chains.size && !problems.length) problems.push('dependencies: names no chain');
+  if (problems.length) return { problems };
+  return { chains, expiryWindowS: file.data.overrideMessageExpiryWindow || DEFAULT_EXPIRY_WINDOW_S };
+}
+
+/** A schema's issues, one line each: where in the file, then what; an unknown key with the keys known there. */
+function issueLines(error: z.ZodError, knownKeys: (path: PropertyKey[]) => string[]): string[] {
+  return error.issues.map((issue) => {
+    const where = issue.path.map(String).join('.');
+    const what =
+      issue.code === 'unrecognized_keys'
+        ? `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => JSON.stringify(k)).join(', ')} (known: ${knownKeys(issue.path).join(', ')})`
+        : issue.message;
+    return where ? `${where}: ${what}` : what;
+  });
 }
 
 /** Variables that one set variable makes required. */
@@ -331,6 +453,7 @@ function discordSection(e: Env): DiscordPlatformSettings | undefined {
     channel: e.DISCORD_CHANNEL_ID!,
     apiUrl: e.DISCORD_API_URL,
     oncallRoleId: e.DISCORD_ONCALL_ROLE_ID,
+    escalationRoleId: e.DISCORD_ESCALATION_ROLE_ID,
     adminRoleIds: e.DISCORD_ADMIN_ROLE_IDS,
     publicKey: e.DISCORD_PUBLIC_KEY,
   };

@@ -9,6 +9,7 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom
  */
 export function createMetrics() {
   const registry = new Registry();
+  let parkedSource: (() => Promise<Record<string, number>>) | undefined;
   collectDefaultMetrics({ register: registry, prefix: 'xmsg_process_' });
   return {
     registry,
@@ -92,10 +93,32 @@ export function createMetrics() {
     }),
     chatDeliveries: new Counter({
       name: 'xmsg_chat_deliveries_total',
-      help: 'Chat deliveries by platform and outcome (posted, retried, rejected)',
+      help: 'Chat deliveries by platform and outcome (posted, retried, rejected; gone: a thread or root found deleted; reposted: a deleted root posted again; parked: dropped for a parked alert)',
       labelNames: ['platform', 'outcome'] as const,
       registers: [registry],
     }),
+    chatCalls: new Counter({
+      name: 'xmsg_chat_calls_total',
+      help: 'Chat API calls made by the outbox, by platform and kind (post: roots, replies, notices; edit: root edits and lookups), each spaced by XMSG_CHAT_MAX_PER_S',
+      labelNames: ['platform', 'kind'] as const,
+      registers: [registry],
+    }),
+    chatParked: new Gauge({
+      name: 'xmsg_chat_parked_alerts',
+      help: 'Alerts whose chat deliveries on a platform are parked (their thread kept failing), by platform, cluster-wide',
+      labelNames: ['platform'] as const,
+      registers: [registry],
+      async collect() {
+        if (!parkedSource) return;
+        const counts = await parkedSource();
+        this.reset();
+        for (const [platform, n] of Object.entries(counts)) this.set({ platform }, n);
+      },
+    }),
+    /** Where `chatParked` reads its figures at scrape time: the chat outbox, which keeps parked alerts in Redis. */
+    readChatParkedFrom(source: () => Promise<Record<string, number>>): void {
+      parkedSource = source;
+    },
     alertsOpen: new Gauge({
       name: 'xmsg_alerts_open',
       help: 'Unresolved alerts by severity and state (open, acknowledged, silenced)',

@@ -183,6 +183,40 @@ describe('the local web console', () => {
     await page3.close();
   });
 
+  it('lists the silences in effect and the scheduled ones, and drops a lifted one', async () => {
+    const x = await start();
+    const page = await openConsole(x, 'alice');
+    await command(page, `/xmsg silence ${B} 1h at +1h maintenance window`);
+    await page.locator('#answer:not(.error)', { hasText: 'S-1: new alerts matching chain 972 will be muted from' }).waitFor();
+    await command(page, `/xmsg silence ${A} 30m`);
+    await page.locator('#answer:not(.error)', { hasText: 'S-2: new alerts matching chain 971 are muted until' }).waitFor();
+    const row = (id: string) => page.locator(`#silences tr[data-silence="${id}"]`);
+    await row('S-1').waitFor();
+    expect(await row('S-1').getAttribute('data-active')).toBe('no');
+    expect(await row('S-1').locator('td').allTextContents()).toEqual([
+      'S-1',
+      'chain 972',
+      expect.stringMatching(/^scheduled: \S+Z → \S+Z$/),
+      'alice (console:alice)',
+      'maintenance window',
+    ]);
+    await row('S-2').waitFor();
+    expect(await row('S-2').getAttribute('data-active')).toBe('yes');
+    // Scheduled after the one in effect: by start.
+    expect(await page.locator('#silences tr[data-silence]').evaluateAll((els) => els.map((e) => e.getAttribute('data-silence')))).toEqual([
+      'S-2',
+      'S-1',
+    ]);
+    const state = (await (await fetch(`${x.baseUrl}/console/state`)).json()) as { silences: Array<{ id: string; from: number }> };
+    expect(state.silences.map((s) => s.id)).toEqual(['S-2', 'S-1']);
+
+    await command(page, '/xmsg unsilence S-1');
+    await page.locator('#answer:not(.error)', { hasText: 'S-1 ended.' }).waitFor();
+    await row('S-1').waitFor({ state: 'detached' });
+    expect(await row('S-2').count()).toBe(1);
+    expect(problemsOf(page)).toEqual([]);
+  });
+
   it('answers bad requests with a clear JSON error and serves state and events', async () => {
     const x = await start();
     const post = (path: string, body: string, headers: Record<string, string> = { 'content-type': 'application/json' }) =>

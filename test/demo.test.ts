@@ -115,6 +115,7 @@ describe('npm run demo', () => {
         'invalid → replaced',
         'invalid → cross-safety violation',
         'expired → replaced',
+        'undeclared → replaced',
         'unpromoted → promoted',
         'node down → back',
       ]) {

@@ -1,19 +1,22 @@
-import { type Abi, concat, createPublicClient, type Hex, http, keccak256, toEventSelector } from 'viem';
+import { type Abi, type Address, concat, createPublicClient, type Hex, http, keccak256, toEventSelector } from 'viem';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compileContracts } from '../scripts/compile-contracts.js';
+import { accessListFor, messageChecksum, messageEntries } from '../src/chain/access-list.js';
 import { decodeExecutingLog, EXECUTING_MESSAGE_TOPIC } from '../src/chain/inbox.js';
 import artifacts from '../src/devnet/artifacts.json' with { type: 'json' };
 import {
+  crossL2InboxAbi,
   type DevChain,
   type Devnet,
-  devInboxAbi,
   emitInitiating,
   emitInitiatingMany,
   emitRawFromInbox,
   emitterAbi,
   executeMessage,
   executeMessages,
+  faultyInboxAbi,
   latestBlock,
+  messageBatcherAbi,
   mine,
   replaceBlocksFrom,
   revert,
@@ -57,15 +60,55 @@ describe('devnet', () => {
 
   it('checks in artifacts that match a fresh compile of the sources, and ABIs that match the artifacts', () => {
     expect(compileContracts()).toEqual(artifacts);
-    // solc spells out internalType, anonymous and `indexed: false`; viem's parseAbi does not. The rest must agree.
+    // solc spells out internalType, anonymous, `indexed: false` and unnamed outputs' `name: ""`; viem's parseAbi does
+    // not. The rest must agree.
     const solcOnly = (key: string, value: unknown) =>
-      key === 'internalType' || key === 'anonymous' || (key === 'indexed' && value === false);
+      key === 'internalType' || key === 'anonymous' || (key === 'indexed' && value === false) || (key === 'name' && value === '');
     const shape = (abi: Abi) =>
       JSON.parse(JSON.stringify(abi, (key, value: unknown) => (solcOnly(key, value) ? undefined : value))).sort(
         (x: { name: string }, y: { name: string }) => x.name.localeCompare(y.name),
       );
-    expect(shape(devInboxAbi)).toEqual(shape(artifacts.DevInbox.abi as Abi));
+    expect(shape(crossL2InboxAbi)).toEqual(shape(artifacts.CrossL2Inbox.abi as Abi));
+    expect(shape(faultyInboxAbi)).toEqual(shape(artifacts.DevInbox.abi as Abi));
+    expect(shape(messageBatcherAbi)).toEqual(shape(artifacts.MessageBatcher.abi as Abi));
     expect(shape(emitterAbi)).toEqual(shape(artifacts.Emitter.abi as Abi));
+  });
+
+  it("runs the real inbox rule: a transaction that does not declare the message's checksum cannot execute it", async () => {
+    const init = await emitInitiating(a);
+    const other = await emitInitiating(a);
+    const own = accessListFor(b.inbox, [init]);
+    const elsewhere: Address = '0x00000000000000000000000000000000000000aa';
+    const undeclaring = {
+      'no access list': [],
+      "another message's entries": accessListFor(b.inbox, [other]),
+      'its entries under another address': [{ address: elsewhere, storageKeys: own[0]!.storageKeys }],
+      'the lookup entry without the checksum': [{ address: b.inbox, storageKeys: own[0]!.storageKeys.slice(0, 1) }],
+    };
+    for (const [what, accessList] of Object.entries(undeclaring)) {
+      await expect(executeMessage(b, init.identifier, init.msgHash, { accessList }), what).rejects.toThrow(/reverted/);
+    }
+    // The inbox only asks for the checksum ("the presence of other needed entries is enforced during pre-validation").
+    const checksumOnly = [{ address: b.inbox, storageKeys: [messageChecksum(init.identifier, init.msgHash)] }];
+    expect((await executeMessage(b, init.identifier, init.msgHash, { accessList: checksumOnly })).msgHash).toBe(init.msgHash);
+    // The contract's checksum is src/chain/access-list.ts's.
+    const onChain = await b.client.readContract({
+      address: b.inbox,
+      abi: crossL2InboxAbi,
+      functionName: 'calculateChecksum',
+      args: [init.identifier, init.msgHash],
+    });
+    expect(onChain).toBe(messageEntries(init.identifier, init.msgHash).at(-1));
+  });
+
+  it('forges undeclared logs through the faulty inbox, and puts the real rule back after', async () => {
+    const init = await emitInitiating(a);
+    const forged = await executeMessage(b, init.identifier, init.msgHash, { accessList: [], forged: true });
+    expect(forged).toMatchObject({ msgHash: init.msgHash, identifier: init.identifier });
+    const tx = await b.client.getTransaction({ hash: forged.txHash });
+    expect(tx.accessList).toEqual([]);
+    expect(await b.client.getCode({ address: b.inbox })).toBe(artifacts.CrossL2Inbox.deployedBytecode);
+    await expect(executeMessage(b, init.identifier, init.msgHash, { accessList: [] })).rejects.toThrow(/reverted/);
   });
 
   it('starts chains with distinct chain ids, reachable through their proxies', async () => {

@@ -105,11 +105,13 @@ describe('alerts in Discord', () => {
     expect(title(root)).toBe('XM-1 CRITICAL: Invalid executing message on chain 962');
     expect(JSON.stringify(root.embeds)).toContain(msgHash);
     expect(field(root, 'State')).toBe('open');
+    // Each button also carries the deployment it was posted under (a button of an earlier state changes nothing).
+    const deployment = (await x.app.redis.get(x.app.store.keys.deployment))!.split('|')[0];
     expect(buttons(root)).toEqual([
-      ['Acknowledge', 'xmsg|ack|XM-1'],
-      ['Escalate', 'xmsg|escalate|XM-1'],
-      ['Silence 1h', 'xmsg|silence_1h|XM-1'],
-      ['Resolve', 'xmsg|resolve|XM-1'],
+      ['Acknowledge', `xmsg|ack|XM-1|${deployment}`],
+      ['Escalate', `xmsg|escalate|XM-1|${deployment}`],
+      ['Silence 1h', `xmsg|silence_1h|XM-1|${deployment}`],
+      ['Resolve', `xmsg|resolve|XM-1|${deployment}`],
     ]);
     expect(root.pinged).toEqual({ roles: [], users: [], everyone: false });
     await waitFor('the thread', () => latest(root).thread);
@@ -181,7 +183,9 @@ describe('/xmsg in Discord', () => {
     const { msgHash } = await invalidMessage();
     const root = await oneRoot();
 
-    expect(await say({ subcommand: 'help' })).toContain('/xmsg silence <chain-id | origin | kind> <duration> [reason]');
+    expect(await say({ subcommand: 'help' })).toContain(
+      '/xmsg silence <chain-id | origin | kind | XM-id> <duration> [at <ISO time | +duration>] [reason]',
+    );
     expect(await say({ subcommand: 'list' })).toContain('XM-1 [critical]');
     expect(await say({ subcommand: 'status', options: { target: 'XM-1' } })).toContain(msgHash);
     expect(await say({ subcommand: 'status', options: { target: msgHash } })).toContain('invalid');
@@ -200,6 +204,10 @@ describe('/xmsg in Discord', () => {
     expect(
       await say({ userId: MALLORY, roles: [ADMIN_ROLE], subcommand: 'silence', options: { target: 'invalid_message', duration: '30m' } }),
     ).toMatch(/^S-2:/);
+    // A maintenance window through the `at` option.
+    expect(await say({ subcommand: 'silence', options: { target: '961', duration: '1h', at: '+2h', reason: 'window' } })).toMatch(
+      /^S-3: new alerts matching chain 961 will be muted from \S+ until \S+\.$/,
+    );
     expect(await say({})).toContain('xmsg watches interop executing messages');
 
     await waitFor('the thread to show the escalation and resolution', () =>
@@ -215,7 +223,7 @@ describe('/xmsg in Discord', () => {
     await start();
     expect(await say({ subcommand: 'ack', options: { id: 'XM-999' } })).toBe('No alert XM-999 (unknown, or expired after its retention).');
     expect(await say({ subcommand: 'silence', options: { target: '961', duration: 'forever' } })).toBe(
-      '"forever" is not a duration like 30m, 2h or 1d.\nUsage:\n/xmsg silence <chain-id | origin | kind> <duration> [reason]',
+      '"forever" is not a duration like 90s, 15m, 2h or 1d.\nUsage:\n/xmsg silence <chain-id | origin | kind | XM-id> <duration> [at <ISO time | +duration>] [reason]',
     );
     expect(await say({ subcommand: 'frobnicate' })).toMatch(/^unknown sub-command "frobnicate"/);
     expect(await say({ subcommand: 'ack', options: { id: 'XM-1 XM-2' } })).toBe(
@@ -418,6 +426,8 @@ describe('npm run register-commands', () => {
       'health',
     ]);
     expect(cmd!.options.every((o) => o.type === 1)).toBe(true);
+    const silence = cmd!.options.find((o) => o.name === 'silence') as unknown as { options: Array<{ name: string }> };
+    expect(silence.options.map((o) => o.name)).toEqual(['target', 'duration', 'at', 'reason']);
     expect(global.stdout).toContain('globally');
     expect(world.discord.registeredCommands('global')).toHaveLength(1);
     expect(bad).toMatchObject({ code: 1 });

@@ -81,6 +81,36 @@ describe('fake Discord REST through the real @discordjs/rest client', () => {
     });
   });
 
+  it('answers as Discord does after a moderator deletes a root, deletes a thread, archives or locks one', async () => {
+    const post = async (content: string) => (await rest.post(Routes.channelMessages(fake.channelId), { body: { content } })) as APIMessage;
+    const thread = async (root: APIMessage) =>
+      (await rest.post(Routes.threads(fake.channelId, root.id), { body: { name: 't' } })) as APIChannel;
+    const say = (channel: string) => rest.post(Routes.channelMessages(channel), { body: { content: 'Acknowledged by alice.' } });
+
+    // A deleted starter message: Unknown Message for it, its thread lives on.
+    const one = await post('XM-1');
+    await thread(one);
+    fake.deleteMessage(fake.channelId, one.id);
+    await expect(rest.patch(Routes.channelMessage(fake.channelId, one.id), { body: { content: 'x' } })).rejects.toMatchObject({
+      status: 404,
+      code: 10008,
+    });
+    await say(one.id);
+    expect(fake.threadMessages(one.id)).toHaveLength(1);
+    // A deleted thread: Unknown Channel to post in it.
+    const two = await post('XM-2');
+    await thread(two);
+    fake.deleteThread(two.id);
+    await expect(say(two.id)).rejects.toMatchObject({ status: 404, code: 10003 });
+    // Archived, locked.
+    const three = await post('XM-3');
+    await thread(three);
+    fake.setThreadState(three.id, { archived: true });
+    await expect(say(three.id)).rejects.toMatchObject({ status: 400, code: 50083 });
+    fake.setThreadState(three.id, { archived: false, locked: true });
+    await expect(say(three.id)).rejects.toMatchObject({ status: 403, code: 160005 });
+  });
+
   it('answers 429 with retry_after and the rate-limit headers, and the REST client waits it out', async () => {
     fake.failNext('createMessage', 1, { status: 429, retryAfter: 1 });
     const rateLimited: unknown[] = [];

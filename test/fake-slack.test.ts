@@ -92,6 +92,50 @@ describe('fake Slack Web API through the real WebClient', () => {
     expect(fake.calls.map((c) => c.response.error)).toEqual(['thread_not_found', 'message_not_found']);
   });
 
+  it('deletes as Slack does: a root with replies leaves a tombstone that keeps its thread; one without is gone', async () => {
+    const kept = await client.chat.postMessage({ channel: CHANNEL, text: 'XM-1 open' });
+    await client.chat.postMessage({ channel: CHANNEL, thread_ts: kept.ts!, text: 'Acknowledged by alice' });
+    const lone = await client.chat.postMessage({ channel: CHANNEL, text: 'XM-2 open' });
+    expect(await client.chat.delete({ channel: CHANNEL, ts: kept.ts! })).toMatchObject({ ok: true, channel: CHANNEL, ts: kept.ts });
+    fake.deleteMessage(CHANNEL, lone.ts!); // a person, in the client
+
+    // The tombstone: no longer a message to edit or delete, still a thread to reply in.
+    await expect(client.chat.update({ channel: CHANNEL, ts: kept.ts!, text: 'x' })).rejects.toMatchObject({
+      data: { error: 'message_not_found' },
+    });
+    await expect(client.chat.delete({ channel: CHANNEL, ts: kept.ts! })).rejects.toMatchObject({ data: { error: 'message_not_found' } });
+    const inKept = await client.chat.postMessage({ channel: CHANNEL, thread_ts: kept.ts!, text: 'Resolved by alice' });
+    expect(inKept.message?.thread_ts).toBe(kept.ts);
+    expect(fake.channelMessages(CHANNEL)).toMatchObject([{ ts: kept.ts, text: 'This message was deleted.', tombstone: true }]);
+    const history = await client.conversations.history({ channel: CHANNEL });
+    expect(history.messages).toMatchObject([{ ts: kept.ts, subtype: 'tombstone', reply_count: 2 }]);
+
+    // A reply to a root deleted outright is not refused: Slack posts it in the channel, and its answer has no thread_ts.
+    const stray = await client.chat.postMessage({ channel: CHANNEL, thread_ts: lone.ts!, text: 'Acknowledged by bob' });
+    expect(stray.ok).toBe(true);
+    expect(stray.message?.thread_ts).toBeUndefined();
+    expect(fake.channelMessages(CHANNEL).map((m) => m.text)).toEqual(['This message was deleted.', 'Acknowledged by bob']);
+    await expect(client.chat.update({ channel: CHANNEL, ts: lone.ts!, text: 'x' })).rejects.toMatchObject({
+      data: { error: 'message_not_found' },
+    });
+  });
+
+  it("fails one thread's replies for as long as asked, and nothing else", async () => {
+    const one = await client.chat.postMessage({ channel: CHANNEL, text: 'XM-1 open' });
+    const stop = fake.failWhile('chat.postMessage', (args) => args.thread_ts === one.ts, { error: 'thread_not_found' });
+    for (let i = 0; i < 2; i++) {
+      await expect(client.chat.postMessage({ channel: CHANNEL, thread_ts: one.ts!, text: 'x' })).rejects.toMatchObject({
+        data: { error: 'thread_not_found' },
+      });
+    }
+    const two = await client.chat.postMessage({ channel: CHANNEL, text: 'XM-2 open' });
+    await client.chat.postMessage({ channel: CHANNEL, thread_ts: two.ts!, text: 'Acknowledged by alice' });
+    stop();
+    await client.chat.postMessage({ channel: CHANNEL, thread_ts: one.ts!, text: 'Resolved by alice' });
+    expect(fake.faultedCalls).toHaveLength(2);
+    expect(fake.threadReplies(CHANNEL, one.ts!).map((m) => m.text)).toEqual(['Resolved by alice']);
+  });
+
   it('rejects blocks Slack would reject', async () => {
     const [header, section, actions] = alertBlocks('XM-1') as [BlockJson, BlockJson, BlockJson & { elements: BlockJson[] }];
     const cases: BlockJson[][] = [

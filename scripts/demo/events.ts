@@ -12,14 +12,19 @@ export interface SentLabel {
 
 const COLOUR_OF: Record<EventType, Colour> = {
   invalid_message: 'red',
+  access_list_mismatch: 'red',
   cross_safety_violation: 'magenta',
   replaced: 'green',
   unpromoted: 'yellow',
   promoted: 'green',
+  reorged: 'green',
   pending_timeout: 'yellow',
   status_flip: 'red',
   chain_unhealthy: 'yellow',
   chain_recovered: 'green',
+  chain_unwatched: 'yellow',
+  state_lost: 'magenta',
+  chain_rescanned: 'green',
 };
 
 // Scenarios wait for events that may already have arrived; this many recent ones are kept to look back at.
@@ -115,6 +120,10 @@ export class EventWatch implements EventHandler {
 
   private describe(event: DomainEvent, surprising: boolean): string {
     const type = paint(COLOUR_OF[event.type], event.type.padEnd(22));
+    if (event.type === 'state_lost')
+      return `${paint('cyan', '◆ event')} ${type} deployment ${event.lost.id} lost, now ${event.deployment.id}`;
+    if (event.type === 'chain_rescanned')
+      return `${paint('cyan', '◆ event')} ${type} chain ${event.chainId}  from block ${event.fromBlock}${event.restored ? '' : ' (nothing remembered)'}`;
     if (!isMessageEvent(event)) return `${paint('cyan', '◆ event')} ${type} chain ${event.chainId}  ${event.reason}`;
     const m = event.message;
     const label = this.labelOf(m.msgHash);

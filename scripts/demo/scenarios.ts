@@ -6,6 +6,7 @@ import { type Hash, keccak256, toHex } from 'viem';
 import {
   type DevChain,
   type ExecutedMessage,
+  type ExecuteOptions,
   emitInitiating,
   executeMessage,
   headNumber,
@@ -23,6 +24,7 @@ export const KINDS = {
   replaced: { title: 'forged, to be replaced', expects: ['invalid_message', 'replaced'] },
   violation: { title: 'forged, let become safe', expects: ['invalid_message', 'cross_safety_violation'] },
   expired: { title: '8 days old, to be replaced', expects: ['invalid_message', 'replaced'] },
+  undeclared: { title: 'forged without access list, to be replaced', expects: ['access_list_mismatch', 'replaced'] },
 } as const satisfies Record<string, { title: string; expects: readonly EventType[] }>;
 export type Kind = keyof typeof KINDS;
 
@@ -118,16 +120,32 @@ export async function sendExpired(ctx: ScenarioContext, stale: { chain: DevChain
   return executeThenReplace(ctx, 'expired', stale.chain, to, stale.log, stale.log.msgHash);
 }
 
+/**
+ * A valid message whose executing transaction does not declare it in its access list: the real inbox would revert, so
+ * it goes through the faulty inbox, as a faulty sequencer's block could carry it. Reported, then replaced.
+ */
+export async function sendUndeclared(ctx: ScenarioContext, from: DevChain, to: DevChain): Promise<Follow> {
+  const init = await emitInitiating(from);
+  return executeThenReplace(ctx, 'undeclared', from, to, init, init.msgHash, { forged: true, accessList: [] });
+}
+
+const REPLACED_SCENARIOS = {
+  replaced: { scenario: 'invalid → replaced', reportedBy: 'invalid_message' },
+  expired: { scenario: 'expired → replaced', reportedBy: 'invalid_message' },
+  undeclared: { scenario: 'undeclared → replaced', reportedBy: 'access_list_mismatch' },
+} as const;
+
 async function executeThenReplace(
   ctx: ScenarioContext,
-  kind: 'replaced' | 'expired',
+  kind: keyof typeof REPLACED_SCENARIOS,
   from: DevChain,
   to: DevChain,
   init: InitiatingLog,
   msgHash: Hash,
+  options: ExecuteOptions = {},
 ): Promise<Follow> {
   const label = ctx.register(kind, msgHash);
-  const scenario = kind === 'expired' ? 'expired → replaced' : 'invalid → replaced';
+  const { scenario, reportedBy } = REPLACED_SCENARIOS[kind];
   const outcome = (result: Outcome['result'], detail: string): Outcome => ({ scenario, n: label.n, result, detail });
   const holdBy = `${kind}-${label.n}`;
 
@@ -135,14 +153,14 @@ async function executeThenReplace(
   // The invalid block must never become cross-safe, or this would be the violation scenario.
   ctx.labels.hold(to.chainId, holdBy, head);
   try {
-    const exec = await executeMessage(to, init.identifier, msgHash);
+    const exec = await executeMessage(to, init.identifier, msgHash, options);
     ctx.sent(label, from, to, exec);
-    const reported = await ctx.events.waitForMessageEvent('invalid_message', msgHash, EVENT_TIMEOUT_MS, ctx.signal);
+    const reported = await ctx.events.waitForMessageEvent(reportedBy, msgHash, EVENT_TIMEOUT_MS, ctx.signal);
     if (!reported) {
       if (ctx.signal.aborted) return async () => outcome('interrupted', 'stopped early');
       // Replace it anyway: a forged block left on the chain would turn into a cross-safety violation later.
       await replaceAfterSnapshot(to, id);
-      return async () => outcome('failed', 'no invalid_message event');
+      return async () => outcome('failed', `no ${reportedBy} event`);
     }
     const replacement = await replaceAfterSnapshot(to, id);
     ctx.printer.note(`replaced block ${replacement.number} of chain ${to.chainId} (#${label.n}'s) with an empty one`);
@@ -152,7 +170,7 @@ async function executeThenReplace(
 
   return async () =>
     (await ctx.events.waitForMessageEvent('replaced', msgHash, EVENT_TIMEOUT_MS, ctx.signal))
-      ? outcome('ok', 'invalid_message, then replaced')
+      ? outcome('ok', `${reportedBy}, then replaced`)
       : outcome(ctx.signal.aborted ? 'interrupted' : 'failed', 'no replaced event');
 }
 

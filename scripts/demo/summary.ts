@@ -8,6 +8,7 @@ import type { Traffic } from './traffic.js';
 /** The events the trouble scenarios provoke; a run that saw none of them demonstrated nothing. */
 export const EXPECTED_EVENTS: readonly EventType[] = [
   'invalid_message',
+  'access_list_mismatch',
   'replaced',
   'cross_safety_violation',
   'unpromoted',

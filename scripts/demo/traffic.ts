@@ -12,6 +12,7 @@ import {
   type ScenarioContext,
   sendExpired,
   sendReplaced,
+  sendUndeclared,
   sendUnpromoted,
   sendValid,
   sendViolation,
@@ -21,16 +22,17 @@ import {
 const TICK_MS = 2000;
 /**
  * The trouble schedule, in ticks of a cycle (~1 min): the unpromoted hold starts first because it takes longest
- * (the promotion deadline), then the replacement, the violation, the expired message, and the stale chain's node
- * going away; every other tick sends a valid message. Each cycle swaps the first two chains' roles.
+ * (the promotion deadline), then the replacement, the violation, the expired message, the stale chain's node going
+ * away, and a forged log its transaction does not declare; every other tick sends a valid message. Each cycle swaps the first two chains' roles.
  */
 const CYCLE_TICKS = 30;
-const TROUBLE_AT = new Map<number, 'unpromoted' | 'replaced' | 'violation' | 'expired' | 'outage'>([
+const TROUBLE_AT = new Map<number, 'unpromoted' | 'replaced' | 'violation' | 'expired' | 'outage' | 'undeclared'>([
   [1, 'unpromoted'],
   [3, 'replaced'],
   [6, 'violation'],
   [8, 'expired'],
   [10, 'outage'],
+  [12, 'undeclared'],
 ]);
 // Every this many valid messages, one comes from the third chain.
 const FROM_THIRD_EVERY = 4;
@@ -122,6 +124,7 @@ export class Traffic {
     if (trouble === 'replaced' && !isHeld(troubled)) return this.follow(await sendReplaced(this.context, held, troubled));
     if (trouble === 'violation' && !isHeld(troubled)) return this.follow(await sendViolation(this.context, held, troubled));
     if (trouble === 'expired' && !isHeld(troubled)) return this.follow(await sendExpired(this.context, stale, troubled));
+    if (trouble === 'undeclared' && !isHeld(troubled)) return this.follow(await sendUndeclared(this.context, held, troubled));
     if (trouble === 'outage' && !this.nodeAway) {
       this.nodeAway = true;
       const follow = await takeNodeAway(this.context, stale.chain);

@@ -6,8 +6,23 @@ import type { Alert, AuditEntry } from './model.js';
  * platform implements it in `src/chat/<platform>/`; nothing here knows a platform.
  */
 
-/** Which on-call audience a post pages. Each adapter maps it to its platform's group or role. */
-export type Mention = 'oncall' | 'escalation';
+/** One on-call audience a post may page. Each adapter maps it to its platform's group or role. */
+export type MentionTarget = 'oncall' | 'escalation';
+
+/**
+ * Whom a post pages: the targets of an escalation level, one or several. A single target is also what deliveries
+ * queued before a level could page several carry; `mentionTargets` reads both.
+ */
+export type Mention = MentionTarget | readonly MentionTarget[];
+
+/** The targets a post pages, each once, in order. */
+export function mentionTargets(m: Mention | undefined): MentionTarget[] {
+  if (m === undefined) return [];
+  return [...new Set<MentionTarget>(typeof m === 'string' ? [m] : m)];
+}
+
+/** Whether a post pages anyone: an empty list of targets pages nobody. */
+export const pages = (m: Mention | undefined): boolean => mentionTargets(m).length > 0;
 
 /** Where an alert's root message lives on one platform (channel and message id), kept in Redis. */
 export interface ThreadRef {
@@ -21,6 +36,16 @@ export interface AlertView {
   alert: Alert;
   runbook: string;
   audit: AuditEntry[];
+  /**
+   * The deployment the alert belongs to (src/store/deployment.ts), carried by its buttons: a press of a button from an
+   * earlier state of Redis, whose alert numbers restarted, changes nothing. Absent while Redis holds no marker.
+   */
+  deployment?: string;
+  /**
+   * How many times this alert's root was posted again on the platform after being deleted there (absent: never).
+   * An idempotency key of a root post (Discord's nonce) includes it, so a repost is never taken for the deleted root.
+   */
+  repost?: number;
 }
 
 export interface ChatUpdate {
@@ -50,6 +75,12 @@ export interface ChatAdapter {
    * not let the app look (e.g. a missing scope): the outbox then posts, as without this method.
    */
   findRoot?(view: AlertView, since: number): Promise<ThreadRef | undefined>;
+  /**
+   * A channel-level notice, not in any alert's thread (e.g. a silence that mutes new alerts). `key` names the notice
+   * for platforms with idempotent posts (Discord's nonce, the console's notice list); the outbox posts each notice
+   * once per platform.
+   */
+  announce(text: string, key?: string): Promise<void>;
 }
 
 export class ChatRetryLater extends Error {
@@ -66,6 +97,22 @@ export class ChatRejected extends Error {
   constructor(message: string) {
     super(message);
     this.name = 'ChatRejected';
+  }
+}
+
+/**
+ * What one alert's reply or root edit needs is gone on the platform, while the platform itself works: its root
+ * message was deleted (`root`: the outbox posts the root again), or its thread was deleted, archived or locked
+ * (`thread`: retried a few times, then that alert's deliveries on the platform are parked). Never thrown by
+ * `postRoot` or `announce`, whose failures concern the whole channel.
+ */
+export class ChatGone extends Error {
+  constructor(
+    message: string,
+    readonly gone: 'root' | 'thread',
+  ) {
+    super(message);
+    this.name = 'ChatGone';
   }
 }
 

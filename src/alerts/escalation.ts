@@ -5,7 +5,15 @@ import { ESCALATION_JOBS, ESCALATION_WORKER } from '../queues/defaults.js';
 
 export interface EscalationJob {
   alertId: string;
+  /** The level the step pages. */
   level: number;
+}
+
+/** One escalation step of an alert: the level it pages, set up by the alert's change number `seq`. */
+export interface EscalationStep {
+  alertId: string;
+  level: number;
+  seq: number;
 }
 
 export interface EscalationTimersDeps {
@@ -16,8 +24,16 @@ export interface EscalationTimersDeps {
 }
 
 /**
- * Escalation timers as delayed BullMQ jobs, one per alert and level (`esc-XM-7-2`), so replicas and restarts
- * share them. A timer only proposes an escalation: the handler re-checks the alert before paging.
+ * The step's job id, `esc-XM-7-2-5`: alert, level and the change that set the step up (src/alerts/lua/includes/steps.lua).
+ * A retried change sets up the same step, so its job collapses into the first; a level set up again after a silence
+ * gets a job of its own, where the kept (completed) job of the first would make BullMQ ignore it.
+ */
+export const stepJobId = (s: EscalationStep) => `esc-${s.alertId}-${s.level}-${s.seq}`;
+
+/**
+ * Escalation steps as delayed BullMQ jobs, so replicas and restarts share them. A step only proposes an escalation:
+ * its handler applies it to the alert (refused when it is acknowledged, muted or already past that level), with the
+ * job id as the change's event id, so that a step run again after its change (its replica died) pages exactly once.
  */
 export class EscalationTimers {
   readonly queue: Queue<EscalationJob>;
@@ -31,19 +47,24 @@ export class EscalationTimers {
     });
   }
 
-  start(handler: (job: EscalationJob) => Promise<void>): void {
+  /** The handler gets the job and its id (jobs queued before steps had a change number are `esc-XM-7-2`). */
+  start(handler: (job: EscalationJob, stepId: string) => Promise<void>): void {
     const { connection, prefix, metrics, log } = this.deps;
-    this.worker = new Worker<EscalationJob>('escalations', (job) => handler(job.data), { connection, prefix, ...ESCALATION_WORKER });
+    this.worker = new Worker<EscalationJob>(
+      'escalations',
+      (job) => handler({ alertId: job.data.alertId, level: job.data.level }, job.id ?? `esc-${job.data.alertId}-${job.data.level}`),
+      { connection, prefix, ...ESCALATION_WORKER },
+    );
     observeJobs(this.worker, metrics, log);
   }
 
-  async schedule(alertId: string, level: number, delayMs: number): Promise<void> {
-    await this.queue.add('escalate', { alertId, level }, { jobId: jobId(alertId, level), delay: Math.max(0, delayMs) });
+  async schedule(step: EscalationStep, delayMs: number): Promise<void> {
+    await this.queue.add('escalate', { alertId: step.alertId, level: step.level }, { jobId: stepJobId(step), delay: Math.max(0, delayMs) });
   }
 
-  /** Best effort: a timer that fires anyway finds the alert acknowledged and does nothing. */
-  async cancel(alertId: string, level: number): Promise<void> {
-    await this.queue.remove(jobId(alertId, level)).catch(() => undefined);
+  /** Best effort: a step that runs anyway finds the alert acknowledged, muted or resolved and does nothing. */
+  async cancel(step: EscalationStep): Promise<void> {
+    await this.queue.remove(stepJobId(step)).catch(() => undefined);
   }
 
   async close(): Promise<void> {
@@ -51,5 +72,3 @@ export class EscalationTimers {
     await this.queue.close();
   }
 }
-
-const jobId = (alertId: string, level: number) => `esc-${alertId}-${level}`;

@@ -29,18 +29,20 @@ describe('alert kinds', () => {
     expect(isAlertKind('replaced')).toBe(false);
   });
 
-  it('pages at once only for a consensus bug; invalid messages and flips are critical, the rest warnings', () => {
-    expect(ALERT_KINDS.filter((k) => KINDS[k].pageAtOnce)).toEqual(['cross_safety_violation']);
+  it('pages at once only for a consensus bug and a state loss; invalid messages and flips are critical, the rest warnings', () => {
+    expect(ALERT_KINDS.filter((k) => KINDS[k].pageAtOnce)).toEqual(['cross_safety_violation', 'state_lost']);
     expect(ALERT_KINDS.filter((k) => KINDS[k].severity === 'critical')).toEqual([
       'invalid_message',
+      'access_list_mismatch',
       'cross_safety_violation',
       'status_flip',
+      'state_lost',
     ]);
   });
 
-  it('names the chain in every title and gives every kind a runbook', () => {
+  it('names the chain in every title but the deployment-wide one, and gives every kind a runbook', () => {
     for (const kind of ALERT_KINDS) {
-      expect(KINDS[kind].title(902)).toContain('902');
+      if (kind !== 'state_lost') expect(KINDS[kind].title(902)).toContain('902');
       expect(KINDS[kind].runbook.length).toBeGreaterThan(40);
     }
   });

@@ -2,11 +2,14 @@ import type { MessageSnapshot } from '../events/types.js';
 
 export const ALERT_KINDS = [
   'invalid_message',
+  'access_list_mismatch',
   'cross_safety_violation',
   'unpromoted',
   'pending_timeout',
   'status_flip',
   'chain_unhealthy',
+  'unwatched_chain',
+  'state_lost',
 ] as const;
 export type AlertKind = (typeof ALERT_KINDS)[number];
 export type Severity = 'critical' | 'warning';
@@ -37,6 +40,7 @@ export interface Alert {
   count: number;
   /** The first few messages, for the root post. */
   sample: MessageSummary[];
+  /** The chain the condition is on; 0 for one about the whole deployment (`state_lost`, see DEPLOYMENT_WIDE). */
   chainId: number;
   sourceChainIds: number[];
   createdAt: number;
@@ -75,6 +79,13 @@ export const KINDS: Record<AlertKind, KindInfo> = {
       'The sequencer included an executing message that fails validation. Expect the block to be replaced by a deposits-only block before it becomes cross-safe; the thread says when. If it is not replaced, check the supervisor and the batcher.',
     pageAtOnce: false,
   },
+  access_list_mismatch: {
+    severity: 'critical',
+    title: (c) => `Executing message not declared in its access list on chain ${c}`,
+    runbook:
+      'The transaction that emitted this ExecutingMessage does not declare the message in its EIP-2930 access list, which the real CrossL2Inbox requires: the log was forged by a faulty inbox or sequencer. Expect the block to be replaced before it becomes cross-safe, as for an invalid message; if it is not, check the sequencer and the inbox predeploy code.',
+    pageAtOnce: false,
+  },
   cross_safety_violation: {
     severity: 'critical',
     title: (c) => `CONSENSUS BUG: invalid message in a cross-safe block on chain ${c}`,
@@ -110,7 +121,24 @@ export const KINDS: Record<AlertKind, KindInfo> = {
       'xmsg cannot follow this chain: its RPC fails or its head stopped advancing. Messages on and from it are not being checked. Check the node and its peers. Resolves itself when the chain recovers.',
     pageAtOnce: false,
   },
+  unwatched_chain: {
+    severity: 'warning',
+    title: (c) => `Chain ${c} is in the dependency set but not watched`,
+    runbook:
+      "XMSG_L2_RPCS has no RPC for this dependency-set chain, so messages initiated on it cannot be checked: they are shown as unverified, never invalid, and their blocks may become cross-safe without a violation. Add the chain's RPC to XMSG_L2_RPCS and restart to check them; resolve this alert once done, or if the chain is deliberately not watched.",
+    pageAtOnce: false,
+  },
+  state_lost: {
+    severity: 'critical',
+    title: () => 'xmsg lost its state in Redis: chains are re-scanned, earlier alerts are gone',
+    runbook:
+      "Redis came back without xmsg's data (restarted without persistence, flushed, or failed over to a replica that had not synced): the deployment marker every replica holds vanished. Lost: the chains' cursors, the tracked messages and their checks, every earlier alert with its thread state (numbers restart at XM-1; buttons of earlier alerts now answer that they belong to an earlier state and change nothing) and the silences. xmsg re-created the marker and re-scans each chain from the last block a running replica remembered; the thread says from which block, and a chain nobody remembered starts near its head (blocks from before that are not checked). Fix Redis persistence or failover, re-create the silences you need, and check the earlier open alerts by hand.",
+    pageAtOnce: true,
+  },
 };
+
+/** The chain id of an alert about the whole deployment rather than one chain. */
+export const DEPLOYMENT_WIDE = 0;
 
 export const isAlertKind = (s: string): s is AlertKind => (ALERT_KINDS as readonly string[]).includes(s);
 

@@ -54,7 +54,7 @@ describe('alert scripts', () => {
         occurrence({ chainId: first.chainId, messageId: `m${i}`, sourceChainId: 902 + (i % 2), summary: summary(`m${i}`) }),
         1000 + i,
       );
-      expect(r).toEqual({ alertId: id, seq: i, created: false, resolved: false });
+      expect(r).toEqual({ alertId: id, seq: i, created: false, resolved: false, nextLevel: 0 });
     }
     const alert = (await store.get(id))!;
     expect(alert).toMatchObject({ count: 7, state: 'open', dedupKey: k.dedup(first.dedupKey), lastAt: 1007, detail: `problem ${events}` });
@@ -120,7 +120,7 @@ describe('alert scripts', () => {
     const first = await store.change(alertId, 'promoted', 'xmsg', { eventId: 'promoted-pa', messageId: 'pa' });
     expect(first).toMatchObject({ resolved: false });
     expect(await store.change(alertId, 'promoted', 'xmsg', { eventId: 'promoted-pa', messageId: 'pa' })).toEqual(first);
-    expect(await store.change(alertId, 'promoted', 'xmsg', { messageId: 'pa' })).toEqual({ refused: 'not part of this alert' });
+    expect(await store.change(alertId, 'promoted', 'xmsg', { messageId: 'pz' })).toEqual({ refused: 'not part of this alert' });
     expect(await store.change(alertId, 'promoted', 'xmsg', { eventId: 'promoted-pb', messageId: 'pb' })).toMatchObject({ resolved: true });
     expect((await store.get(alertId))!).toMatchObject({ state: 'resolved', resolvedBy: 'xmsg' });
     expect(await store.alertForDedupKey(o.dedupKey)).toBeUndefined();
@@ -135,6 +135,157 @@ describe('alert scripts', () => {
     expect(await store.change(alertId, 'unmute', 'xmsg')).toMatchObject({ alertId });
     expect(await store.change(alertId, 'unmute', 'xmsg')).toEqual({ refused: 'not silenced' });
     expect((await store.get(alertId))!.escalationLevel).toBe(1);
+  });
+
+  it('sets up the first escalation step of a new alert, unless a silence mutes it', async () => {
+    const opened = await store.open(occurrence());
+    expect(opened).toMatchObject({ created: true, seq: 1, nextLevel: 1 });
+    expect(await store.pendingStep(opened.alertId)).toEqual({ level: 1, seq: 1 });
+    const muted = await store.open(occurrence({ silenceId: 'S-9' }));
+    expect(muted).toMatchObject({ created: true, nextLevel: 0 });
+    expect(await store.pendingStep(muted.alertId)).toBeUndefined();
+  });
+
+  it('a timer step applied again returns its first result, so a retried step pages once and sets up the same next step', async () => {
+    const { alertId } = await store.open(occurrence());
+    const step = { level: 1, note: 'paging on-call (level 1)', eventId: `esc-${alertId}-1-1` };
+    const first = await store.change(alertId, 'timer', 'xmsg', step);
+    expect(first).toEqual({ alertId, seq: 2, created: false, resolved: false, nextLevel: 2 });
+    // Its replica died before the page was queued: the step runs again, on another replica.
+    expect(await otherReplica.change(alertId, 'timer', 'xmsg', step)).toEqual(first);
+    expect(await store.change(alertId, 'timer', 'xmsg', { level: 1 })).toEqual({ refused: 'already escalated' });
+    expect(await store.pendingStep(alertId)).toEqual({ level: 2, seq: 2 });
+    expect((await store.audit(alertId)).map((e) => [e.action, e.note])).toEqual([
+      ['opened', expect.any(String)],
+      ['timer', 'paging on-call (level 1)'],
+    ]);
+  });
+
+  it('escalates by hand to the next level once: a second press within the window is refused, naming the first', async () => {
+    const { alertId } = await store.open(occurrence());
+    const press = (who: string, now: number, level = 1) => store.change(alertId, 'escalate', who, { level, debounceMs: 10_000, now });
+    const [a, b] = await Promise.all([
+      press('alice (slack:U1)', 50_000),
+      otherReplica.change(alertId, 'escalate', 'bob (slack:U2)', { level: 1, debounceMs: 10_000, now: 53_000 }),
+    ]);
+    expect(a).toMatchObject({ seq: 2, nextLevel: 2 });
+    expect(b).toEqual({ refused: 'already escalated to level 1 by alice (slack:U1) 3 s ago' });
+    // Seen before the first press and sent after the window: still one level for what the presser saw.
+    expect(await press('bob (slack:U2)', 70_000)).toEqual({ refused: 'already escalated to level 1 by alice (slack:U1) 20 s ago' });
+    expect(await press('bob (slack:U2)', 70_000, 2)).toMatchObject({ seq: 3, nextLevel: 3 });
+    expect(await store.pendingStep(alertId)).toEqual({ level: 3, seq: 3 });
+    expect((await store.get(alertId))!.escalationLevel).toBe(2);
+    // A timer's page counts as an escalation too.
+    expect(await store.change(alertId, 'timer', 'xmsg', { level: 3, now: 80_000 })).toMatchObject({ nextLevel: 4 });
+    expect(await press('carol (slack:U3)', 82_000, 4)).toEqual({ refused: 'already escalated to level 3 by xmsg 2 s ago' });
+  });
+
+  it('escalates an acknowledged or muted alert by hand without setting up a next step; unmuting an open one does', async () => {
+    const acked = (await store.open(occurrence())).alertId;
+    await store.change(acked, 'ack', 'alice');
+    expect(await store.change(acked, 'escalate', 'alice', { level: 1 })).toMatchObject({ nextLevel: 0 });
+    const muted = (await store.open(occurrence())).alertId;
+    await store.change(muted, 'silence', 'alice', { silenceId: 'S-1' });
+    expect(await store.change(muted, 'escalate', 'alice', { level: 1 })).toMatchObject({ nextLevel: 0 });
+    expect(await store.change(muted, 'unmute', 'xmsg', { silenceId: 'S-1' })).toMatchObject({ seq: 4, nextLevel: 2 });
+    expect(await store.pendingStep(muted)).toEqual({ level: 2, seq: 4 });
+    expect(await store.change(acked, 'silence', 'alice', { silenceId: 'S-2' })).toMatchObject({ nextLevel: 0 });
+    expect(await store.change(acked, 'unmute', 'xmsg', { silenceId: 'S-2' })).toMatchObject({ nextLevel: 0 });
+  });
+
+  it('resolves by itself when the blocks of all its messages are replaced or reorged out, and audits it as xmsg', async () => {
+    const o = occurrence({ messageId: 'ra' });
+    const { alertId } = await store.open(o);
+    await store.open({ ...o, eventId: 'rb', messageId: 'rb' });
+    await store.open({ ...o, eventId: 'rc', messageId: 'rc' });
+    const resolveNote = 'Every block replaced, as the protocol requires: resolved automatically.';
+    expect(await store.change(alertId, 'replaced', 'xmsg', { eventId: 'replaced-ra', messageId: 'ra', resolveNote })).toMatchObject({
+      resolved: false,
+    });
+    expect(await store.change(alertId, 'reorged', 'xmsg', { eventId: 'reorged-rb', messageId: 'rb', resolveNote })).toMatchObject({
+      resolved: false,
+    });
+    expect(await store.change(alertId, 'replaced', 'xmsg', { eventId: 'replaced-zz', messageId: 'zz' })).toEqual({
+      refused: 'not part of this alert',
+    });
+    expect(
+      await store.change(alertId, 'replaced', 'xmsg', { eventId: 'replaced-rc', messageId: 'rc', note: 'rc', resolveNote }),
+    ).toMatchObject({
+      resolved: true,
+    });
+    expect(await store.get(alertId)).toMatchObject({ state: 'resolved', resolvedBy: 'xmsg' });
+    expect(await store.alertForDedupKey(o.dedupKey)).toBeUndefined();
+    expect((await store.audit(alertId)).slice(-2).map((e) => [e.who, e.action, e.note])).toEqual([
+      ['xmsg', 'replaced', 'rc'],
+      ['xmsg', 'resolve', resolveNote],
+    ]);
+  });
+
+  it('lists at most 1,000 message ids per alert, and still resolves when the messages past them settle', async () => {
+    const chainId = ++chains;
+    const ids = Array.from({ length: 1005 }, (_, i) => `big-${chainId}-${i}`);
+    let alertId = '';
+    for (const [i, messageId] of ids.entries())
+      alertId = (await store.open(occurrence({ chainId, messageId, summary: summary(messageId) }), 1000 + i)).alertId;
+    // The same message again (another event about it) is not counted twice.
+    await store.open(occurrence({ chainId, messageId: ids[1004] }));
+    expect(await redis.scard(k.messages(alertId))).toBe(1000);
+    expect(await redis.sismember(k.messages(alertId), ids[1000]!)).toBe(0);
+    expect(await redis.hget(k.alert(alertId), 'outstanding')).toBe('1005');
+    expect((await store.get(alertId))!).toMatchObject({ count: 1006, sample: ids.slice(0, 5).map(summary) });
+    for (const messageId of ids.slice(0, -1)) {
+      const r = await store.change(alertId, 'promoted', 'xmsg', { eventId: `promoted-${messageId}`, messageId });
+      expect(r).toMatchObject({ resolved: false });
+    }
+    // A message the alert does not list, whose index does not name the alert either, is not one of its messages.
+    expect(await store.change(alertId, 'promoted', 'xmsg', { eventId: 'promoted-stranger', messageId: 'stranger' })).toEqual({
+      refused: 'not part of this alert',
+    });
+    const last = ids.at(-1)!;
+    expect(await store.change(alertId, 'promoted', 'xmsg', { eventId: `promoted-${last}`, messageId: last })).toMatchObject({
+      resolved: true,
+    });
+  });
+
+  it('still resolves an alert from before the outstanding counter, whose set held exactly its outstanding messages', async () => {
+    const o = occurrence({ messageId: 'oa' });
+    const { alertId } = await store.open(o);
+    await store.open({ ...o, eventId: 'ob', messageId: 'ob' });
+    // As the earlier version left it: no counter, and a promoted message already removed from the set.
+    await redis.hdel(k.alert(alertId), 'outstanding');
+    await redis.srem(k.messages(alertId), 'oa');
+    expect(await store.change(alertId, 'promoted', 'xmsg', { eventId: 'promoted-ob', messageId: 'ob' })).toMatchObject({ resolved: true });
+  });
+
+  it('keeps the first 20 and the last 200 audit entries, counting what it leaves out', async () => {
+    const { alertId } = await store.open(occurrence(), 1_000_000);
+    for (let i = 1; i <= 250; i++) await store.change(alertId, 'note', 'xmsg', { note: `note ${i}`, now: 1_000_000 + i });
+    const trail = await store.audit(alertId);
+    expect(trail).toHaveLength(20 + 1 + 200);
+    expect(trail[0]!.action).toBe('opened');
+    expect(trail[19]!.note).toBe('note 19');
+    expect(trail[20]).toMatchObject({ at: 1_000_020, who: 'xmsg', action: 'trimmed', left_out: 31 });
+    expect(trail[20]!.note).toMatch(/^31 entries left out: the audit trail keeps its first 20 entries, its last 200/);
+    expect(trail[21]!.note).toBe('note 51');
+    expect(trail.at(-1)!.note).toBe('note 250');
+  });
+
+  it('leaves out audit entries older than the retention, past the first ones', async () => {
+    const { alertId } = await store.open(occurrence(), 0);
+    for (let i = 1; i <= 30; i++) await store.change(alertId, 'note', 'xmsg', { note: `old ${i}`, now: i * 1000 });
+    // The retention is an hour: the entries after the first 20 that are older than that go.
+    await store.change(alertId, 'note', 'xmsg', { note: 'new', now: 3600_000 + 25_500 });
+    const trail = await store.audit(alertId);
+    expect(trail.map((e) => e.note).slice(19)).toEqual([
+      'old 19',
+      '6 entries left out: the audit trail keeps its first 20 entries, its last 200, and none older than the alert retention',
+      'old 26',
+      'old 27',
+      'old 28',
+      'old 29',
+      'old 30',
+      'new',
+    ]);
   });
 
   it('refuses a change to an unknown alert or an unknown action', async () => {

@@ -1,6 +1,9 @@
 import type { Redis } from 'ioredis';
 import { defineScript, loadScripts } from '../store/scripts.js';
 import type { Alert, AlertKind, AlertState, AuditEntry, MessageSummary, Severity } from './model.js';
+import { inEffect, type Silence } from './silences.js';
+
+export type { Silence } from './silences.js';
 
 export function alertKeys(prefix: string) {
   return {
@@ -17,7 +20,7 @@ export function alertKeys(prefix: string) {
     all: `${prefix}:alerts:all`,
     silenceSeq: `${prefix}:silence:seq`,
     silence: (id: string) => `${prefix}:silence:${id}`,
-    /** Silences by end time. */
+    /** Silences by end time; trimmed of those whose end is older than the retention. */
     silences: `${prefix}:silences`,
   };
 }
@@ -28,16 +31,11 @@ export interface ChangeResult {
   seq: number;
   created: boolean;
   resolved: boolean;
-}
-
-export interface Silence {
-  id: string;
-  matcher: 'chain' | 'origin' | 'kind' | 'alert';
-  value: string;
-  until: number;
-  by: string;
-  reason: string;
-  createdAt: number;
+  /**
+   * The escalation level the change set up as the alert's next step (src/alerts/lua/includes/steps.lua), for the caller
+   * to schedule; 0 when the change set up none (the alert is acknowledged, muted, or the change does not escalate).
+   */
+  nextLevel: number;
 }
 
 // The alert scripts (src/alerts/lua/): each change to an alert is one of them, checked and applied at once.
@@ -82,9 +80,28 @@ const openAlert = defineScript(lua('openAlert-11.lua'), {
   reply: (raw): OpenReply => (raw === MOVED ? 'moved' : parseResult(raw)),
 });
 
+const endSilence = defineScript(lua('endSilence-2.lua'), {
+  keys: ['silence', 'silences'],
+  args: ['now', 'who', 'keepUntil'],
+  reply: (raw) => raw === 1,
+});
+
 const changeAlert = defineScript(lua('changeAlert-6.lua'), {
   keys: ['alert', 'audit', 'unresolved', 'appliedEvent', 'messages', 'dedup'],
-  args: ['action', 'now', 'who', 'note', 'retentionS', 'silenceId', 'messageId', 'appliesEvent'],
+  args: [
+    'action',
+    'now',
+    'who',
+    'note',
+    'retentionS',
+    'silenceId',
+    'messageId',
+    'appliesEvent',
+    'level',
+    'debounceMs',
+    'vouched',
+    'resolveNote',
+  ],
   reply: (raw): ChangeReply => {
     if (raw === MOVED) return 'moved';
     if (typeof raw === 'string' && raw.startsWith('refused|')) return { refused: raw.slice('refused|'.length) };
@@ -99,7 +116,38 @@ const changeAlert = defineScript(lua('changeAlert-6.lua'), {
  */
 const MAX_ATTEMPTS = 100;
 
-export type ChangeAction = 'ack' | 'resolve' | 'escalate' | 'timer' | 'silence' | 'unmute' | 'promoted' | 'recovered' | 'note';
+export type ChangeAction =
+  | 'ack'
+  | 'resolve'
+  | 'escalate'
+  | 'timer'
+  | 'silence'
+  | 'unmute'
+  | 'promoted'
+  | 'replaced'
+  | 'reorged'
+  | 'recovered'
+  | 'note';
+
+/** The actions that settle one of the alert's messages; the last one to settle resolves the alert. */
+const SETTLING: ReadonlySet<ChangeAction> = new Set(['promoted', 'replaced', 'reorged']);
+
+export interface ChangeOptions {
+  /** The audit note. */
+  note?: string;
+  /** The event the change applies: applying it again returns the first result. */
+  eventId?: string;
+  silenceId?: string;
+  /** The message that settled (promoted, replaced, reorged). */
+  messageId?: string;
+  /** The escalation level the change moves to (timer, escalate). */
+  level?: number;
+  /** escalate: refused this soon after the alert's last escalation. */
+  debounceMs?: number;
+  /** The audit note of the automatic resolution, if the change resolves the alert. */
+  resolveNote?: string;
+  now?: number;
+}
 
 export interface OpenInput {
   eventId: string;
@@ -184,9 +232,11 @@ export class AlertStore {
     alertId: string,
     action: ChangeAction,
     who: string,
-    options: { note?: string; eventId?: string; silenceId?: string; messageId?: string; level?: number; now?: number } = {},
+    options: ChangeOptions = {},
   ): Promise<ChangeResult | { refused: string }> {
     const k = this.keys;
+    // Past the alert's message id limit, the message's own index vouches that it is one of the alert's (lua/includes/messages.lua).
+    const vouched = SETTLING.has(action) && options.messageId !== undefined && (await this.alertForMessage(options.messageId)) === alertId;
     for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
       // The alert's dedup key, which a change that resolves it frees; without one (an unknown alert) the alert's own
       // key stands in, and the script does not touch it.
@@ -201,11 +251,15 @@ export class AlertStore {
         action,
         now: options.now ?? Date.now(),
         who,
-        note: action === 'timer' ? String(options.level ?? 1) : (options.note ?? ''),
+        note: options.note ?? '',
         retentionS: this.retentionS,
         silenceId: options.silenceId ?? '',
         messageId: options.messageId ?? '',
         appliesEvent: Boolean(options.eventId),
+        level: options.level ?? 0,
+        debounceMs: options.debounceMs ?? 0,
+        vouched,
+        resolveNote: options.resolveNote ?? 'resolved automatically',
       });
       if (reply !== 'moved') return reply;
     }
@@ -225,8 +279,42 @@ export class AlertStore {
     return (await this.redis.get(this.keys.byMessage(messageId))) ?? undefined;
   }
 
+  /** The escalation step the alert's last escalating change set up (includes/steps.lua), for cancelling its timer. */
+  async pendingStep(alertId: string): Promise<{ level: number; seq: number } | undefined> {
+    const [level, seq] = ((await this.redis.hget(this.keys.alert(alertId), 'nextStep')) ?? '').split('-').map(Number);
+    return level && seq ? { level, seq } : undefined;
+  }
+
   async alertForDedupKey(dedupKey: string): Promise<string | undefined> {
     return (await this.redis.get(this.keys.dedup(dedupKey))) ?? undefined;
+  }
+
+  /** The alert an applied event opened or changed (kept a day, as the event's result); undefined before it is applied. */
+  async alertForEvent(eventId: string): Promise<string | undefined> {
+    const applied = await this.redis.get(this.keys.appliedEvent(eventId));
+    return applied ? parseResult(applied).alertId : undefined;
+  }
+
+  /**
+   * For each message, the retained alerts that list it among theirs (`…:alert:<id>:msgs`), oldest first. A scan of the
+   * newest `limit` alerts, one SMISMEMBER each, in one pipelined round trip: for the operator API and `/xmsg status`,
+   * not for a hot path.
+   */
+  async alertsOfMessages(messageIds: string[], limit = 10_000): Promise<Map<string, Array<{ id: string; kind: AlertKind }>>> {
+    const found = new Map(messageIds.map((m) => [m, [] as Array<{ id: string; kind: AlertKind }>]));
+    const ids = messageIds.length ? (await this.redis.zrevrange(this.keys.all, 0, limit - 1)).reverse() : [];
+    if (!ids.length) return found;
+    const read = this.redis.pipeline();
+    for (const id of ids) read.smismember(this.keys.messages(id), ...messageIds).hget(this.keys.alert(id), 'kind');
+    const replies = (await read.exec()) ?? [];
+    ids.forEach((id, i) => {
+      const [listed, kind] = [replies[2 * i]?.[1], replies[2 * i + 1]?.[1]];
+      if (!Array.isArray(listed) || typeof kind !== 'string') return;
+      messageIds.forEach((m, j) => {
+        if (listed[j] === 1) found.get(m)!.push({ id, kind: kind as AlertKind });
+      });
+    });
+    return found;
   }
 
   /** Newest first. Forgets ids whose alert has expired. */
@@ -239,44 +327,74 @@ export class AlertStore {
     return alerts.filter((a): a is Alert => a !== undefined);
   }
 
-  async addSilence(s: Omit<Silence, 'id'>): Promise<Silence> {
-    const id = `S-${await this.redis.incr(this.keys.silenceSeq)}`;
-    const silence: Silence = { id, ...s };
-    const ttlS = Math.max(1, Math.ceil((s.until - Date.now()) / 1000) + this.retentionS);
+  // Silences (docs/ARCHITECTURE.md §3, bounded memory): a silence is kept until its end plus the alert retention, as
+  // long as the alerts it muted may be looked at; the index of silences forgets the ones past that.
+
+  /** The next silence id, taken before the silence is written so that its end job can be queued first. */
+  async newSilenceId(): Promise<string> {
+    return `S-${await this.redis.incr(this.keys.silenceSeq)}`;
+  }
+
+  async addSilence(silence: Silence, now = Date.now()): Promise<void> {
+    const k = this.keys;
+    const keepMs = this.retentionS * 1000;
+    const fields: Record<string, string> = {
+      ...silence,
+      from: String(silence.from),
+      until: String(silence.until),
+      createdAt: String(silence.createdAt),
+    };
     await this.redis
       .multi()
-      .hset(this.keys.silence(id), { ...silence, until: String(s.until), createdAt: String(s.createdAt) })
-      .expire(this.keys.silence(id), ttlS)
-      .zadd(this.keys.silences, s.until, id)
+      .hset(k.silence(silence.id), fields)
+      .pexpireat(k.silence(silence.id), silence.until + keepMs)
+      .zadd(k.silences, silence.until, silence.id)
+      .zremrangebyscore(k.silences, '-inf', `(${now - keepMs}`)
       .exec();
-    return silence;
   }
 
-  /** Ends a silence now; false when there is no such active silence. */
-  async endSilence(id: string, now = Date.now()): Promise<boolean> {
-    const until = await this.redis.zscore(this.keys.silences, id);
-    if (until === null || Number(until) <= now) return false;
-    await this.redis.multi().zadd(this.keys.silences, now, id).hset(this.keys.silence(id), 'until', String(now)).exec();
-    return true;
+  /** Lifts a silence now; false when there is no such silence or it has ended (src/alerts/lua/endSilence-2.lua). */
+  endSilence(id: string, who: string, now = Date.now()): Promise<boolean> {
+    return endSilence.run(this.redis, {
+      silence: this.keys.silence(id),
+      silences: this.keys.silences,
+      now,
+      who,
+      keepUntil: now + this.retentionS * 1000,
+    });
   }
 
+  /** The silences that mute at `now`. */
   async activeSilences(now = Date.now()): Promise<Silence[]> {
+    return (await this.unendedSilences(now)).filter((s) => inEffect(s, now));
+  }
+
+  /** The silences in effect at `now` and the scheduled ones, by start. */
+  async unendedSilences(now = Date.now()): Promise<Silence[]> {
     const ids = await this.redis.zrangebyscore(this.keys.silences, `(${now}`, '+inf');
-    const all = await Promise.all(ids.map((id) => this.redis.hgetall(this.keys.silence(id))));
-    return all.filter((s) => s.id).map(parseSilence);
+    const all = await Promise.all(ids.map((id) => this.getSilence(id)));
+    return all.filter((s): s is Silence => s !== undefined && s.until > now).sort((a, b) => a.from - b.from);
   }
 
   async getSilence(id: string): Promise<Silence | undefined> {
     const raw = await this.redis.hgetall(this.keys.silence(id));
     return raw.id ? parseSilence(raw) : undefined;
   }
+
+  /** The unresolved alerts a silence mutes now: those whose `silenceId` is it. */
+  async mutedBy(silenceId: string): Promise<string[]> {
+    const ids = await this.redis.zrange(this.keys.unresolved, '0', '-1');
+    const muting = await Promise.all(ids.map((id) => this.redis.hget(this.keys.alert(id), 'silenceId')));
+    return ids.filter((_, i) => muting[i] === silenceId);
+  }
 }
 
-/** A script's result, "<alert id>|<seq>|<created>|<resolved>" (src/alerts/lua/includes/result.lua). */
+/** A script's result, "<alert id>|<seq>|<created>|<resolved>|<next level>" (src/alerts/lua/includes/result.lua). */
 function parseResult(raw: unknown): ChangeResult {
-  const [alertId, seq, created, resolved] = String(raw).split('|');
+  // Results kept from before escalation steps (applied events are kept a day) have no next level.
+  const [alertId, seq, created, resolved, nextLevel] = String(raw).split('|');
   if (!alertId || !seq) throw new Error(`not an alert script result: ${String(raw)}`);
-  return { alertId, seq: Number(seq), created: created === '1', resolved: resolved === '1' };
+  return { alertId, seq: Number(seq), created: created === '1', resolved: resolved === '1', nextLevel: Number(nextLevel ?? 0) };
 }
 
 function parseAlert(raw: Record<string, string>): Alert {
@@ -307,9 +425,12 @@ function parseSilence(raw: Record<string, string>): Silence {
     id: raw.id!,
     matcher: raw.matcher as Silence['matcher'],
     value: raw.value ?? '',
+    // Silences written before maintenance windows existed started when they were made.
+    from: Number(raw.from ?? raw.createdAt),
     until: Number(raw.until),
     by: raw.by ?? '',
     reason: raw.reason ?? '',
     createdAt: Number(raw.createdAt),
+    endedBy: raw.endedBy ?? '',
   };
 }

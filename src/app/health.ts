@@ -1,6 +1,7 @@
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { HealthReport } from '../../commands/handlers.js';
+import type { ParkedAlert } from '../alerts/notifier.js';
 import { queueDepths } from '../jobs/queue-depths.js';
 import { readHeads } from '../store/heads.js';
 import type { Keys } from '../store/keys.js';
@@ -11,13 +12,16 @@ export interface HealthDeps {
   chainIds: number[];
   /** Every queue of the replica by name. */
   queues: Record<string, Queue>;
+  /** Alerts whose chat deliveries are parked (the chat outbox's `parked()`). */
+  parked: () => Promise<ParkedAlert[]>;
 }
 
 /**
  * The health report of `/xmsg health` and the console's chain bar: each chain's heads, cursor and health as its
- * follower recorded them in Redis (so every replica reports the same), and the depth of every queue.
+ * follower recorded them in Redis (so every replica reports the same), the depth of every queue, and the alerts whose
+ * chat deliveries are parked.
  */
-export function healthReporter({ redis, keys, chainIds, queues }: HealthDeps): () => Promise<HealthReport> {
+export function healthReporter({ redis, keys, chainIds, queues, parked }: HealthDeps): () => Promise<HealthReport> {
   return async () => ({
     chains: await Promise.all(
       chainIds.map(async (chainId) => {
@@ -34,5 +38,6 @@ export function healthReporter({ redis, keys, chainIds, queues }: HealthDeps): (
       }),
     ),
     queues: await queueDepths(queues),
+    parked: await parked(),
   });
 }

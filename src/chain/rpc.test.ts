@@ -19,8 +19,13 @@ beforeAll(async () => {
       requests++;
       const answer = answers.shift() ?? { status: 500, body: 'no answer scripted' };
       if (answer === 'hang') return;
-      const { id } = JSON.parse(raw) as { id: number };
-      const body = typeof answer.body === 'string' ? answer.body : JSON.stringify({ jsonrpc: '2.0', id, ...(answer.body as object) });
+      // A batch of one (the batched clients send those) gets its one answer in an array.
+      const parsed = JSON.parse(raw) as { id: number } | { id: number }[];
+      const reply = (id: number) => ({ jsonrpc: '2.0', id, ...(answer.body as object) });
+      const body =
+        typeof answer.body === 'string'
+          ? answer.body
+          : JSON.stringify(Array.isArray(parsed) ? parsed.map((c) => reply(c.id)) : reply(parsed.id));
       res.writeHead(answer.status, { 'content-type': typeof answer.body === 'string' ? 'text/plain' : 'application/json' }).end(body);
     });
   });
@@ -107,5 +112,60 @@ describe('which eth_getLogs failures a smaller range could help with', () => {
     expect(refusesRange(new BaseError('wrapped', { cause: new ResponseBodyTooLargeError({ maxSize: 10, size: 11 }) }))).toBe(true);
     expect(refusesRange(new Error('query returned more than 10000 results'))).toBe(false);
     expect(refusesRange('timeout')).toBe(false);
+  });
+});
+
+describe('reading access lists', () => {
+  const tx = (hash: string, accessList?: unknown) => ({
+    hash: pad(hash as `0x${string}`),
+    blockHash: pad('0xb6'),
+    ...(accessList === undefined ? {} : { accessList }),
+  });
+  const blockTransactions = async (result: unknown) => {
+    answers = [{ status: 200, body: { result } }];
+    return rpcWith(0)
+      .blockTransactions(pad('0xb6'))
+      .catch((err: unknown) => err as Error);
+  };
+
+  it("gives a block's transactions with their access lists, undefined for a type without one", async () => {
+    const item = { address: INBOX, storageKeys: [pad('0x01')] };
+    expect(await blockTransactions({ hash: pad('0xb6'), transactions: [tx('0x71', [item]), tx('0x72')] })).toEqual([
+      { hash: pad('0x71'), blockHash: pad('0xb6'), accessList: [item] },
+      { hash: pad('0x72'), blockHash: pad('0xb6'), accessList: undefined },
+    ]);
+    expect(await blockTransactions(null)).toBeUndefined();
+  });
+
+  it.each([
+    ['no transactions list', { hash: pad('0xb6') }, /eth_getBlockByHash\(0x0+b6, true\): the answer has no transactions list/],
+    [
+      'transaction hashes only',
+      { transactions: [pad('0x71')] },
+      /transaction 0: a transaction hash, not the transaction with its access list/,
+    ],
+    ['an access list that is not a list', { transactions: [tx('0x71', 'nope')] }, /transaction 0: accessList is not a list/],
+    [
+      'an item without storage keys',
+      { transactions: [tx('0x71'), tx('0x72', [{ address: INBOX }])] },
+      /transaction 1: access list item 0 is not an address with a list of storage keys/,
+    ],
+    ['a storage key that is not a string', { transactions: [tx('0x71', [{ address: INBOX, storageKeys: [1] }])] }, /access list item 0/],
+  ])('refuses a block answer with %s, naming what is wrong', async (_, result, message) => {
+    const outcome = await blockTransactions(result);
+    expect(outcome).toBeInstanceOf(Error);
+    expect((outcome as Error).message).toMatch(message);
+  });
+
+  it('gives one mined transaction, and undefined for an unknown or pending one', async () => {
+    answers = [
+      { status: 200, body: { result: tx('0x71', []) } },
+      { status: 200, body: { result: null } },
+      { status: 200, body: { result: { ...tx('0x73'), blockHash: null } } },
+    ];
+    const rpc = rpcWith(0);
+    expect(await rpc.transactionAccess(pad('0x71'))).toEqual({ hash: pad('0x71'), blockHash: pad('0xb6'), accessList: [] });
+    expect(await rpc.transactionAccess(pad('0x72'))).toBeUndefined();
+    expect(await rpc.transactionAccess(pad('0x73'))).toBeUndefined();
   });
 });

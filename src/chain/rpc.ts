@@ -1,5 +1,6 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import {
+  type AccessList,
   type Address,
   BaseError,
   createPublicClient,
@@ -33,6 +34,13 @@ export interface ChainLog {
 
 export type BlockLabel = 'latest' | 'safe' | 'finalized';
 
+/** A mined transaction as the access-list check needs it; `accessList` is undefined for types without one (legacy, deposits). */
+export interface TransactionAccess {
+  hash: Hex;
+  blockHash: Hex;
+  accessList: AccessList | undefined;
+}
+
 export interface RpcOptions {
   retries: number;
   retryDelayMs: number;
@@ -52,6 +60,11 @@ interface RawRpcLog {
 
 /** Largest eth_getLogs answer read (viem's default, 10 MiB, is about 16,000 logs); the watcher splits a range past it. */
 const MAX_LOGS_RESPONSE_BYTES = 128 * 1024 * 1024;
+/**
+ * Full blocks (with their transactions) per JSON-RPC batch: a block packed with executing messages is a few hundred
+ * KB, so a batch stays far below the answer limit above while a range's blocks still go out in few HTTP requests.
+ */
+const FULL_BLOCKS_PER_BATCH = 16;
 
 /**
  * The node would not give the logs of this block range in one answer: it answered with a JSON-RPC error (a result
@@ -86,6 +99,8 @@ export class ChainRpc {
   private readonly logsClient: PublicClient;
   /** The same without viem's retries: a range the node refuses is split at once, not asked for again. */
   private readonly rangeLogsClient: PublicClient;
+  /** Batched in small batches, with the large answer limit: for blocks read with their transactions. */
+  private readonly fullBlocksClient: PublicClient;
 
   constructor(
     readonly chainId: number,
@@ -94,10 +109,10 @@ export class ChainRpc {
     metrics?: Metrics,
   ) {
     const label = String(chainId);
-    const transport = (batch: boolean, retries = options.retries) =>
+    const transport = (batch: boolean, retries = options.retries, batchSize = 500) =>
       http(url, {
-        batch: batch ? { batchSize: 500, wait: 0 } : false,
-        ...(batch ? {} : { maxResponseBodySize: MAX_LOGS_RESPONSE_BYTES }),
+        batch: batch ? { batchSize, wait: 0 } : false,
+        ...(batch && batchSize === 500 ? {} : { maxResponseBodySize: MAX_LOGS_RESPONSE_BYTES }),
         retryCount: retries,
         retryDelay: options.retryDelayMs,
         timeout: options.timeoutMs,
@@ -115,6 +130,7 @@ export class ChainRpc {
     this.client = createPublicClient({ transport: transport(true) });
     this.logsClient = createPublicClient({ transport: transport(false) });
     this.rangeLogsClient = createPublicClient({ transport: transport(false, 0) });
+    this.fullBlocksClient = createPublicClient({ transport: transport(true, options.retries, FULL_BLOCKS_PER_BATCH) });
   }
 
   async blockNumber(): Promise<bigint> {
@@ -163,6 +179,27 @@ export class ChainRpc {
     return receipt ? receipt.logs.map(toChainLog) : undefined;
   }
 
+  /**
+   * The transactions of one block with their access lists, by hash (so the answer is about exactly that block even
+   * during a reorg); `undefined` when the node does not have the block. Calls made in the same tick share batches of
+   * FULL_BLOCKS_PER_BATCH.
+   */
+  async blockTransactions(blockHash: Hex): Promise<TransactionAccess[] | undefined> {
+    const raw: unknown = await this.fullBlocksClient.request({ method: 'eth_getBlockByHash', params: [blockHash, true] });
+    if (raw === null) return undefined;
+    const where = `eth_getBlockByHash(${blockHash}, true)`;
+    const transactions = (raw as { transactions?: unknown }).transactions;
+    if (!Array.isArray(transactions)) throw new Error(`${where}: the answer has no transactions list`);
+    return transactions.map((tx, i) => toTransactionAccess(tx, `${where}, transaction ${i}`));
+  }
+
+  /** One mined transaction with its access list; `undefined` when the node does not know it or it is not mined yet. */
+  async transactionAccess(txHash: Hex): Promise<TransactionAccess | undefined> {
+    const raw: unknown = await this.client.request({ method: 'eth_getTransactionByHash', params: [txHash] });
+    if (raw === null || (raw as { blockHash?: unknown }).blockHash === null) return undefined;
+    return toTransactionAccess(raw, `eth_getTransactionByHash(${txHash})`);
+  }
+
   /** Every log of one block, by hash, so the answer is about exactly that block even during a reorg. */
   async logsOfBlock(blockHash: Hex): Promise<ChainLog[]> {
     const raw = (await this.logsClient.request({
@@ -172,6 +209,30 @@ export class ChainRpc {
     return raw.filter((l) => !l.removed).map(toChainLog);
   }
 }
+
+/**
+ * Checks the fields the access-list check reads, so a node's malformed answer is a clear error rather than a wrong
+ * verdict. The storage keys themselves are checked by the access-list parser, which names a bad one in its verdict.
+ */
+function toTransactionAccess(raw: unknown, where: string): TransactionAccess {
+  const tx = raw as { hash?: unknown; blockHash?: unknown; accessList?: unknown } | null;
+  if (typeof tx === 'string') throw new Error(`${where}: a transaction hash, not the transaction with its access list`);
+  if (typeof tx !== 'object' || tx === null) throw new Error(`${where}: not a transaction object`);
+  if (!isWord(tx.hash)) throw new Error(`${where}: no transaction hash`);
+  if (!isWord(tx.blockHash)) throw new Error(`${where}: no block hash`);
+  if (tx.accessList === undefined || tx.accessList === null) return { hash: tx.hash, blockHash: tx.blockHash, accessList: undefined };
+  if (!Array.isArray(tx.accessList)) throw new Error(`${where}: accessList is not a list`);
+  const accessList: AccessList = tx.accessList.map((item: unknown, i) => {
+    const { address, storageKeys } = (item ?? {}) as { address?: unknown; storageKeys?: unknown };
+    if (typeof address !== 'string' || !Array.isArray(storageKeys) || storageKeys.some((k) => typeof k !== 'string')) {
+      throw new Error(`${where}: access list item ${i} is not an address with a list of storage keys`);
+    }
+    return { address: address as Address, storageKeys: storageKeys as Hex[] };
+  });
+  return { hash: tx.hash, blockHash: tx.blockHash, accessList };
+}
+
+const isWord = (v: unknown): v is Hex => typeof v === 'string' && /^0x[0-9a-fA-F]{64}$/.test(v);
 
 function toChainLog(l: RawRpcLog): ChainLog {
   return {

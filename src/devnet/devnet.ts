@@ -1,17 +1,22 @@
 /**
- * The local devnet of tests, the demo and the benchmark: one anvil per chain with DevInbox and Emitter
- * installed, each behind an RpcProxy that decides the safe/finalized labels and injects faults.
+ * The local devnet of tests, the demo and the benchmark: one anvil per chain with the real inbox rule
+ * (contracts/CrossL2Inbox.sol), Emitter and MessageBatcher installed, each behind an RpcProxy that decides the
+ * safe/finalized labels and injects faults. The executing helpers send the access list the inbox requires
+ * (src/chain/access-list.ts); the forging ones swap the faulty inbox (contracts/DevInbox.sol) in for their
+ * transactions.
  *
  * xmsg is pointed at DevChain.rpcUrl (the proxy); the helpers here talk to anvil directly, so the proxy's
  * counts are xmsg's own traffic.
  */
 import {
+  type AccessList,
   type Address,
   type Block,
   BlockNotFoundError,
   createTestClient,
   createWalletClient,
   defineChain,
+  encodeFunctionData,
   getAddress,
   type Hash,
   type Hex,
@@ -23,20 +28,45 @@ import {
   TransactionReceiptNotFoundError,
   walletActions,
 } from 'viem';
+import { accessListFor } from '../chain/access-list.js';
 import { DEFAULT_INBOX_ADDRESS, decodeExecutingLog, type Identifier, messagePayloadHash } from '../chain/inbox.js';
 import { type AnvilNode, startAnvil } from './anvil.js';
 import artifacts from './artifacts.json' with { type: 'json' };
 import { type RpcProxy, startRpcProxy } from './rpc-proxy.js';
 
 export const EMITTER_ADDRESS: Address = '0x00000000000000000000000000000000000E4170';
+export const BATCHER_ADDRESS: Address = '0x0000000000000000000000000000000000Ba7c11';
 
-/** DevInbox's ABI as viem types it; test/devnet.test.ts checks it against the compiled artifact. */
-export const devInboxAbi = parseAbi([
+// The contracts' ABIs as viem types them; test/devnet.test.ts checks them against the compiled artifacts.
+
+/** The real inbox rule (contracts/CrossL2Inbox.sol), installed at the inbox address. */
+export const crossL2InboxAbi = parseAbi([
+  'struct Identifier { address origin; uint256 blockNumber; uint256 logIndex; uint256 timestamp; uint256 chainId; }',
+  'event ExecutingMessage(bytes32 indexed msgHash, Identifier id)',
+  'error NotInAccessList()',
+  'error BlockNumberTooHigh()',
+  'error TimestampTooHigh()',
+  'error LogIndexTooHigh()',
+  'function validateMessage(Identifier _id, bytes32 _msgHash)',
+  'function calculateChecksum(Identifier _id, bytes32 _msgHash) pure returns (bytes32)',
+]);
+
+/** The faulty inbox (contracts/DevInbox.sol): emits whatever it is given, swapped in by the forging helpers. */
+export const faultyInboxAbi = parseAbi([
   'struct Identifier { address origin; uint256 blockNumber; uint256 logIndex; uint256 timestamp; uint256 chainId; }',
   'event ExecutingMessage(bytes32 indexed msgHash, Identifier id)',
   'function validateMessage(Identifier _id, bytes32 _msgHash)',
   'function validateMessages(Identifier[] _ids, bytes32[] _msgHashes)',
   'function emitRaw(bytes32[] topics, bytes data)',
+]);
+
+const REAL_INBOX_CODE = artifacts.CrossL2Inbox.deployedBytecode as Hex;
+const FAULTY_INBOX_CODE = artifacts.DevInbox.deployedBytecode as Hex;
+
+/** Many messages in one transaction through the inbox (contracts/MessageBatcher.sol). */
+export const messageBatcherAbi = parseAbi([
+  'struct Identifier { address origin; uint256 blockNumber; uint256 logIndex; uint256 timestamp; uint256 chainId; }',
+  'function validateMessages(Identifier[] _ids, bytes32[] _msgHashes)',
 ]);
 
 export const emitterAbi = parseAbi([
@@ -48,9 +78,13 @@ export const emitterAbi = parseAbi([
 // Far above any single test's needs, so that many large transactions sent with automine off fit one block.
 const BLOCK_GAS_LIMIT = 1_000_000_000n;
 // Explicit gas skips anvil's estimation (one EVM run per transaction, which benchmarks feel). Per-item costs
-// are 3-4x what the contracts use (measured: ~4.1k per ExecutingMessage incl. calldata, ~2k per empty Ping).
+// are 3-6x what the contracts use (measured: ~4.1k per ExecutingMessage through the faulty inbox, ~6.4k through
+// MessageBatcher and the real inbox, calldata included; ~2k per empty Ping), plus the access list's own cost.
 const BASE_GAS = 100_000n;
-const GAS_PER_EXECUTING_MESSAGE = 15_000n;
+const GAS_PER_EXECUTING_MESSAGE = 25_000n;
+// EIP-2930: what a transaction pays for each address and each storage key of its access list.
+const GAS_PER_ACCESS_LIST_ADDRESS = 2_400n;
+const GAS_PER_ACCESS_LIST_KEY = 1_900n;
 const GAS_PER_PING = 8_000n;
 const GAS_PER_DATA_BYTE = 200n;
 const RECEIPT_POLL_MS = 20;
@@ -82,6 +116,7 @@ export interface DevChain {
   account: Address;
   inbox: Address;
   emitter: Address;
+  batcher: Address;
 }
 
 export interface Devnet {
@@ -145,8 +180,9 @@ async function startChain(
     if (!first) throw new Error(`anvil for chain ${chainId} has no unlocked account`);
     const account = getAddress(first);
     const client = makeClient(chainId, node.rpcUrl, account);
-    await client.setCode({ address: DEFAULT_INBOX_ADDRESS, bytecode: artifacts.DevInbox.deployedBytecode as Hex });
+    await client.setCode({ address: DEFAULT_INBOX_ADDRESS, bytecode: REAL_INBOX_CODE });
     await client.setCode({ address: EMITTER_ADDRESS, bytecode: artifacts.Emitter.deployedBytecode as Hex });
+    await client.setCode({ address: BATCHER_ADDRESS, bytecode: artifacts.MessageBatcher.deployedBytecode as Hex });
     return {
       chainId,
       rpcUrl: proxy.url,
@@ -157,6 +193,7 @@ async function startChain(
       account,
       inbox: DEFAULT_INBOX_ADDRESS,
       emitter: EMITTER_ADDRESS,
+      batcher: BATCHER_ADDRESS,
     };
   } catch (err) {
     await Promise.all([proxy?.stop(), node.stop()]);
@@ -171,7 +208,7 @@ async function startChain(
 
 const lanes = new WeakMap<DevChain, Promise<unknown>>();
 
-function sendInLane(chain: DevChain, send: () => Promise<Hash>): Promise<Hash> {
+function sendInLane<T>(chain: DevChain, send: () => Promise<T>): Promise<T> {
   const previous = lanes.get(chain) ?? Promise.resolve();
   const sent = previous.then(send);
   lanes.set(
@@ -207,6 +244,48 @@ async function sendAndMine(chain: DevChain, send: () => Promise<Hash>): Promise<
   const receipt = await minedReceipt(chain, await sendInLane(chain, send));
   const block = await chain.client.getBlock({ blockHash: receipt.blockHash });
   return { receipt, timestamp: block.timestamp };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// The faulty inbox. A forged transaction goes out with DevInbox at the inbox address, and the real rule is put
+// back once every forged transaction sent so far is mined (with automine off, other transactions of the same
+// block run through DevInbox too; it emits what a correctly declared transaction would have emitted anyway).
+
+const forgedInFlight = new WeakMap<DevChain, number>();
+
+async function sendForgedAndMine(chain: DevChain, send: () => Promise<Hash>): Promise<MinedTx> {
+  const hash = await sendInLane(chain, async () => {
+    const inFlight = forgedInFlight.get(chain) ?? 0;
+    if (inFlight === 0) await chain.client.setCode({ address: chain.inbox, bytecode: FAULTY_INBOX_CODE });
+    forgedInFlight.set(chain, inFlight + 1);
+    try {
+      return await send();
+    } catch (err) {
+      await forgeryDone(chain);
+      throw err;
+    }
+  });
+  try {
+    const receipt = await minedReceipt(chain, hash);
+    const block = await chain.client.getBlock({ blockHash: receipt.blockHash });
+    return { receipt, timestamp: block.timestamp };
+  } finally {
+    await sendInLane(chain, () => forgeryDone(chain));
+  }
+}
+
+async function forgeryDone(chain: DevChain): Promise<void> {
+  const inFlight = (forgedInFlight.get(chain) ?? 1) - 1;
+  forgedInFlight.set(chain, inFlight);
+  if (inFlight === 0) await chain.client.setCode({ address: chain.inbox, bytecode: REAL_INBOX_CODE });
+}
+
+/** What a transaction pays for its access list (EIP-2930), on top of its execution. */
+function accessListGas(accessList: AccessList): bigint {
+  return accessList.reduce(
+    (sum, item) => sum + GAS_PER_ACCESS_LIST_ADDRESS + BigInt(item.storageKeys.length) * GAS_PER_ACCESS_LIST_KEY,
+    0n,
+  );
 }
 
 function logsFrom(receipt: TransactionReceipt, address: Address): Log<bigint, number, false>[] {
@@ -338,6 +417,45 @@ export interface ExecuteOptions {
    * now and then be executed "before" it was initiated.
    */
   allowEarlierBlock?: boolean;
+  /**
+   * The transaction's access list. By default the one that declares the messages, as a relayer sends it
+   * (src/chain/access-list.ts `accessListFor`); the real inbox reverts on one that does not declare them.
+   */
+  accessList?: AccessList;
+  /**
+   * Forge the logs: send through the faulty inbox, which emits whatever it is given whatever the access list, as a
+   * faulty inbox or sequencer would.
+   */
+  forged?: boolean;
+}
+
+/**
+ * The transaction that executes these messages, in order, with the access list that declares them (or the one
+ * given): the real inbox's validateMessage for one message, MessageBatcher for several; with `forged`, the faulty
+ * inbox's. For senders that need the request itself (the bench puts many in one block): send it with sendTransaction.
+ */
+export function executingTransaction(
+  chain: DevChain,
+  items: readonly { identifier: Identifier; msgHash: Hash }[],
+  options: Pick<ExecuteOptions, 'accessList' | 'forged'> = {},
+): { to: Address; data: Hex; accessList: AccessList; gas: bigint } {
+  const accessList = options.accessList ?? accessListFor(chain.inbox, items);
+  const gas = BASE_GAS + BigInt(items.length) * GAS_PER_EXECUTING_MESSAGE + accessListGas(accessList);
+  const ids = items.map((i) => i.identifier);
+  const hashes = items.map((i) => i.msgHash);
+  const one = items.length === 1;
+  if (options.forged) {
+    const data = one
+      ? encodeFunctionData({ abi: faultyInboxAbi, functionName: 'validateMessage', args: [ids[0]!, hashes[0]!] })
+      : encodeFunctionData({ abi: faultyInboxAbi, functionName: 'validateMessages', args: [ids, hashes] });
+    return { to: chain.inbox, data, accessList, gas };
+  }
+  if (one) {
+    const data = encodeFunctionData({ abi: crossL2InboxAbi, functionName: 'validateMessage', args: [ids[0]!, hashes[0]!] });
+    return { to: chain.inbox, data, accessList, gas };
+  }
+  const data = encodeFunctionData({ abi: messageBatcherAbi, functionName: 'validateMessages', args: [ids, hashes] });
+  return { to: chain.batcher, data, accessList, gas };
 }
 
 /**
@@ -349,25 +467,18 @@ async function catchUpClock(chain: DevChain, timestamp: bigint): Promise<void> {
   if (next.timestamp < timestamp) await chain.client.setNextBlockTimestamp({ timestamp });
 }
 
-/** Emits one ExecutingMessage from the inbox: valid or not is up to the caller's identifier and hash. */
+/**
+ * Emits one ExecutingMessage from the inbox: valid or not is up to the caller's identifier and hash. The real inbox
+ * takes it with the access list that declares it; one without (`accessList`) reverts, unless `forged`.
+ */
 export async function executeMessage(
   chain: DevChain,
   identifier: Identifier,
   msgHash: Hash,
   options: ExecuteOptions = {},
 ): Promise<ExecutedMessage> {
-  const mined = await sendAndMine(chain, async () => {
-    if (!options.allowEarlierBlock) await catchUpClock(chain, identifier.timestamp);
-    return chain.client.writeContract({
-      address: chain.inbox,
-      abi: devInboxAbi,
-      functionName: 'validateMessage',
-      args: [identifier, msgHash],
-      gas: BASE_GAS + GAS_PER_EXECUTING_MESSAGE,
-    });
-  });
-  const [message] = toExecutedMessages(chain, mined);
-  if (!message) throw new Error(`validateMessage transaction ${mined.receipt.transactionHash} emitted no log`);
+  const [message] = await executeMessages(chain, [{ identifier, msgHash }], options);
+  if (!message) throw new Error(`validateMessage transaction on chain ${chain.chainId} emitted no log`);
   return message;
 }
 
@@ -378,16 +489,12 @@ export async function executeMessages(
   options: ExecuteOptions = {},
 ): Promise<ExecutedMessage[]> {
   const latest = items.reduce((max, i) => (i.identifier.timestamp > max ? i.identifier.timestamp : max), 0n);
-  const mined = await sendAndMine(chain, async () => {
+  const request = executingTransaction(chain, items, options);
+  const send = async () => {
     if (!options.allowEarlierBlock) await catchUpClock(chain, latest);
-    return chain.client.writeContract({
-      address: chain.inbox,
-      abi: devInboxAbi,
-      functionName: 'validateMessages',
-      args: [items.map((i) => i.identifier), items.map((i) => i.msgHash)],
-      gas: BASE_GAS + BigInt(items.length) * GAS_PER_EXECUTING_MESSAGE,
-    });
-  });
+    return chain.client.sendTransaction(request);
+  };
+  const mined = await (options.forged ? sendForgedAndMine(chain, send) : sendAndMine(chain, send));
   return toExecutedMessages(chain, mined);
 }
 
@@ -399,12 +506,12 @@ export interface RawLogReceipt {
   logs: { address: Address; logIndex: bigint; topics: Hex[]; data: Hex }[];
 }
 
-/** Emits an arbitrary log (0..4 topics) from the inbox address, for malformed-log tests. */
+/** Emits an arbitrary log (0..4 topics) from the inbox address through the faulty inbox, for malformed-log tests. */
 export async function emitRawFromInbox(chain: DevChain, topics: readonly Hex[], data: Hex): Promise<RawLogReceipt> {
-  const { receipt, timestamp } = await sendAndMine(chain, () =>
+  const { receipt, timestamp } = await sendForgedAndMine(chain, () =>
     chain.client.writeContract({
       address: chain.inbox,
-      abi: devInboxAbi,
+      abi: faultyInboxAbi,
       functionName: 'emitRaw',
       args: [topics, data],
       gas: BASE_GAS + GAS_PER_EXECUTING_MESSAGE + GAS_PER_DATA_BYTE * BigInt(byteLength(data)),

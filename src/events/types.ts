@@ -10,14 +10,20 @@ import type { MessageData, Safety } from '../store/messages.js';
 /** Conditions operators must hear about (DESIGN.md §1, the operator contract), plus the ends of those conditions. */
 export const EVENT_TYPES = [
   'invalid_message',
+  'access_list_mismatch',
   'cross_safety_violation',
   'replaced',
   'unpromoted',
   'promoted',
+  // A message reported unpromoted whose executing block was reorged out: it settles that alert as a promotion does.
+  'reorged',
   'pending_timeout',
   'status_flip',
   'chain_unhealthy',
   'chain_recovered',
+  'chain_unwatched',
+  'state_lost',
+  'chain_rescanned',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
@@ -37,23 +43,57 @@ interface EventBase {
 }
 
 export interface MessageEvent extends EventBase {
-  type: Exclude<EventType, 'chain_unhealthy' | 'chain_recovered'>;
+  type: Exclude<EventType, ChainEvent['type'] | StateEvent['type']>;
   message: MessageSnapshot;
   /** status_flip: the status before the flip */
   previousStatus?: ValidityStatus;
   /** cross_safety_violation / promoted: the safe head that passed the block */
   safeHead?: string;
-  /** replaced: the block now at the executing block's height */
+  /** replaced / reorged: the block now at the executing block's height */
   replacementBlockHash?: string;
 }
 
 export interface ChainEvent extends EventBase {
-  type: 'chain_unhealthy' | 'chain_recovered';
+  /** chain_unwatched: a dependency-set chain without an RPC, whose messages can only be `unverified`. */
+  type: 'chain_unhealthy' | 'chain_recovered' | 'chain_unwatched';
   chainId: number;
   reason: string;
 }
 
-export type DomainEvent = MessageEvent | ChainEvent;
+/** A deployment marker as events carry it (src/store/deployment.ts). */
+export interface DeploymentRef {
+  id: string;
+  createdAt: number;
+}
+
+/**
+ * Redis lost xmsg's state: the deployment marker a replica held vanished or changed (docs/ARCHITECTURE.md §3). Its id
+ * is `state_lost-<new deployment id>`, so every replica that notices the same loss publishes the same event.
+ */
+export interface StateLostEvent extends EventBase {
+  type: 'state_lost';
+  /** The marker that is gone. */
+  lost: DeploymentRef;
+  /** The marker Redis holds now. */
+  deployment: DeploymentRef;
+}
+
+/**
+ * After a state loss, where a chain's follower resumed: from the cursor a replica remembered (`restored`), or, with
+ * none remembered, near the head. Belongs to the `state_lost-<deploymentId>` event; id `chain_rescanned-<deploymentId>-<chain>`.
+ */
+export interface ChainRescannedEvent extends EventBase {
+  type: 'chain_rescanned';
+  chainId: number;
+  deploymentId: string;
+  /** The first block read again, in decimal. */
+  fromBlock: string;
+  restored: boolean;
+}
+
+export type StateEvent = StateLostEvent | ChainRescannedEvent;
+
+export type DomainEvent = MessageEvent | ChainEvent | StateEvent;
 
 /** Where domain events go: the alerting layer (`AlertService`), the event log line, and what tests and the demo record. */
 export interface EventHandler {

@@ -1,6 +1,7 @@
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { isHex } from 'viem';
+import { type MessageAlerts, messageAlerts } from '../alerts/message-alerts.js';
 import type { Alert } from '../alerts/model.js';
 import type { AlertStore } from '../alerts/store.js';
 import { queueDepths } from '../jobs/queue-depths.js';
@@ -54,7 +55,11 @@ export function registerApi(http: HttpServer, deps: ApiDeps): void {
       sendJson(res, 404, { error: `no tracked executing message with msgHash ${msgHash}` });
       return;
     }
-    sendJson(res, 200, { msgHash: msgHash.toLowerCase(), messages: records.map(messageView) });
+    const caused = await messageAlerts(
+      deps.alerts,
+      records.map((r) => r.data.id),
+    );
+    sendJson(res, 200, { msgHash: msgHash.toLowerCase(), messages: records.map((r) => messageView(r, caused.get(r.data.id)!)) });
   });
 
   http.route('GET', '/api/alerts', async (req, res) => {
@@ -97,7 +102,8 @@ function matchesFilter(a: Alert, f: AlertFilter): boolean {
   }
 }
 
-export function messageView(r: MessageRecord) {
+/** A tracked message as the API shows it, with the alerts raised for it (`{id, kind}`) and the events it caused. */
+export function messageView(r: MessageRecord, caused: MessageAlerts) {
   const d = r.data;
   return {
     id: d.id,
@@ -116,6 +122,8 @@ export function messageView(r: MessageRecord) {
     identifier: d.identifier,
     seenAt: new Date(d.seenAt).toISOString(),
     history: r.history.map((h) => ({ at: new Date(h.at).toISOString(), what: h.what })),
+    alerts: caused.alerts,
+    events: caused.events,
   };
 }
 

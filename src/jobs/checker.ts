@@ -1,9 +1,13 @@
 import { type ConnectionOptions, DelayedError, type Job, Queue, Worker } from 'bullmq';
 import type { Logger } from 'pino';
+import type { Address } from 'viem';
+import { type AccessListCheck, withAccessList } from '../chain/access-list.js';
+import { lookUpAccessListCheck } from '../chain/access-list-lookup.js';
+import { ActivationBlocks } from '../chain/activation.js';
 import type { ChainRpc } from '../chain/rpc.js';
 import type { SourceBlocks } from '../chain/source-blocks.js';
-import { validateExecuting } from '../chain/validate.js';
-import { isInvalid, isSettled, type ValidityRules, type ValidityStatus, type Verdict } from '../chain/validity.js';
+import { type ChainLookups, validateExecuting } from '../chain/validate.js';
+import { type ExecutingBlock, isInvalid, isSettled, type ValidityRules, type ValidityStatus, type Verdict } from '../chain/validity.js';
 import type { MessageEvent } from '../events/types.js';
 import { CHECK_JOBS, MAX_STALLED_COUNT } from '../queues/defaults.js';
 import { identifierOf, type MessageData, type MessageRecord, type MessageStore } from '../store/messages.js';
@@ -14,6 +18,11 @@ export const CHECK_QUEUE = 'check';
 export interface CheckJobData extends MessageData {
   /** Set on re-checks after a source-chain reorg: ignore cached source blocks. */
   recheck?: boolean;
+  /**
+   * What the executing transaction's access list says of this log, as the follower read it with the block; without it
+   * (re-checks are made from the stored record) the transaction is read again.
+   */
+  accessList?: AccessListCheck;
 }
 
 export interface CheckerOptions {
@@ -29,6 +38,8 @@ export interface CheckerDeps {
   store: MessageStore;
   sources: SourceBlocks;
   rpcs: ReadonlyMap<number, ChainRpc>;
+  /** The CrossL2Inbox address, whose access-list entries declare messages. */
+  inbox: Address;
   outbox: EventOutbox;
   log: Logger;
 }
@@ -46,10 +57,26 @@ class NotSettledYet extends Error {}
  * rather than losing the event.
  */
 export class Checker {
+  private readonly lookups: ChainLookups;
+
   constructor(
     private readonly deps: CheckerDeps,
     private readonly options: CheckerOptions,
-  ) {}
+  ) {
+    this.lookups = { sources: deps.sources, activationBlocks: new ActivationBlocks(deps.rpcs), watched: deps.rpcs };
+  }
+
+  /**
+   * Says, once per chain, which dependency-set chains have no RPC: their messages can only be `unverified` (a warning
+   * at start, and one `chain_unwatched` event per chain, collapsed by its id across replicas and restarts).
+   */
+  async announceUnwatchedChains(): Promise<void> {
+    for (const chainId of unwatchedChains(this.options.rules, this.deps.rpcs)) {
+      const reason = `chain ${chainId} is in the dependency set but has no RPC in XMSG_L2_RPCS: its messages are unverified`;
+      this.deps.log.warn({ chainId }, reason);
+      await this.deps.outbox.publish({ id: `chain_unwatched-${chainId}`, type: 'chain_unwatched', at: Date.now(), chainId, reason });
+    }
+  }
 
   startWorker(connection: ConnectionOptions, prefix: string, concurrency: number): Worker<CheckJobData> {
     const { retryBaseMs, retryMaxMs } = this.options;
@@ -94,7 +121,7 @@ export class Checker {
     const deadlineAt = this.deadlineOf(data);
 
     if (!existing) {
-      if (isInvalid(verdict.status)) await this.publish('invalid_message', data, verdict, 'unsafe');
+      if (isInvalid(verdict.status)) await this.publish(invalidEventOf(verdict.status), data, verdict, 'unsafe');
       await this.deps.store.create(data, verdict.status, verdict.reason, deadlineAt);
     } else if (existing.status !== verdict.status) {
       await this.publishChange(existing, verdict, job);
@@ -110,8 +137,14 @@ export class Checker {
     return Math.min(Number(data.blockTimestamp) * 1000, data.seenAt) + this.options.promotionDeadlineS * 1000;
   }
 
-  private validate(data: MessageData, fresh: boolean): Promise<Verdict> {
-    return validateExecuting(data.msgHash, identifierOf(data), BigInt(data.blockTimestamp), this.deps.sources, this.options.rules, fresh);
+  /** The validity rules, then the access list (src/chain/access-list.ts `withAccessList`). */
+  private async validate(data: CheckJobData, fresh: boolean): Promise<Verdict> {
+    const id = identifierOf(data);
+    const verdict = await validateExecuting(data.msgHash, id, executingBlockOf(data), this.lookups, this.options.rules, fresh);
+    if (isInvalid(verdict.status)) return verdict;
+    const check =
+      data.accessList ?? (await lookUpAccessListCheck(this.deps.rpcs.get(data.chainId), this.deps.inbox, data, id, data.msgHash));
+    return 'unknown' in check ? { status: 'unknown', reason: check.unknown } : withAccessList(verdict, check);
   }
 
   private async publishChange(existing: MessageRecord, verdict: Verdict, job: Pick<Job<CheckJobData>, 'id'>) {
@@ -127,7 +160,7 @@ export class Checker {
         await this.publish('cross_safety_violation', data, verdict, existing.safety);
       }
     } else if (!isSettled(was) && isInvalid(now)) {
-      await this.publish('invalid_message', data, verdict, existing.safety);
+      await this.publish(invalidEventOf(verdict.status), data, verdict, existing.safety);
     }
   }
 
@@ -165,3 +198,16 @@ export class Checker {
     await this.deps.outbox.publish(event);
   }
 }
+
+/** Where a message was executed, as the validity rules take it. */
+export function executingBlockOf(data: MessageData): ExecutingBlock {
+  return { chainId: data.chainId, blockNumber: BigInt(data.blockNumber), timestamp: BigInt(data.blockTimestamp) };
+}
+
+/** Dependency-set chains xmsg has no RPC for, in the order of the set. */
+export function unwatchedChains(rules: ValidityRules, rpcs: { has(chainId: number): boolean }): number[] {
+  return [...rules.dependencySet.keys()].filter((chainId) => !rpcs.has(chainId));
+}
+
+/** The event of a message found invalid: an undeclared (forged) log has its own alert kind. */
+const invalidEventOf = (status: ValidityStatus) => (status === 'access_list_mismatch' ? 'access_list_mismatch' : 'invalid_message');

@@ -1,10 +1,12 @@
 import type { Address, Hex } from 'viem';
+import { ActivationBlocks } from '../chain/activation.js';
 import { decodeExecutingLog, EXECUTING_MESSAGE_TOPIC } from '../chain/inbox.js';
 import type { ChainLog, ChainRpc } from '../chain/rpc.js';
 import type { SourceBlocks } from '../chain/source-blocks.js';
-import { validateExecuting } from '../chain/validate.js';
+import { type ChainLookups, validateExecuting } from '../chain/validate.js';
 import type { ValidityRules, Verdict } from '../chain/validity.js';
 import { identifierOf, type MessageData, type MessageRecord, type MessageStore, messageDataOf } from '../store/messages.js';
+import { executingBlockOf } from './checker.js';
 
 export type Found = { tracked: MessageRecord } | { untracked: MessageData; verdict: Verdict };
 
@@ -24,7 +26,11 @@ export interface MessageLookupDeps {
  * the checker would, without recording anything. Not a job: the command waits for it.
  */
 export class MessageLookup {
-  constructor(private readonly deps: MessageLookupDeps) {}
+  private readonly lookups: ChainLookups;
+
+  constructor(private readonly deps: MessageLookupDeps) {
+    this.lookups = { sources: deps.sources, activationBlocks: new ActivationBlocks(deps.rpcs), watched: deps.rpcs };
+  }
 
   async byMsgHash(msgHash: Hex): Promise<Found[]> {
     const tracked = await this.deps.store.byMsgHash(msgHash);
@@ -65,7 +71,7 @@ export class MessageLookup {
         found.push({ tracked });
         continue;
       }
-      const verdict = await validateExecuting(data.msgHash, identifierOf(data), header.timestamp, this.deps.sources, this.deps.rules);
+      const verdict = await validateExecuting(data.msgHash, identifierOf(data), executingBlockOf(data), this.lookups, this.deps.rules);
       found.push({ untracked: data, verdict });
     }
     return found;

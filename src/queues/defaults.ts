@@ -45,6 +45,10 @@ export const ESCALATION_JOBS = {
 } satisfies DefaultJobOptions;
 export const ESCALATION_WORKER = { concurrency: 4, maxStalledCount: MAX_STALLED_COUNT } satisfies Partial<WorkerOptions>;
 
+/** Silences' starts and ends (queue `silences`): delayed jobs, one per silence and edge, like escalation timers. */
+export const SILENCE_JOBS = ESCALATION_JOBS;
+export const SILENCE_WORKER = { concurrency: 2, maxStalledCount: MAX_STALLED_COUNT } satisfies Partial<WorkerOptions>;
+
 /** Chat deliveries (queues `chat-<platform>`). A failed attempt is retried by the notifier itself (it pauses the queue). */
 export const CHAT_JOBS = {
   removeOnComplete: { age: DAY_S, count: 10_000 },
@@ -59,7 +63,25 @@ export const CHAT_WORKER = {
   // ~15 s instead of BullMQ's default ~60 s (the lock is renewed every 5 s while the delivery runs).
   lockDuration: CHAT_LOCK_MS,
   stalledInterval: CHAT_LOCK_MS / 2,
+  // Not a limit on jobs (the notifier spaces API calls itself, and a job that calls nothing costs nothing): BullMQ
+  // honours a manual pause of the queue (a 429, an outage) only on a worker that has a limiter.
+  limiter: { max: 1_000_000, duration: 1000 },
 } satisfies Partial<WorkerOptions>;
 
 /** A chat queue paused after failures waits 1 s, 2 s, 4 s... up to this (unless the platform said how long). */
 export const CHAT_MAX_BACKOFF_MS = 60_000;
+
+/**
+ * BullMQ priorities of chat jobs (1 runs first; equal priorities in the order queued). New roots and pages go before
+ * channel notices, which go before follow-ups: a backlog of follow-ups never holds back a new alert. An alert's own
+ * replies still go out in order after its root, because every job of an alert posts all its pending updates in order.
+ */
+export const CHAT_PRIORITY = { urgent: 1, notice: 2, followUp: 3 } as const;
+
+/**
+ * When one alert's thread is gone on a platform (deleted, archived, locked), its deliveries there are tried this
+ * many more times, CHAT_GONE_BACKOFF_MS, then twice as long each time, apart; then they are parked and the queue goes
+ * on. A deleted root is posted again at once instead (counted too, so a root that keeps vanishing is parked).
+ */
+export const CHAT_GONE_RETRIES = 3;
+export const CHAT_GONE_BACKOFF_MS = 1000;

@@ -32,6 +32,8 @@ export function keys(prefix: string) {
     heads: (chainId: number) => `${prefix}:heads:${chainId}`,
     health: (chainId: number) => `${prefix}:health:${chainId}`,
     lease: (chainId: number) => `${prefix}:lease:${chainId}`,
+    /** The deployment marker (src/store/deployment.ts): `<id>|<createdAt>`, written once; gone means the state was lost. */
+    deployment: `${prefix}:deployment`,
   };
 }
 

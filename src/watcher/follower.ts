@@ -2,15 +2,18 @@ import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Address, Hex } from 'viem';
+import { checkDeclared, type InboxDeclarations, readInboxDeclarations } from '../chain/access-list.js';
 import { decodeExecutingLog, EXECUTING_MESSAGE_TOPIC } from '../chain/inbox.js';
 import { type BlockHeader, type ChainLog, type ChainRpc, LogRangeRefused } from '../chain/rpc.js';
 import { firstLine } from '../errors.js';
 import type { CheckJobData } from '../jobs/checker.js';
 import type { EventOutbox } from '../jobs/events-outbox.js';
 import type { Metrics } from '../metrics.js';
+import { parseDeploymentMarker } from '../store/deployment.js';
 import type { Keys } from '../store/keys.js';
 import { messageDataOf } from '../store/messages.js';
 import { defineScript } from '../store/scripts.js';
+import type { DeploymentWatch } from './deployment.js';
 import { Lease } from './lease.js';
 import { LogRangeSize } from './log-range.js';
 import type { SafetyTracker } from './safety.js';
@@ -25,6 +28,8 @@ export interface FollowerDeps {
   /** The bulk safety step, run after each step that read the heads and on every reorg. */
   safety: SafetyTracker;
   outbox: EventOutbox;
+  /** The replica's deployment marker: checked with the cursor on every poll (a state loss). */
+  deployment: DeploymentWatch;
   metrics: Metrics;
   log: Logger;
 }
@@ -55,6 +60,8 @@ const WALK_BACK_BATCH = 64;
  * back for about a second; in slices, checking starts while the rest of a dense range is being queued.
  */
 export const ENQUEUE_SLICE = 500;
+/** Blocks read with their transactions at once (in JSON-RPC batches of 16): bounds the answers held in memory. */
+const FULL_BLOCK_READS_AT_ONCE = 64;
 
 /** A fenced cursor write's answer: refused when this replica no longer holds the chain's lease. */
 type FencedWrite = 'written' | 'not-lease-holder';
@@ -91,6 +98,11 @@ export class ChainFollower {
   private wake?: () => void;
   private failures = 0;
   private lastLatest?: { number: bigint; since: number };
+  /**
+   * The chain's cursor as this replica last wrote or read it under the current deployment marker, following or not:
+   * what a follower writes back when Redis lost its state (docs/ARCHITECTURE.md §3), instead of starting at the head.
+   */
+  private remembered?: Cursor;
   /** Most blocks per log request now: maxBlockRange, smaller while the node refuses ranges that large. */
   private readonly logRange: LogRangeSize;
 
@@ -102,6 +114,7 @@ export class ChainFollower {
   private readonly checkQueue: Queue<CheckJobData>;
   private readonly safety: SafetyTracker;
   private readonly outbox: EventOutbox;
+  private readonly deployment: DeploymentWatch;
   private readonly metrics: Metrics;
   private readonly log: Logger;
 
@@ -118,6 +131,7 @@ export class ChainFollower {
     this.checkQueue = deps.checkQueue;
     this.safety = deps.safety;
     this.outbox = deps.outbox;
+    this.deployment = deps.deployment;
     this.metrics = metrics;
     this.log = deps.log;
     // Long enough to survive a slow step, short enough that a dead replica's chain is picked up quickly.
@@ -143,6 +157,8 @@ export class ChainFollower {
       let caughtUp = true;
       try {
         if (await this.lease.acquireOrRenew()) caughtUp = await this.step();
+        // Another replica follows the chain: remember where it is, and check the deployment marker (one read a poll).
+        else await this.readCursor();
       } catch (err) {
         await this.onStepFailed(err);
         if (err instanceof RangeTooLarge) caughtUp = false;
@@ -169,11 +185,7 @@ export class ChainFollower {
     const finalizedNumber = finalized?.number ?? -1n;
     await this.recordHeads(latest.number, safeNumber, finalizedNumber);
 
-    let cursor = await this.loadCursor();
-    if (!cursor) {
-      cursor = await this.initialCursor(latest.number);
-      this.log.info({ chainId: this.chainId, from: String(cursor.number + 1n) }, 'no saved cursor: starting behind the head');
-    }
+    const cursor = await this.resumeCursor(latest.number);
 
     let caughtUp = true;
     if (cursor.number >= latest.number && cursor.number >= 0n) {
@@ -229,7 +241,7 @@ export class ChainFollower {
       await this.readHeaders([...new Set(logs.map((l) => l.blockNumber))], headers);
     }
 
-    await this.enqueue(logs, headers);
+    await this.enqueue(logs, headers, await this.readDeclarations(logs));
     const kept = linked ? [...headers.values()] : [headers.get(to)!];
     await this.advanceCursor(headers.get(to)!, kept);
     this.metrics.blocksProcessed.inc({ chain_id: String(this.chainId) }, Number(to - from + 1n));
@@ -246,7 +258,29 @@ export class ChainFollower {
     });
   }
 
-  private async enqueue(logs: ChainLog[], headers: Map<bigint, BlockHeader>): Promise<void> {
+  /**
+   * What each transaction with executing logs declares under the inbox in its access list, from one read of each
+   * block that has such logs, with its transactions (receipts carry no access list).
+   */
+  private async readDeclarations(logs: ChainLog[]): Promise<Map<string, InboxDeclarations>> {
+    const wanted = new Set(logs.map((l) => l.transactionHash.toLowerCase()));
+    const blocks = [...new Set(logs.map((l) => l.blockHash))];
+    const declarations = new Map<string, InboxDeclarations>();
+    for (let i = 0; i < blocks.length; i += FULL_BLOCK_READS_AT_ONCE) {
+      const slice = blocks.slice(i, i + FULL_BLOCK_READS_AT_ONCE);
+      const read = await Promise.all(slice.map((hash) => this.rpc.blockTransactions(hash)));
+      read.forEach((transactions, j) => {
+        if (!transactions) throw new ChainMovedDuringRead(`block ${slice[j]} is no longer on chain ${this.chainId}`);
+        for (const tx of transactions) {
+          const hash = tx.hash.toLowerCase();
+          if (wanted.has(hash)) declarations.set(hash, readInboxDeclarations(tx.accessList, this.inbox));
+        }
+      });
+    }
+    return declarations;
+  }
+
+  private async enqueue(logs: ChainLog[], headers: Map<bigint, BlockHeader>, declarations: Map<string, InboxDeclarations>): Promise<void> {
     const seenAt = Date.now();
     const jobs: Array<{ name: string; data: CheckJobData; opts: { jobId: string } }> = [];
     for (const log of logs) {
@@ -265,10 +299,12 @@ export class ChainFollower {
         );
         continue;
       }
+      const declared = declarations.get(log.transactionHash.toLowerCase());
+      if (!declared) throw new ChainMovedDuringRead(`transaction ${log.transactionHash} is not in block ${log.blockHash} any more`);
       const data = messageDataOf(this.chainId, log, decoded, headers.get(log.blockNumber)!.timestamp, seenAt);
       jobs.push({
         name: 'check',
-        data,
+        data: { ...data, accessList: checkDeclared(declared, decoded.identifier, decoded.msgHash) },
         opts: { jobId: data.id },
       });
     }
@@ -319,12 +355,61 @@ export class ChainFollower {
       hash: ancestor.hash,
     });
     if (written !== 'written') throw new LostLease();
+    this.remembered = { number: ancestor.number, hash: ancestor.hash };
   }
 
-  private async loadCursor(): Promise<Cursor | undefined> {
-    const raw = await this.redis.hgetall(this.keys.cursor(this.chainId));
-    if (raw.number === undefined || raw.hash === undefined) return undefined;
-    return { number: BigInt(raw.number), hash: raw.hash as Hex };
+  /**
+   * The cursor and the deployment marker, read at once: a cursor read under the marker this replica holds belongs to
+   * the state it knows, and one read after a loss is never mistaken for it. A changed marker is handled first.
+   */
+  private async readCursor(): Promise<Cursor | undefined> {
+    const replies = await this.redis.multi().get(this.keys.deployment).hgetall(this.keys.cursor(this.chainId)).exec();
+    const failed = replies?.find(([err]) => err);
+    if (!replies || failed) throw failed?.[0] ?? new Error('cursor read discarded');
+    const marker = parseDeploymentMarker(replies[0]![1] as string | null);
+    const raw = replies[1]![1] as Record<string, string>;
+    const cursor = raw.number === undefined || raw.hash === undefined ? undefined : { number: BigInt(raw.number), hash: raw.hash as Hex };
+    // Only under the marker held before this read: a cursor that came with a new marker may have been started at the
+    // head by a replica that remembered nothing, and must not replace what this one remembers.
+    if (cursor && marker?.id === this.deployment.current.id) this.remembered = cursor;
+    await this.deployment.observe(marker);
+    return cursor;
+  }
+
+  /**
+   * Where this step reads on from: the cursor in Redis; when Redis has none but this replica remembers one (Redis lost
+   * its state), that one, written back (fenced by the lease) so the blocks since are checked; else near the head, as
+   * on a new deployment. After a loss each chain's resumption is reported in the `state_lost` alert's thread.
+   */
+  private async resumeCursor(latest: bigint): Promise<Cursor> {
+    const cursor = await this.readCursor();
+    if (cursor) return cursor;
+    const remembered = this.remembered;
+    const cursorNow = remembered ?? (await this.initialCursor(latest));
+    const fromBlock = String(cursorNow.number + 1n);
+    // Published before the cursor is written, which would hide it from a retry (docs/ARCHITECTURE.md §3).
+    if (this.deployment.afterLoss) {
+      const deploymentId = this.deployment.current.id;
+      await this.outbox.publish({
+        id: `chain_rescanned-${deploymentId}-${this.chainId}`,
+        type: 'chain_rescanned',
+        at: Date.now(),
+        chainId: this.chainId,
+        deploymentId,
+        fromBlock,
+        restored: remembered !== undefined,
+      });
+    }
+    if (remembered) {
+      await this.advanceCursor(remembered, [remembered]);
+      this.log.warn(
+        { chainId: this.chainId, from: fromBlock },
+        'cursor missing in Redis: written back from memory; re-scanning from there',
+      );
+    } else {
+      this.log.info({ chainId: this.chainId, from: fromBlock }, 'no saved cursor: starting behind the head');
+    }
+    return cursorNow;
   }
 
   private async initialCursor(latest: bigint): Promise<Cursor> {
@@ -335,7 +420,7 @@ export class ChainFollower {
     return { number: header.number, hash: header.hash };
   }
 
-  private async advanceCursor(to: BlockHeader, kept: BlockHeader[]): Promise<void> {
+  private async advanceCursor(to: Cursor, kept: Cursor[]): Promise<void> {
     const written = await advanceCursorScript.run(this.redis, {
       lease: this.keys.lease(this.chainId),
       cursor: this.keys.cursor(this.chainId),
@@ -347,6 +432,7 @@ export class ChainFollower {
       blocks: kept.flatMap((h) => [String(h.number), h.hash]),
     });
     if (written !== 'written') throw new LostLease();
+    this.remembered = { number: to.number, hash: to.hash };
   }
 
   private async recordHeads(latest: bigint, safe: bigint, finalized: bigint): Promise<void> {

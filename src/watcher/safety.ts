@@ -82,8 +82,8 @@ export class SafetyTracker {
   }
 
   /**
-   * Drops the records whose executing block is no longer canonical (reporting the replacement of invalid ones)
-   * and returns the rest. `upTo` set: the caller knows these heights exist, so a missing block is an RPC fault.
+   * Drops the records whose executing block is no longer canonical (reporting the replacement of invalid ones, and
+   * the reorg of valid ones reported unpromoted) and returns the rest. `upTo` set: the caller knows these heights exist, so a missing block is an RPC fault.
    */
   private async settleOrphans(chainId: number, records: MessageRecord[], upTo: bigint | undefined): Promise<MessageRecord[]> {
     const rpc = this.deps.rpcs.get(chainId)!;
@@ -106,6 +106,10 @@ export class SafetyTracker {
         await this.deps.store.drop(record, 'replaced', note);
         this.deps.log.info({ messageId: data.id, replacement: now }, "invalid message's block was replaced");
       } else {
+        // One reported unpromoted has an alert that waits for it: told first, so that a crash before the drop publishes
+        // again (collapsed by id) instead of leaving that alert waiting for a message that is gone.
+        if (record.safety === 'unsafe' && record.marks.includes('unpromoted'))
+          await this.publish('reorged', record, now ? { replacementBlockHash: now } : {}, 'reorged');
         await this.deps.store.drop(record, 'reorged', note);
         this.deps.log.info({ messageId: data.id }, 'executing block reorged out; message dropped');
       }

@@ -114,6 +114,6 @@ describe('chaos: Redis restart', () => {
 function isShortLived(key: string): boolean {
   const rest = key.slice(world.prefix.length + 1);
   // BullMQ: "<queue>:<jobId>[:lock|:logs]", ":marker", ":stalled-check", ":limiter", ":active", ":wait", ...
-  if (/^(check|events|escalations|chat-slack):/.test(rest)) return true;
+  if (/^(check|events|escalations|silences|chat-slack):/.test(rest)) return true;
   return false;
 }

@@ -8,6 +8,9 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { BodyTooLarge, readBody } from './body.js';
 import { type Args, mediaType, type ParsedCall, parseApiCall, sendJson, sendText } from './slack/http.js';
+
+export type { Args } from './slack/http.js';
+
 import { type BlockActionInput, blockActionPayload, type SlashCommandInput, slashCommandForm } from './slack/payloads.js';
 import { postSignedForm, type SlackDelivery } from './slack/signing.js';
 import { type ApiResult, methodFor } from './slack/web-api.js';
@@ -72,6 +75,13 @@ export interface FakeSlack {
   threadReplies(channel: string, ts: string): FakeMessage[];
   /** The next `times` calls of `method` fail with `fault` and change nothing; queued after earlier faults. */
   failNext(method: string, times: number, fault: Fault): void;
+  /**
+   * Every call of `method` whose arguments `match` fails with `fault` and changes nothing, until the returned function
+   * is called (e.g. one thread's replies answering `thread_not_found` while everything else works).
+   */
+  failWhile(method: string, match: (args: Args) => boolean, fault: Exclude<Fault, { lostAnswer: true }>): () => void;
+  /** A person deletes a message in the client, as chat.delete does: a root with replies leaves a tombstone. */
+  deleteMessage(channel: string, ts: string): void;
   /** While down, every Web API call answers HTTP 503. */
   setDown(down: boolean): void;
   newResponseUrl(): string;
@@ -136,6 +146,7 @@ class LoopbackSlack implements FakeSlack {
   private recorded: RecordedCall[] = [];
   private faulted: FaultedCall[] = [];
   private faults = new Map<string, Fault[]>();
+  private standing: Array<{ method: string; match: (args: Args) => boolean; fault: Fault }> = [];
   private down = false;
   private responseLog = new Map<string, ResponseUrlPost[]>();
 
@@ -182,6 +193,18 @@ class LoopbackSlack implements FakeSlack {
     this.faults.set(method, queue);
   }
 
+  failWhile(method: string, match: (args: Args) => boolean, fault: Exclude<Fault, { lostAnswer: true }>): () => void {
+    const entry = { method, match, fault };
+    this.standing.push(entry);
+    return () => {
+      this.standing = this.standing.filter((e) => e !== entry);
+    };
+  }
+
+  deleteMessage(channel: string, ts: string): void {
+    if (!this.ws.delete(channel, ts)) throw new Error(`fake slack: no message ${ts} in ${channel} to delete`);
+  }
+
   setDown(down: boolean): void {
     this.down = down;
   }
@@ -206,6 +229,7 @@ class LoopbackSlack implements FakeSlack {
     this.recorded = [];
     this.faulted = [];
     this.faults = new Map();
+    this.standing = [];
     this.down = false;
     this.responseLog = new Map();
   }
@@ -236,7 +260,9 @@ class LoopbackSlack implements FakeSlack {
   private webApi(method: string, url: URL, req: IncomingMessage, res: ServerResponse, raw: string): void {
     const call = parseApiCall(req, url.searchParams, raw);
     const at = Date.now();
-    const fault: Fault | 'down' | undefined = this.down ? 'down' : this.faults.get(method)?.shift();
+    const fault: Fault | 'down' | undefined = this.down
+      ? 'down'
+      : (this.faults.get(method)?.shift() ?? this.standing.find((e) => e.method === method && e.match(call.args))?.fault);
     if (fault) {
       this.faulted.push({ method, args: call.args, at, fault });
       if (fault !== 'down' && 'lostAnswer' in fault) {

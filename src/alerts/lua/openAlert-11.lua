@@ -33,18 +33,23 @@
     ARGV[7] sourceChainId   the message's source chain, added to the alert's sources; '' when none
     ARGV[8] summary         the message summary JSON, added to the sample (at most 5); '' when none
     ARGV[9] detail          the latest problem text
-    ARGV[10] messageId      the message's id, added to the alert's messages; '' when none
-    ARGV[11] retentionS     how long byMessage is kept, in s
+    ARGV[10] messageId      the message's id, counted in the alert's outstanding messages; '' when none
+    ARGV[11] retentionS     how long byMessage and audit entries past the first are kept, in s
     ARGV[12] silenceId      the silence that mutes a new alert; '' when none
     ARGV[13] currentId      what the caller read in the dedup key; '' when it was unset
     ARGV[14] seqRead        what the caller read in the alert counter; '0' when it was unset
 
+  A new alert that no silence mutes sets up its first escalation step (includes/steps.lua): the result's next level
+  is then 1.
+
   Output:
-    "<alert id>|<seq>|<created>|<resolved>" the result (the first one when the event was applied before)
+    "<alert id>|<seq>|<created>|<resolved>|<next level>" the result (the first one when the event was applied before)
     -1 the dedup key or the counter moved since the caller read them: nothing written, read again and retry
 ]]
 --- @include "audit"
+--- @include "messages"
 --- @include "result"
+--- @include "steps"
 
 local done = redis.call('GET', KEYS[3])
 if done then return done end
@@ -66,7 +71,7 @@ if id == '' then
   redis.call('SET', KEYS[1], id)
   redis.call('ZADD', KEYS[4], ARGV[1], id)
   redis.call('ZADD', KEYS[5], ARGV[1], id)
-  audit(KEYS[10], ARGV[1], 'xmsg', 'opened', ARGV[9])
+  audit(KEYS[10], ARGV[1], 'xmsg', 'opened', ARGV[9], ARGV[11])
   created = 1
 end
 redis.call('HINCRBY', alert, 'count', 1)
@@ -85,10 +90,15 @@ if ARGV[7] ~= '' then
   if not known then table.insert(sources, tonumber(ARGV[7])); redis.call('HSET', alert, 'sources', cjson.encode(sources)) end
 end
 if ARGV[10] ~= '' then
-  redis.call('SADD', messages, ARGV[10])
+  add_message(alert, messages, KEYS[6], id, ARGV[10])
   redis.call('SET', KEYS[6], id, 'EX', ARGV[11])
 end
 local seq = redis.call('HINCRBY', alert, 'seq', 1)
-local r = result(id, seq, created, 0)
+local nextLevel = 0
+if created == 1 and ARGV[12] == '' then
+  nextLevel = 1
+  set_up_step(alert, nextLevel, seq)
+end
+local r = result(id, seq, created, 0, nextLevel)
 redis.call('SET', KEYS[3], r, 'EX', 86400)
 return r

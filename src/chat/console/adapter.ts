@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { AlertView, ChatAdapter, ChatUpdate, Mention, ThreadRef } from '../../alerts/chat-port.js';
 
@@ -23,8 +24,19 @@ interface StoredRoot extends AlertView {
   mention?: Mention;
 }
 
+/** A channel-level notice (not in an alert's thread), e.g. a silence announced by the chat outbox. */
+export interface ConsoleNotice {
+  key: string;
+  at: number;
+  text: string;
+}
+
 /** Replies kept per thread (the newest); growth replies are already coalesced by the outbox, so this is a backstop. */
 const MAX_REPLIES = 500;
+/** Channel notices kept (the newest). */
+const MAX_NOTICES = 100;
+/** The pub/sub message that says the channel notices changed (alert ids are `XM-n`, so it cannot be one). */
+export const NOTICES_CHANGED = 'notices';
 
 export function consoleKeys(prefix: string) {
   return {
@@ -34,6 +46,8 @@ export function consoleKeys(prefix: string) {
     replied: (alertId: string) => `${prefix}:console:replied:${alertId}`,
     /** Alerts with a console root; score = time of their last write (so entries age out with their keys). */
     index: `${prefix}:console:alerts`,
+    /** Channel notices: key → JSON `{ at, text }` (a notice posted again under its key is kept as first posted). */
+    notices: `${prefix}:console:notices`,
     /** Pub/sub channel: an alert's console thread changed (message = alert id), for every replica's browsers. */
     changes: `${prefix}:console:changes`,
   };
@@ -92,6 +106,31 @@ export class ConsoleAdapter implements ChatAdapter {
       ...(previous?.mention ? { mention: previous.mention } : {}),
     };
     await this.write(ref.id, (m) => m.set(this.keys.root(ref.id), JSON.stringify(root), 'EX', this.retentionS));
+  }
+
+  async announce(text: string, key: string = randomUUID()): Promise<void> {
+    const notice = JSON.stringify({ at: Date.now(), text });
+    const results = await this.redis
+      .multi()
+      .hsetnx(this.keys.notices, key, notice)
+      .expire(this.keys.notices, this.retentionS)
+      .publish(this.keys.changes, NOTICES_CHANGED)
+      .exec();
+    const failed = results?.find(([err]) => err);
+    if (failed) throw failed[0];
+    if ((await this.redis.hlen(this.keys.notices)) > MAX_NOTICES) {
+      const oldest = (await this.notices(Number.MAX_SAFE_INTEGER)).slice(MAX_NOTICES).map((n) => n.key);
+      if (oldest.length) await this.redis.hdel(this.keys.notices, ...oldest);
+    }
+  }
+
+  /** The newest `limit` channel notices, newest first. */
+  async notices(limit = 20): Promise<ConsoleNotice[]> {
+    const all = await this.redis.hgetall(this.keys.notices);
+    return Object.entries(all)
+      .map(([key, raw]) => ({ key, ...(JSON.parse(raw) as { at: number; text: string }) }))
+      .sort((a, b) => b.at - a.at)
+      .slice(0, limit);
   }
 
   /** The newest `limit` console threads (by last change), skipping any whose keys have expired. */

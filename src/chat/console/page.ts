@@ -105,6 +105,14 @@ export const CONSOLE_PAGE = String.raw`<!doctype html>
   .mention { font-weight: 700; color: #a3161b; background: #fde3e3; border-radius: 4px; padding: 0 5px; margin-right: 6px; font-size: 12px; }
   .audit td:first-child { white-space: nowrap; font-family: var(--mono); color: var(--muted); }
   .foot { color: var(--muted); font-size: 12px; text-align: center; margin-top: 28px; }
+  table.silences { background: var(--card); border: 1px solid var(--line); border-radius: 10px; }
+  table.silences .scheduled td { color: var(--muted); }
+  .notices { list-style: none; margin: 0; padding: 0; background: var(--card); border: 1px solid var(--line); border-radius: 10px; }
+  .notices li { padding: 6px 12px; border-bottom: 1px solid var(--line); }
+  .notices li:last-child { border-bottom: 0; }
+  .notices li time { color: var(--muted); font-size: 12px; margin-right: 8px; font-family: var(--mono); }
+  .notices li.parked { background: var(--warning-bg); }
+  .badge.parked { background: var(--warning-bg); color: #8a6100; font-weight: 600; }
 </style>
 </head>
 <body>
@@ -129,6 +137,8 @@ export const CONSOLE_PAGE = String.raw`<!doctype html>
     </div>
   </div>
   <div class="summary" id="summary"></div>
+  <div id="silences"></div>
+  <div id="channel"></div>
   <div id="alerts"></div>
   <div class="foot">Live from xmsg · answers to commands and buttons are shown only to you · thread replies and the audit trail are the same on every chat xmsg posts to</div>
 </main>
@@ -232,19 +242,23 @@ export const CONSOLE_PAGE = String.raw`<!doctype html>
     run.disabled = true;
     post('/console/command', { name: name, text: line }).then(function (r) {
       showAnswer(!!r.ok, r.text, line.indexOf('/xmsg') === 0 ? line : '/xmsg ' + line);
-      if (r.ok) input.value = '';
+      if (r.ok) { input.value = ''; soon(); } // a silence made or lifted changes the list of silences
       run.disabled = false;
       input.focus();
     });
   });
 
-  function press(alertId, button, label) {
+  // deployment: the state the alert was posted under, so a page still showing an alert of an earlier state (Redis lost
+  // it, and alert numbers restarted) cannot act on the new alert of the same number.
+  function press(alertId, button, label, deployment) {
     var name = operator();
     if (!name) return;
     var key = alertId + ':' + button;
     busy[key] = true;
     render();
-    post('/console/button', { name: name, alertId: alertId, button: button }).then(function (r) {
+    var body = { name: name, alertId: alertId, button: button };
+    if (deployment) body.deployment = deployment;
+    post('/console/button', body).then(function (r) {
       delete busy[key];
       showAnswer(!!r.ok, r.text, label + ' ' + alertId);
       render();
@@ -284,17 +298,26 @@ export const CONSOLE_PAGE = String.raw`<!doctype html>
     { id: 'resolve', label: LABELS.resolve, cls: 'good' }
   ];
   var MENTION = { oncall: '@on-call', escalation: '@escalation' };
+  // Whom a post paged: one target, or the several of an escalation level.
+  function mentionLabel(m) { return [].concat(m).map(function (t) { return MENTION[t] || t; }).join(' '); }
+
+  /** Platforms where this alert's chat deliveries are parked (its thread there kept failing). */
+  function parkedOn(alertId) {
+    return ((state && state.parked) || []).filter(function (p) { return p.alertId === alertId; }).map(function (p) { return p.platform; });
+  }
 
   function stateBadges(a, t) {
+    var parked = parkedOn(a.id);
     var stateText = a.state === 'acknowledged' ? 'acknowledged by ' + a.ackedBy : a.state === 'resolved' ? 'resolved by ' + a.resolvedBy : 'open';
     return [
       h('span', { class: 'badge ' + a.state, 'data-role': 'state', text: stateText }),
       a.silenceId ? h('span', { class: 'badge muted', text: 'silenced (' + a.silenceId + ')' }) : null,
       a.escalationLevel > 0 ? h('span', { class: 'badge page', text: 'escalation level ' + a.escalationLevel }) : null,
-      t.mention ? h('span', { class: 'badge page', text: 'paged ' + (MENTION[t.mention] || t.mention) }) : null,
+      t.mention ? h('span', { class: 'badge page', text: 'paged ' + mentionLabel(t.mention) }) : null,
+      parked.length ? h('span', { class: 'badge parked', 'data-role': 'parked', text: 'chat parked on ' + parked.join(', ') }) : null,
       h('span', { class: 'badge', text: a.count + ' occurrence' + (a.count === 1 ? '' : 's') }),
       h('span', { class: 'badge', text: a.kind }),
-      h('span', { class: 'badge', text: 'chain ' + a.chainId + (a.sourceChainIds && a.sourceChainIds.length ? ' · sources ' + a.sourceChainIds.join(', ') : '') })
+      h('span', { class: 'badge', text: (a.chainId ? 'chain ' + a.chainId : 'all chains') + (a.sourceChainIds && a.sourceChainIds.length ? ' · sources ' + a.sourceChainIds.join(', ') : '') })
     ];
   }
 
@@ -332,13 +355,13 @@ export const CONSOLE_PAGE = String.raw`<!doctype html>
       details(a.id + ':runbook', 'Runbook', h('p', { text: t.runbook }), false),
       resolved ? null : h('div', { class: 'actions' }, BUTTONS.map(function (b) {
         var key = a.id + ':' + b.id;
-        return h('button', { type: 'button', class: b.cls, 'data-button': b.id, disabled: !!busy[key], onclick: function () { press(a.id, b.id, b.label); } }, busy[key] ? b.label + '…' : b.label);
+        return h('button', { type: 'button', class: b.cls, 'data-button': b.id, disabled: !!busy[key], onclick: function () { press(a.id, b.id, b.label, t.deployment); } }, busy[key] ? b.label + '…' : b.label);
       })),
       h('section', { class: 'thread', 'aria-label': 'thread' },
         h('h4', { text: 'Thread · ' + replies.length + (replies.length === 1 ? ' reply' : ' replies') }),
         replies.length
           ? h('ol', null, replies.map(function (r) {
-              return h('li', null, timeEl(r.at, false), r.mention ? h('span', { class: 'mention', text: MENTION[r.mention] || r.mention }) : null, richText(r.text));
+              return h('li', null, timeEl(r.at, false), r.mention ? h('span', { class: 'mention', text: mentionLabel(r.mention) }) : null, richText(r.text));
             }))
           : h('div', { class: 'none', text: 'No replies yet.' })),
       details(a.id + ':audit', 'Audit trail · ' + audit.length + (audit.length === 1 ? ' entry' : ' entries'),
@@ -349,8 +372,49 @@ export const CONSOLE_PAGE = String.raw`<!doctype html>
           }))), false));
   }
 
+  /** Silences in effect and scheduled ones: id, what, window, by whom and why. Ended ones drop out as time passes. */
+  function renderSilences() {
+    var box = document.getElementById('silences');
+    box.textContent = '';
+    var now = Date.now();
+    var shown = ((state && state.silences) || []).filter(function (s) { return s.until > now; });
+    if (!shown.length) return;
+    box.appendChild(h('h2', { class: 'section', text: 'Silences' }));
+    box.appendChild(h('table', { class: 'silences' },
+      h('thead', null, h('tr', null, ['id', 'mutes', 'window', 'by', 'reason'].map(function (c) { return h('th', { text: c }); }))),
+      h('tbody', null, shown.map(function (s) {
+        var active = s.from <= now;
+        return h('tr', { 'data-silence': s.id, 'data-active': active ? 'yes' : 'no', class: active ? '' : 'scheduled' },
+          h('td', { class: 'mono', text: s.id }),
+          h('td', { text: s.matcher + ' ' + s.value }),
+          h('td', { text: active ? 'until ' + iso(s.until) : 'scheduled: ' + iso(s.from) + ' → ' + iso(s.until) }),
+          h('td', { text: s.by }),
+          h('td', { text: s.reason || '' }));
+      }))));
+  }
+
+  /** The channel: notices posted outside any alert's thread, and alerts whose chat deliveries are parked somewhere. */
+  function renderChannel() {
+    var box = document.getElementById('channel');
+    box.textContent = '';
+    var parked = (state && state.parked) || [];
+    var notices = (state && state.notices) || [];
+    if (!parked.length && !notices.length) return;
+    box.appendChild(h('h2', { class: 'section', text: 'Channel' }));
+    box.appendChild(h('ul', { class: 'notices' },
+      parked.map(function (p) {
+        return h('li', { class: 'parked', 'data-parked': p.platform + ':' + p.alertId }, timeEl(p.at, false),
+          p.alertId + ': deliveries to ' + p.platform + ' are parked (' + p.reason + '); its updates there are dropped');
+      }),
+      notices.map(function (n) {
+        return h('li', { 'data-notice': n.key }, timeEl(n.at, false), richText(n.text));
+      })));
+  }
+
   function render() {
     if (!state) return;
+    renderSilences();
+    renderChannel();
     renderChains(state.chains);
     var alerts = state.alerts || [];
     var active = alerts.filter(function (t) { return t.alert.state !== 'resolved'; });
@@ -409,6 +473,7 @@ export const CONSOLE_PAGE = String.raw`<!doctype html>
   });
   setInterval(function () {
     Array.prototype.forEach.call(document.querySelectorAll('time[data-ts]'), function (t) { t.textContent = ago(Number(t.getAttribute('data-ts'))); });
+    renderSilences();
   }, 15000);
   refresh();
 })();

@@ -11,10 +11,13 @@ import {
   runCommand,
 } from '../../../commands/handlers.js';
 import type { Actor } from '../../alerts/chat-port.js';
+import type { ParkedAlert } from '../../alerts/notifier.js';
+import type { Silence } from '../../alerts/silences.js';
 import { type HttpServer, sendJson } from '../../http/server.js';
+import { DEPLOYMENT_ID } from '../../store/deployment.js';
 import { connectRedis, type RedisTarget } from '../../store/redis.js';
 import { withFailureReply } from '../answer.js';
-import type { ConsoleAdapter, ConsoleThread } from './adapter.js';
+import type { ConsoleAdapter, ConsoleNotice, ConsoleThread } from './adapter.js';
 import { CONSOLE_PAGE } from './page.js';
 
 /** Console requests are a name, a command line or a button: a few hundred bytes. */
@@ -22,6 +25,7 @@ const MAX_BODY_BYTES = 8 * 1024;
 const MAX_SSE_CLIENTS = 64;
 const HEALTH_EVERY_MS = 2000;
 const SHOWN_ALERTS = 200;
+const SHOWN_NOTICES = 20;
 
 // Names become the actor in audit trails and thread replies; control characters would garble them.
 const name = z
@@ -49,6 +53,11 @@ const buttonBody = z.strictObject({
     .string({ error: 'alertId must be a string: the alert id, e.g. XM-42' })
     .regex(/^XM-\d{1,12}$/, 'alertId must be an alert id like XM-42'),
   button: z.enum(ALERT_BUTTONS, { error: `button must be one of ${ALERT_BUTTONS.join(', ')}` }),
+  // The deployment the page showed the alert under (docs/ARCHITECTURE.md §3); absent from pages older than it.
+  deployment: z
+    .string({ error: 'deployment must be a string: the deployment id the alert was shown under' })
+    .regex(DEPLOYMENT_ID, 'deployment must be a deployment id like 3f9c0a1b2c4d')
+    .optional(),
 });
 
 export interface ChainView {
@@ -70,6 +79,12 @@ export interface ConsoleState {
   now: number;
   chains: ChainView[];
   alerts: ConsoleThread[];
+  /** Silences in effect and scheduled ones, by start. */
+  silences: Silence[];
+  /** Channel notices (not in an alert's thread), newest first. */
+  notices: ConsoleNotice[];
+  /** Alerts whose chat deliveries are parked on some platform, oldest first. */
+  parked: ParkedAlert[];
 }
 
 /**
@@ -138,7 +153,7 @@ export class ConsoleServer {
     http.route('POST', '/console/button', async (req, res, _params, raw) => {
       const body = this.parse(req, res, raw, buttonBody);
       if (!body) return;
-      sendJson(res, 200, await this.guard(runButton(body.button, body.alertId, actor(body.name), this.deps)));
+      sendJson(res, 200, await this.guard(runButton(body.button, body.alertId, actor(body.name), this.deps, body.deployment)));
     });
   }
 
@@ -163,8 +178,15 @@ export class ConsoleServer {
   }
 
   async state(): Promise<ConsoleState> {
-    const [health, alerts] = await Promise.all([this.deps.health(), this.adapter.threads(SHOWN_ALERTS)]);
-    return { platform: 'console', now: Date.now(), chains: chainViews(health), alerts: alerts.sort(attentionFirst) };
+    const now = Date.now();
+    const [health, alerts, silences, notices] = await Promise.all([
+      this.deps.health(),
+      this.adapter.threads(SHOWN_ALERTS),
+      this.deps.alerts.store.unendedSilences(now),
+      this.adapter.notices(SHOWN_NOTICES),
+    ]);
+    const chains = chainViews(health);
+    return { platform: 'console', now, chains, alerts: alerts.sort(attentionFirst), silences, notices, parked: health.parked };
   }
 
   private async sendHealth(only?: ServerResponse): Promise<void> {

@@ -1,6 +1,6 @@
 import { DiscordAPIError, HTTPError, RateLimitError } from 'discord.js';
 import { describe, expect, it } from 'vitest';
-import { ChatRejected, ChatRetryLater } from '../../alerts/chat-port.js';
+import { ChatGone, ChatRejected, ChatRetryLater } from '../../alerts/chat-port.js';
 import { classify } from './adapter.js';
 
 // The errors as @discordjs/rest throws them (handleErrors and onRateLimit in its REST handlers).
@@ -78,6 +78,27 @@ describe('Discord classify', () => {
       'discord: Invalid Form Body\nembeds[0].title[BASE_TYPE_MAX_LENGTH]: Must be 256 or fewer in length.',
     );
     expect(rejected(apiError(404, { message: 'Unknown Message', code: 10008 }))).toBe('discord: Unknown Message');
+  });
+
+  it("tells, for a call about one alert's messages, that its root or thread is gone", () => {
+    const gone = new Map([
+      [10008, 'root'],
+      [10003, 'thread'],
+      [50083, 'thread'],
+      [160005, 'thread'],
+    ] as const);
+    for (const [status, code, message, what] of [
+      [404, 10008, 'Unknown Message', 'root'],
+      [404, 10003, 'Unknown Channel', 'thread'],
+      [400, 50083, 'Thread is archived', 'thread'],
+      [403, 160005, 'Thread is locked', 'thread'],
+    ] as const) {
+      const out = classify(apiError(status, { message, code }), gone);
+      expect(out).toBeInstanceOf(ChatGone);
+      expect(out).toMatchObject({ message: `discord: ${message}`, gone: what });
+    }
+    // Unknown Channel from a post in the alert channel itself is a settings problem, not one alert's.
+    expect(retryLater(apiError(404, { message: 'Unknown Channel', code: 10003 })).retryAfterMs).toBe(30_000);
   });
 
   it('retries anything else thrown (a network failure)', () => {

@@ -48,7 +48,7 @@ function answer(ask: Ask, actor: Actor, deps: CommandDeps, log: Logger): Promise
     if (ask.kind === 'command') return runCommand(ask.line, actor, deps);
     const parsed = parseButtonId(ask.customId);
     if (!parsed || !ALERT_BUTTONS.includes(parsed.button as AlertButton)) return { ok: false, text: 'This button does not name an alert.' };
-    return runButton(parsed.button as AlertButton, parsed.alertId, actor, deps);
+    return runButton(parsed.button as AlertButton, parsed.alertId, actor, deps, parsed.deployment);
   };
   return withFailureReply(run(), log, 'discord interaction failed');
 }

@@ -12,6 +12,8 @@ export interface DiscordPlatformSettings extends DiscordPermissions {
   apiUrl: string;
   /** DISCORD_PUBLIC_KEY: interactions may also arrive over HTTP, signed with it. */
   publicKey?: string;
+  /** DISCORD_ESCALATION_ROLE_ID: the role the escalation levels page. */
+  escalationRoleId?: string;
 }
 
 export interface DiscordPlatform extends ChatPlatform {
@@ -26,7 +28,12 @@ export function discordPlatform(settings: DiscordPlatformSettings, { log }: Plat
   const permissions: DiscordPermissions = { oncallRoleId: settings.oncallRoleId, adminRoleIds: settings.adminRoleIds };
   return {
     client,
-    adapter: new DiscordAdapter(client.rest, { channel: settings.channel, token: settings.token, oncallRoleId: settings.oncallRoleId }),
+    adapter: new DiscordAdapter(client.rest, {
+      channel: settings.channel,
+      token: settings.token,
+      oncallRoleId: settings.oncallRoleId,
+      escalationRoleId: settings.escalationRoleId,
+    }),
     mount(http, commands) {
       if (settings.publicKey) {
         mountDiscordHttpInteractions(http, {

@@ -114,5 +114,20 @@ describe('button ids', () => {
 
   it("are not read from another app's ids or incomplete ones", () => {
     for (const id of ['', 'other|ack|XM-1', 'xmsg|ack', 'xmsg||XM-1', 'xmsg|ack|', 'ack']) expect(parseButtonId(id)).toBeUndefined();
+    for (const id of ['xmsg|ack|XM-1|', 'xmsg|ack|XM-1|a1|b2', 'xmsg|ack|XM-1|A1B2', 'xmsg|ack|XM-x|a1b2', 'xmsg|ack|a1b2|XM-1'])
+      expect(parseButtonId(id), id).toBeUndefined();
+  });
+
+  it('carry the deployment the alert was posted under, within the 100 characters Discord allows', () => {
+    const view = { ...alertView(), deployment: '3f9c0a1b2c4d' };
+    const ids = (renderRoot(view).components[0]!.components as Array<{ custom_id: string }>).map((c) => c.custom_id);
+    expect(ids).toEqual(ALERT_BUTTONS.map((b) => `xmsg|${b}|XM-7|3f9c0a1b2c4d`));
+    for (const button of ALERT_BUTTONS) {
+      expect(parseButtonId(buttonId(button, 'XM-42', '3f9c0a1b2c4d'))).toEqual({ button, alertId: 'XM-42', deployment: '3f9c0a1b2c4d' });
+      // The longest: the longest button name, a 12-digit alert number and the longest deployment id read back.
+      expect(buttonId(button, 'XM-999999999999', 'z'.repeat(32)).length).toBeLessThanOrEqual(100);
+    }
+    // Posted before buttons carried a deployment: read as the alert alone, acted on as before.
+    expect(parseButtonId('xmsg|ack|XM-7')).toEqual({ button: 'ack', alertId: 'XM-7' });
   });
 });

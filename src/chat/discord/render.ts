@@ -1,7 +1,8 @@
 import { type APIActionRowComponent, type APIButtonComponent, type APIEmbed, ButtonStyle, ComponentType } from 'discord.js';
 import { ALERT_BUTTON_LABELS, ALERT_BUTTONS, type AlertButton } from '../../../commands/handlers.js';
 import type { AlertView } from '../../alerts/chat-port.js';
-import { type Alert, stateLine } from '../../alerts/model.js';
+import { type Alert, DEPLOYMENT_WIDE, stateLine } from '../../alerts/model.js';
+import { type ButtonTarget, buttonTarget, parseButtonTarget } from '../alert-button.js';
 import { truncate } from '../text.js';
 
 const COLOR: Record<Alert['severity'] | 'resolved', number> = { critical: 0xd32f2f, warning: 0xf9a825, resolved: 0x2e7d32 };
@@ -13,11 +14,17 @@ const BUTTON_STYLE: Record<AlertButton, ButtonStyle> = {
   resolve: ButtonStyle.Success,
 };
 
-/** Button custom ids carry the action and the alert: `xmsg|ack|XM-42`. */
-export const buttonId = (button: AlertButton, alertId: string) => `xmsg|${button}|${alertId}`;
-export function parseButtonId(customId: string): { button: string; alertId: string } | undefined {
-  const [tag, button, alertId] = customId.split('|');
-  return tag === 'xmsg' && button && alertId ? { button, alertId } : undefined;
+/**
+ * Button custom ids carry the action, the alert and the deployment it was posted under: `xmsg|ack|XM-42|3f9c0a1b2c4d`
+ * (at most 44 characters of Discord's 100); those posted before buttons carried a deployment are `xmsg|ack|XM-42`.
+ */
+export const buttonId = (button: AlertButton, alertId: string, deployment?: string) =>
+  `xmsg|${button}|${buttonTarget(alertId, deployment)}`;
+export function parseButtonId(customId: string): ({ button: string } & ButtonTarget) | undefined {
+  const [tag, button, ...target] = customId.split('|');
+  if (tag !== 'xmsg' || !button) return undefined;
+  const parsed = parseButtonTarget(target.join('|'));
+  return parsed && { button, ...parsed };
 }
 
 /** The root message of an alert: one embed with the same facts as the Slack root, and the four buttons. */
@@ -26,7 +33,11 @@ export function renderRoot(view: AlertView): { embeds: APIEmbed[]; components: A
   const fields: APIEmbed['fields'] = [
     { name: 'Severity', value: a.severity, inline: true },
     { name: 'Kind', value: a.kind, inline: true },
-    { name: 'Chain', value: `${a.chainId}${a.sourceChainIds.length ? ` (sources: ${a.sourceChainIds.join(', ')})` : ''}`, inline: true },
+    {
+      name: 'Chain',
+      value: `${a.chainId === DEPLOYMENT_WIDE ? 'all' : a.chainId}${a.sourceChainIds.length ? ` (sources: ${a.sourceChainIds.join(', ')})` : ''}`,
+      inline: true,
+    },
     { name: 'Occurrences', value: String(a.count), inline: true },
     { name: 'State', value: stateLine(a), inline: true },
     { name: 'Opened', value: `<t:${Math.floor(a.createdAt / 1000)}:f>`, inline: true },
@@ -69,7 +80,7 @@ export function renderRoot(view: AlertView): { embeds: APIEmbed[]; components: A
                   type: ComponentType.Button,
                   style: BUTTON_STYLE[button],
                   label: ALERT_BUTTON_LABELS[button],
-                  custom_id: buttonId(button, a.id),
+                  custom_id: buttonId(button, a.id, view.deployment),
                 }) as APIButtonComponent,
             ),
           },

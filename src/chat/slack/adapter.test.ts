@@ -1,6 +1,6 @@
 import { WebAPIHTTPError, WebAPIPlatformError, WebAPIRateLimitedError, WebAPIRequestError } from '@slack/web-api';
 import { describe, expect, it } from 'vitest';
-import { ChatRejected, ChatRetryLater } from '../../alerts/chat-port.js';
+import { ChatGone, ChatRejected, ChatRetryLater } from '../../alerts/chat-port.js';
 import { classify } from './adapter.js';
 
 // The errors as WebClient throws them (@slack/web-api's WebClient.js): a platform error carries the API answer.
@@ -55,14 +55,28 @@ describe('Slack classify', () => {
     'not_in_channel',
     'channel_not_found',
     'missing_scope',
-    'thread_not_found',
-    'message_not_found',
   ])('keeps the alert and retries slowly on %s, which a person fixes in the settings', (code) => {
     expect(retryLater(platform(code))).toEqual({ message: `slack: ${code} (check the Slack app settings)`, retryAfterMs: 30_000 });
   });
 
   it.each(['invalid_blocks', 'msg_too_long', 'invalid_arguments', 'cant_update_message'])('refuses %s for good', (code) => {
     expect(rejected(platform(code))).toBe(`slack: ${code}`);
+  });
+
+  it("tells, for a call about one alert's messages, that its thread or root is gone", () => {
+    const gone = new Map([
+      ['thread_not_found', 'thread'],
+      ['message_not_found', 'root'],
+      ['channel_not_found', 'thread'],
+    ] as const);
+    for (const [code, what] of gone) {
+      const out = classify(platform(code), gone);
+      expect(out).toBeInstanceOf(ChatGone);
+      expect(out).toMatchObject({ message: `slack: ${code}`, gone: what });
+    }
+    // The same codes from a call about the channel (a root, a notice) are not about one alert.
+    expect(retryLater(platform('channel_not_found')).message).toBe('slack: channel_not_found (check the Slack app settings)');
+    expect(rejected(platform('message_not_found'))).toBe('slack: message_not_found');
   });
 
   it('retries anything else thrown', () => {

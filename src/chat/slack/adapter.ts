@@ -2,20 +2,20 @@ import { WebAPIHTTPError, WebAPIPlatformError, WebAPIRateLimitedError, WebAPIReq
 import {
   type AlertView,
   type ChatAdapter,
+  ChatGone,
   ChatRejected,
   ChatRetryLater,
   type ChatUpdate,
   type Mention,
   type ThreadRef,
 } from '../../alerts/chat-port.js';
+import { groupMentions, type SlackMentionGroups } from './mentions.js';
 import { escapeSlack, renderRoot } from './render.js';
 
-export interface SlackSettings {
+export interface SlackSettings extends SlackMentionGroups {
   token: string;
   channel: string;
   apiUrl: string;
-  oncallGroupId?: string;
-  escalationGroupId?: string;
 }
 
 /** Errors that a person fixes in Slack's or xmsg's settings: keep the alert and retry rather than drop it. */
@@ -28,8 +28,16 @@ const FIX_AND_RETRY = new Set([
   'not_in_channel',
   'channel_not_found',
   'missing_scope',
-  'thread_not_found',
-  'message_not_found',
+]);
+/**
+ * Errors that concern one alert's messages, not the app or the channel: the thread (`thread_ts`) or the root
+ * (`chat.update`'s `ts`) is gone. A reply also gets `channel_not_found` when the alert's root is in a channel the app
+ * no longer sees (the channel setting changed since), which later alerts, posted in the configured channel, escape.
+ */
+const MESSAGE_GONE: ReadonlyMap<string, ChatGone['gone']> = new Map([
+  ['thread_not_found', 'thread'],
+  ['message_not_found', 'root'],
+  ['channel_not_found', 'thread'],
 ]);
 const TRANSIENT = new Set(['internal_error', 'fatal_error', 'service_unavailable', 'request_timeout', 'ratelimited']);
 /** Errors of conversations.history that mean xmsg may not look (an install without the history scopes). */
@@ -61,9 +69,7 @@ export class SlackAdapter implements ChatAdapter {
   }
 
   mentionText(mention: Mention | undefined): string {
-    if (!mention) return '';
-    const group = mention === 'escalation' ? (this.settings.escalationGroupId ?? this.settings.oncallGroupId) : this.settings.oncallGroupId;
-    return group ? `<!subteam^${group}>` : '';
+    return groupMentions(mention, this.settings);
   }
 
   async postRoot(view: AlertView, mention?: Mention): Promise<ThreadRef> {
@@ -116,34 +122,53 @@ export class SlackAdapter implements ChatAdapter {
 
   async reply(ref: ThreadRef, update: ChatUpdate): Promise<void> {
     const mention = this.mentionText(update.mention);
-    await this.call(() =>
-      this.client.chat.postMessage({
-        channel: ref.channel,
-        thread_ts: ref.id,
-        text: `${mention ? `${mention} ` : ''}${escapeSlack(update.text)}`,
-      }),
+    const res = await this.call(
+      () =>
+        this.client.chat.postMessage({
+          channel: ref.channel,
+          thread_ts: ref.id,
+          text: `${mention ? `${mention} ` : ''}${escapeSlack(update.text)}`,
+        }),
+      undefined,
+      MESSAGE_GONE,
     );
+    // Slack does not refuse a reply to a root deleted without replies: it posts it to the channel as a message of its
+    // own, and only the answer's missing `thread_ts` tells. That stray message goes; the outbox posts the root again.
+    if (res.message && res.message.thread_ts !== ref.id) {
+      if (res.ts) await this.client.chat.delete({ channel: String(res.channel ?? ref.channel), ts: res.ts }).catch(() => undefined);
+      throw new ChatGone(`slack: the root ${ref.id} is gone (the reply was posted outside any thread)`, 'root');
+    }
   }
 
   async editRoot(ref: ThreadRef, view: AlertView): Promise<void> {
     const { text, blocks } = renderRoot(view);
-    await this.call(() => this.client.chat.update({ channel: ref.channel, ts: ref.id, text, blocks }));
+    await this.call(() => this.client.chat.update({ channel: ref.channel, ts: ref.id, text, blocks }), undefined, MESSAGE_GONE);
   }
 
-  /** `rejected`: platform errors that mean "never", for this call, whatever `classify` says of them in general. */
-  private async call<T>(fn: () => Promise<T>, rejected?: ReadonlySet<string>): Promise<T> {
+  async announce(text: string): Promise<void> {
+    await this.call(() => this.client.chat.postMessage({ channel: this.settings.channel, text: escapeSlack(text), unfurl_links: false }));
+  }
+
+  /**
+   * `rejected`: platform errors that mean "never", for this call, whatever `classify` says of them in general; `gone`:
+   * those that mean one alert's thread or root is gone (only calls about an alert's messages pass it).
+   */
+  private async call<T>(fn: () => Promise<T>, rejected?: ReadonlySet<string>, gone?: ReadonlyMap<string, ChatGone['gone']>): Promise<T> {
     try {
       return await fn();
     } catch (err) {
       if (rejected && err instanceof WebAPIPlatformError && rejected.has(err.data.error))
         throw new ChatRejected(`slack: ${err.data.error}`);
-      throw classify(err);
+      throw classify(err, gone);
     }
   }
 }
 
-/** Maps @slack/web-api errors onto the outbox's two outcomes: retry later, or never accepted. */
-export function classify(err: unknown): Error {
+/**
+ * Maps @slack/web-api errors onto the outbox's outcomes: retry later, never accepted, or (for a call about one
+ * alert's messages, given its `gone` codes) that alert's thread or root is gone.
+ */
+export function classify(err: unknown, gone?: ReadonlyMap<string, ChatGone['gone']>): Error {
   if (err instanceof WebAPIRateLimitedError) return new ChatRetryLater('slack: rate limited', err.retryAfter * 1000);
   if (err instanceof WebAPIHTTPError) {
     return err.statusCode >= 500 || err.statusCode === 429
@@ -153,6 +178,8 @@ export function classify(err: unknown): Error {
   if (err instanceof WebAPIRequestError) return new ChatRetryLater(`slack: ${err.original.message}`);
   if (err instanceof WebAPIPlatformError) {
     const code = err.data.error;
+    const what = gone?.get(code);
+    if (what) return new ChatGone(`slack: ${code}`, what);
     if (TRANSIENT.has(code)) return new ChatRetryLater(`slack: ${code}`);
     if (FIX_AND_RETRY.has(code)) return new ChatRetryLater(`slack: ${code} (check the Slack app settings)`, 30_000);
     return new ChatRejected(`slack: ${code}`);

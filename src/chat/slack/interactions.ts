@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import { ALERT_BUTTONS, type AlertButton, type CommandDeps, runButton, runCommand } from '../../../commands/handlers.js';
 import type { Actor } from '../../alerts/chat-port.js';
 import { BodyTooLarge, type HttpServer, readBody } from '../../http/server.js';
+import { parseButtonTarget } from '../alert-button.js';
 import { answerOrDefer, withFailureReply } from '../answer.js';
 import { escapeSlack, slackActionId } from './render.js';
 
@@ -56,14 +57,14 @@ export function mountSlackInteractions(http: HttpServer, settings: SlackInteract
   app.action(ALERT_ACTION, async ({ action, body, ack, respond }) => {
     await ack();
     const button = ('action_id' in action ? action.action_id : '').replace(/^xmsg_/, '') as AlertButton;
-    const alertId = 'value' in action && typeof action.value === 'string' ? action.value : '';
-    if (!ALERT_BUTTONS.includes(button) || !/^XM-\d+$/.test(alertId)) {
+    const target = 'value' in action && typeof action.value === 'string' ? parseButtonTarget(action.value) : undefined;
+    if (!ALERT_BUTTONS.includes(button) || !target) {
       await respond({ response_type: 'ephemeral', replace_original: false, text: 'This button does not name an alert.' });
       return;
     }
     const user = body.user as { id: string; username?: string; name?: string };
     const actor = await permissions.actor(user.id, user.username ?? user.name ?? user.id);
-    const reply = await withFailureReply(runButton(button, alertId, actor, deps), log, 'command failed');
+    const reply = await withFailureReply(runButton(button, target.alertId, actor, deps, target.deployment), log, 'command failed');
     await respond({ response_type: 'ephemeral', replace_original: false, text: escapeSlack(reply.text) });
   });
 

@@ -92,6 +92,19 @@ describe('Slack root message', () => {
     expect(buttons(renderRoot(alertView({ state: 'acknowledged', ackedBy: 'alice' })).blocks)).toHaveLength(4);
   });
 
+  it('puts the deployment the alert was posted under in each button value', () => {
+    const values = buttons(renderRoot({ ...alertView(), deployment: '3f9c0a1b2c4d' }).blocks).map((b) => {
+      const { action_id, value } = b as { action_id: string; value: string };
+      return [action_id, value];
+    });
+    expect(values).toEqual([
+      ['xmsg_ack', 'XM-7|3f9c0a1b2c4d'],
+      ['xmsg_escalate', 'XM-7|3f9c0a1b2c4d'],
+      ['xmsg_silence_1h', 'XM-7|3f9c0a1b2c4d'],
+      ['xmsg_resolve', 'XM-7|3f9c0a1b2c4d'],
+    ]);
+  });
+
   it('shows who acknowledged, the silence and the escalation level', () => {
     const { text, blocks } = renderRoot(
       alertView({ state: 'acknowledged', ackedBy: 'alice (slack:U1)', silenceId: 'S-2', escalationLevel: 2 }),

@@ -1,10 +1,11 @@
 import type { KnownBlock } from '@slack/types';
 import { ALERT_BUTTON_LABELS, ALERT_BUTTONS, type AlertButton } from '../../../commands/handlers.js';
 import type { AlertView } from '../../alerts/chat-port.js';
-import { type Alert, stateLine } from '../../alerts/model.js';
+import { type Alert, DEPLOYMENT_WIDE, stateLine } from '../../alerts/model.js';
+import { buttonTarget } from '../alert-button.js';
 import { truncate } from '../text.js';
 
-/** The action id of an alert button on Slack (its value is the alert id); the action handler reads it back. */
+/** The action id of an alert button on Slack (its value is the button target, src/chat/alert-button.ts); the action handler reads both back. */
 export const slackActionId = (button: AlertButton) => `xmsg_${button}`;
 
 /** Slack mrkdwn treats &, < and > as control characters; everything from chains or users is escaped. */
@@ -19,7 +20,7 @@ export function renderRoot(view: AlertView, mentionText = ''): { text: string; b
   const fields = [
     `*Severity*\n${a.severity}`,
     `*Kind*\n${a.kind}`,
-    `*Chain*\n${a.chainId}${a.sourceChainIds.length ? ` (sources: ${a.sourceChainIds.join(', ')})` : ''}`,
+    `*Chain*\n${a.chainId === DEPLOYMENT_WIDE ? 'all' : a.chainId}${a.sourceChainIds.length ? ` (sources: ${a.sourceChainIds.join(', ')})` : ''}`,
     `*Occurrences*\n${a.count}`,
     `*State*\n${escapeSlack(stateLine(a))}`,
     `*Opened*\n<!date^${Math.floor(a.createdAt / 1000)}^{date_short_pretty} {time_secs}|${new Date(a.createdAt).toISOString()}>`,
@@ -69,7 +70,7 @@ export function renderRoot(view: AlertView, mentionText = ''): { text: string; b
         type: 'button',
         action_id: slackActionId(button),
         text: { type: 'plain_text', text: ALERT_BUTTON_LABELS[button] },
-        value: a.id,
+        value: buttonTarget(a.id, view.deployment),
         ...(button === 'ack' ? { style: 'primary' as const } : button === 'escalate' ? { style: 'danger' as const } : {}),
       })),
     });

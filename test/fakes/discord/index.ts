@@ -64,6 +64,14 @@ export interface FakeDiscord {
   /** Registered application commands, `global` or by guild id. */
   registeredCommands(scope?: string): Array<Record<string, unknown>>;
   failNext(route: RestRoute, times: number, fault: Fault): void;
+  /**
+   * What a moderator does in the client. Deleting a message that started a thread leaves the thread (its messages
+   * stay; the message itself answers Unknown Message); deleting a thread removes the thread channel (posting in it
+   * answers Unknown Channel); archiving or locking one refuses posts in it (Thread is archived / locked).
+   */
+  deleteMessage(channelId: string, messageId: string): void;
+  deleteThread(threadId: string): void;
+  setThreadState(threadId: string, state: { archived?: boolean; locked?: boolean }): void;
   /** While down, every authenticated REST call answers 503. */
   setDown(down: boolean): void;
 
@@ -185,6 +193,22 @@ class LoopbackDiscord implements FakeDiscord {
   }
   failNext(route: RestRoute, times: number, fault: Fault) {
     this.rest.failNext(route, times, fault);
+  }
+  deleteMessage(channelId: string, messageId: string) {
+    const list = this.state.messages.get(channelId);
+    const i = list?.findIndex((m) => m.id === messageId) ?? -1;
+    if (!list || i < 0) throw new Error(`fake discord: no message ${messageId} in ${channelId} to delete`);
+    list.splice(i, 1);
+  }
+  deleteThread(threadId: string) {
+    if (!this.state.threads.delete(threadId)) throw new Error(`fake discord: no thread ${threadId} to delete`);
+    this.state.messages.delete(threadId);
+    for (const m of this.state.messages.get(this.state.channelId) ?? []) if (m.thread?.id === threadId) delete m.thread;
+  }
+  setThreadState(threadId: string, state: { archived?: boolean; locked?: boolean }) {
+    const thread = this.state.threads.get(threadId);
+    if (!thread) throw new Error(`fake discord: no thread ${threadId}`);
+    Object.assign(thread.thread_metadata, state);
   }
   setDown(down: boolean) {
     this.rest.down = down;

@@ -334,6 +334,7 @@ export class DiscordRest {
     if (!s.channelExists(channelId)) throw apiError(404, 10003, 'Unknown Channel');
     const thread = s.threads.get(channelId);
     if (thread?.thread_metadata.archived) throw apiError(400, 50083, 'Thread is archived');
+    if (thread?.thread_metadata.locked) throw apiError(403, 160005, 'Thread is locked');
     const errors = validateMessageBody(b, { creating: true });
     if (errors._) throw apiError(400, 50006, 'Cannot send an empty message');
     if (Object.keys(errors).length) throw new ApiError(400, formErrorBody(errors));

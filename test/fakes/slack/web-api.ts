@@ -92,11 +92,15 @@ const METHODS: Record<string, Method> = {
     if (!hasContent(content)) return fail('no_text');
     const metadata = readMetadata(args);
     if (metadata && isError(metadata)) return metadata;
-    const threadTs = str(args.thread_ts);
-    // Stricter than Slack on purpose: a reply must name an existing root of this channel, so a reply posted before
-    // its root (or threaded on a reply's ts) fails the test that causes it.
-    if (threadTs) {
-      const parent = ws.find(channel, threadTs);
+    let threadTs = str(args.thread_ts);
+    if (threadTs && ws.wasDeleted(channel, threadTs)) {
+      // As Slack does: a reply to a root deleted without replies is not refused but posted to the channel as a
+      // message of its own, and only the answer's missing `thread_ts` says so.
+      threadTs = undefined;
+    } else if (threadTs) {
+      // Stricter than Slack on purpose: a reply must name an existing root of this channel (or its tombstone), so a
+      // reply posted before its root (or threaded on a reply's ts) fails the test that causes it.
+      const parent = ws.threadRoot(channel, threadTs);
       if (!parent || parent.threadTs) return fail('thread_not_found');
     }
     const message = ws.post(channel, { text: content.text ?? '', blocks: content.blocks }, threadTs, metadata);
@@ -115,6 +119,15 @@ const METHODS: Record<string, Method> = {
     if (metadata && isError(metadata)) return metadata;
     ws.edit(message, content, metadata);
     return { ok: true, channel, ts: message.ts, text: message.text, message: messageJson(message) };
+  },
+
+  /** Deletes one of the app's messages: a root with replies leaves a tombstone that keeps its thread. */
+  'chat.delete': (args, ws) => {
+    const channel = str(args.channel);
+    if (!channel) return fail('channel_not_found');
+    const ts = str(args.ts) ?? '';
+    if (!ws.delete(channel, ts)) return fail('message_not_found');
+    return { ok: true, channel, ts };
   },
 
   'chat.postEphemeral': (args, ws) => {

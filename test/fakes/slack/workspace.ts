@@ -34,6 +34,11 @@ export interface FakeMessage extends MessageContent {
   edits: number;
   history: MessageContent[];
   metadata?: MessageMetadata;
+  /**
+   * Set when the root was deleted while it had replies: Slack keeps it as a tombstone ("This message was deleted.",
+   * subtype `tombstone`) that still holds its thread, but no method finds it as a message any more.
+   */
+  tombstone?: true;
 }
 
 export interface FakeUser {
@@ -64,6 +69,8 @@ export class Workspace {
   private readonly clock = new TsClock();
   /** Per channel, roots and replies in posting order. */
   private messages = new Map<string, FakeMessage[]>();
+  /** `channel ts` of messages deleted outright (a root without replies, a reply): Slack remembers nothing else of them. */
+  private deleted = new Set<string>();
   private users = new Map<string, FakeUser>();
 
   constructor(private readonly seed: WorkspaceSeed) {
@@ -93,8 +100,39 @@ export class Workspace {
     else if (content.blocks) delete message.blocks;
   }
 
+  /** A live message (not a tombstone) of the channel. */
   find(channel: string, ts: string): FakeMessage | undefined {
-    return this.messages.get(channel)?.find((m) => m.ts === ts);
+    return this.messages.get(channel)?.find((m) => m.ts === ts && !m.tombstone);
+  }
+
+  /** A root that still holds a thread: a live root, or the tombstone of one deleted with replies. */
+  threadRoot(channel: string, ts: string): FakeMessage | undefined {
+    return this.messages.get(channel)?.find((m) => m.ts === ts && !m.threadTs);
+  }
+
+  /** Whether this message was deleted outright (so it is neither found nor a tombstone). */
+  wasDeleted(channel: string, ts: string): boolean {
+    return this.deleted.has(`${channel} ${ts}`);
+  }
+
+  /**
+   * Deletes a message as Slack does (chat.delete, or a person in the client): a root with replies becomes a
+   * tombstone that keeps its thread; anything else is gone. False when there is no such live message.
+   */
+  delete(channel: string, ts: string): boolean {
+    const message = this.find(channel, ts);
+    if (!message) return false;
+    if (!message.threadTs && this.replies(channel, ts).length) {
+      message.tombstone = true;
+      message.text = 'This message was deleted.';
+      delete message.blocks;
+      delete message.metadata;
+      return true;
+    }
+    const list = this.channel(channel);
+    list.splice(list.indexOf(message), 1);
+    this.deleted.add(`${channel} ${ts}`);
+    return true;
   }
 
   roots(channel: string): FakeMessage[] {
@@ -137,6 +175,7 @@ export class Workspace {
   /** Back to the seed. The ts clock keeps running so a ts is never reused, even across tests. */
   reset(): void {
     this.messages = new Map();
+    this.deleted = new Set();
     this.users = new Map(Object.entries(this.seed.users ?? {}));
     for (const members of Object.values(this.seed.usergroups ?? {})) {
       for (const id of members) this.rememberUser(id);
@@ -164,6 +203,7 @@ export function messageJson(m: FakeMessage, withMetadata = true): Record<string,
     ts: m.ts,
     text: m.text,
     ...(m.blocks ? { blocks: structuredClone(m.blocks) } : {}),
+    ...(m.tombstone ? { subtype: 'tombstone', hidden: true } : {}),
     ...(m.threadTs ? { thread_ts: m.threadTs, parent_user_id: IDENTITY.botUserId } : {}),
     ...(m.metadata && withMetadata ? { metadata: structuredClone(m.metadata) } : {}),
   };
