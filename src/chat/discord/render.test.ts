@@ -52,6 +52,12 @@ describe('Discord root message', () => {
     expect(field(alertView(), 'Latest')).toBeUndefined();
   });
 
+  it('shows the detail of an alert about no message (a chain that stopped), not "and n more"', () => {
+    const embed = embedOf(alertView({ kind: 'chain_unhealthy', severity: 'warning', sample: [], count: 1, detail: 'RPC failing: 503' }));
+    expect(embed.fields).toContainEqual({ name: 'Detail', value: 'RPC failing: 503' });
+    expect(JSON.stringify(embed.fields)).not.toContain('more');
+  });
+
   it('colours the embed by severity, and green once resolved', () => {
     expect(embedOf(alertView({ severity: 'warning' })).color).toBe(0xf9a825);
     expect(embedOf(alertView({ state: 'resolved', resolvedBy: 'bob' })).color).toBe(0x2e7d32);

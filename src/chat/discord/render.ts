@@ -57,7 +57,8 @@ export function renderRoot(view: AlertView): { embeds: APIEmbed[]; components: A
       ),
     });
   }
-  if (a.count > a.sample.length)
+  // As on Slack: "…and n more" only beside sampled messages; an alert with none (chain health) shows its detail.
+  if (a.count > a.sample.length && a.sample.length)
     fields.push({ name: 'Latest', value: truncate(`…and ${a.count - a.sample.length} more. ${a.detail}`, 1024) });
   else if (!a.sample.length) fields.push({ name: 'Detail', value: truncate(a.detail || '-', 1024) });
   fields.push({ name: 'Runbook', value: truncate(view.runbook, 1024) });

@@ -154,6 +154,8 @@ describe('Slack root message', () => {
         long,
       ),
       alertView({ title: long, sample: [], detail: long }, long),
+      // Escaping triples '&', '<' and '>': the limit holds for the escaped text.
+      alertView({ kind: 'chain_unhealthy', title: long, sample: [], detail: '<&>'.repeat(3_000) }, long),
     ]) {
       const shown = texts(renderRoot(v).blocks);
       for (const t of shown) expect(t.text.length).toBeLessThanOrEqual(t.type === 'header' ? 150 : 3000);

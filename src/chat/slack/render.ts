@@ -59,7 +59,7 @@ export function renderRoot(view: AlertView, mentionText = ''): { text: string; b
       elements: [{ type: 'mrkdwn', text: `…and ${a.count - a.sample.length} more. Latest: ${escapeSlack(truncate(a.detail, 500))}` }],
     });
   } else if (!a.sample.length) {
-    blocks.push({ type: 'section', text: { type: 'mrkdwn', text: escapeSlack(truncate(a.detail, 2900)) } });
+    blocks.push({ type: 'section', text: { type: 'mrkdwn', text: truncate(escapeSlack(a.detail), 2900) } });
   }
   blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: truncate(`*Runbook:* ${escapeSlack(view.runbook)}`, 2900) }] });
   if (a.state !== 'resolved') {
