@@ -282,11 +282,17 @@ describe('/xmsg in Slack', () => {
     const init = await emitInitiating(world.devnet.chain(A));
     // Executed before this xmsg started: it never tracked it.
     const exec = await executeMessage(world.devnet.chain(B), init.identifier, init.msgHash);
+    // And a log forged through a faulty inbox, its transaction declaring nothing: checked now, it is not `valid`.
+    const forgedInit = await emitInitiating(world.devnet.chain(A));
+    const forged = await executeMessage(world.devnet.chain(B), forgedInit.identifier, forgedInit.msgHash, { forged: true, accessList: [] });
     await world.stopXmsg(x);
     await cleanRedis(world.prefix);
     const fresh = await start();
     expect(await say(fresh, `status ${exec.txHash}`)).toContain('valid');
     expect(await say(fresh, `status ${init.msgHash}`)).toContain('checked now (not tracked)');
+    const forgedStatus = await say(fresh, `status ${forged.txHash}`);
+    expect(forgedStatus).toContain('access_list_mismatch');
+    expect(forgedStatus).toContain('access list missing');
   });
 
   it('answers bad input with a clear error and the usage', async () => {

@@ -1,10 +1,12 @@
 import type { Address, Hex } from 'viem';
+import { withAccessList } from '../chain/access-list.js';
+import { lookUpAccessListCheck } from '../chain/access-list-lookup.js';
 import { ActivationBlocks } from '../chain/activation.js';
 import { decodeExecutingLog, EXECUTING_MESSAGE_TOPIC } from '../chain/inbox.js';
 import type { ChainLog, ChainRpc } from '../chain/rpc.js';
 import type { SourceBlocks } from '../chain/source-blocks.js';
 import { type ChainLookups, validateExecuting } from '../chain/validate.js';
-import type { ValidityRules, Verdict } from '../chain/validity.js';
+import { isInvalid, type ValidityRules, type Verdict } from '../chain/validity.js';
 import { identifierOf, type MessageData, type MessageRecord, type MessageStore, messageDataOf } from '../store/messages.js';
 import { executingBlockOf } from './checker.js';
 
@@ -71,9 +73,17 @@ export class MessageLookup {
         found.push({ tracked });
         continue;
       }
-      const verdict = await validateExecuting(data.msgHash, identifierOf(data), executingBlockOf(data), this.lookups, this.deps.rules);
-      found.push({ untracked: data, verdict });
+      found.push({ untracked: data, verdict: await this.check(rpc, data) });
     }
     return found;
+  }
+
+  /** As the checker decides: the validity rules, then the transaction's access list (a forged log is not `valid`). */
+  private async check(rpc: ChainRpc, data: MessageData): Promise<Verdict> {
+    const id = identifierOf(data);
+    const verdict = await validateExecuting(data.msgHash, id, executingBlockOf(data), this.lookups, this.deps.rules);
+    if (isInvalid(verdict.status)) return verdict;
+    const check = await lookUpAccessListCheck(rpc, this.deps.inbox, data, id, data.msgHash);
+    return 'unknown' in check ? { status: 'unknown', reason: check.unknown } : withAccessList(verdict, check);
   }
 }
