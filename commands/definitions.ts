@@ -1,12 +1,23 @@
-import { ApplicationCommandOptionType, type RESTPutAPIApplicationCommandsJSONBody } from 'discord.js';
+import {
+  ApplicationCommandOptionType,
+  ApplicationIntegrationType,
+  InteractionContextType,
+  type RESTPutAPIApplicationCommandsJSONBody,
+} from 'discord.js';
 import { SUBCOMMANDS } from './grammar.js';
 
-/** The `/xmsg` slash command as Discord registers it, derived from the one command model. */
+/**
+ * The `/xmsg` slash command as Discord registers it, derived from the one command model. Usable in servers only:
+ * not offered in DMs with the bot or in other DMs (`contexts`), nor installable to a user's account
+ * (`integration_types`); xmsg also refuses interactions from outside its server (src/chat/discord/interactions.ts).
+ */
 export function discordCommands(): RESTPutAPIApplicationCommandsJSONBody {
   return [
     {
       name: 'xmsg',
       description: 'xmsg: interop message alerts',
+      contexts: [InteractionContextType.Guild],
+      integration_types: [ApplicationIntegrationType.GuildInstall],
       options: SUBCOMMANDS.map((s) => ({
         type: ApplicationCommandOptionType.Subcommand,
         name: s.name,

@@ -10,12 +10,16 @@ export type Command =
   | { name: 'ack' | 'escalate' | 'resolve'; alertId: string }
   | { name: 'silence'; matcher: Silence['matcher']; value: string; durationMs: number; start?: SilenceStart; reason: string }
   | { name: 'unsilence'; silenceId: string }
-  | { name: 'health' };
+  | { name: 'health' }
+  | { name: 'failsafe'; action: 'on'; alertId?: string; reason: string }
+  | { name: 'failsafe'; action: 'off'; reason: string }
+  | { name: 'failsafe'; action: 'status' };
 
 /** When a maintenance window starts: at a time (ms since the epoch), or after a delay from when the command runs. */
 export type SilenceStart = { at: number } | { after: number };
 
 export type ListFilter = 'open' | 'acked' | 'silenced' | 'all';
+export const FAILSAFE_ACTIONS = ['on', 'off', 'status'] as const;
 export const LIST_FILTERS: readonly ListFilter[] = ['open', 'acked', 'silenced', 'all'];
 
 export interface OptionSpec {
@@ -83,6 +87,18 @@ export const SUBCOMMANDS: readonly SubcommandSpec[] = [
     options: [{ name: 'id', description: 'silence id, e.g. S-3', required: true }],
   },
   { name: 'health', args: '', summary: "each chain's heads and lag, and queue depths", acts: false, options: [] },
+  {
+    name: 'failsafe',
+    args: 'on [XM-id] <reason> | off <reason> | status',
+    summary: 'the interop failsafe (op-interop-filter refuses every executing message while on): two on-call members must agree',
+    // On-call membership is checked by the failsafe itself: a refusal is audited, and `status` is for everyone.
+    acts: false,
+    options: [
+      { name: 'action', description: 'on, off or status', required: true, choices: FAILSAFE_ACTIONS },
+      { name: 'alert', description: 'on: the alert it is about, e.g. XM-42', required: false },
+      { name: 'reason', description: 'why, for the thread and the audit trail (required for on and off)', required: false },
+    ],
+  },
 ];
 
 /** The command line a structured command stands for, so every platform goes through the same parser. */
@@ -167,7 +183,28 @@ export function parseCommand(input: string): ParseResult {
     }
     case 'silence':
       return parseSilence(words);
+    case 'failsafe':
+      return parseFailsafe(words);
   }
+}
+
+/** `failsafe on [XM-id] <reason>`, `failsafe off <reason>`, `failsafe status`: the words after `failsafe`. */
+function parseFailsafe(words: string[]): ParseResult {
+  const name = 'failsafe';
+  const action = (words.shift() ?? '').toLowerCase();
+  if (action === 'status') return words.length ? fail(name, 'status takes no arguments') : { ok: true, command: { name, action } };
+  if (action !== 'on' && action !== 'off')
+    return fail(name, action ? `"${truncate(action)}" is not on, off or status` : 'missing on, off or status');
+  const alertId = action === 'on' && words[0] && ALERT_ID.test(words[0]) ? words.shift()!.toUpperCase() : undefined;
+  if (action === 'off' && words[0] && ALERT_ID.test(words[0])) return fail(name, 'failsafe off names no alert: give the reason only');
+  const reason = words.join(' ');
+  if (!reason)
+    return fail(
+      name,
+      `missing the reason: it goes in the thread and the audit trail of this ${action === 'on' ? 'cluster-wide stop' : 'restart'} of interop`,
+    );
+  if (reason.length > MAX_REASON_CHARS) return fail(name, `the reason is longer than ${MAX_REASON_CHARS} characters`);
+  return { ok: true, command: action === 'on' ? { name, action, ...(alertId ? { alertId } : {}), reason } : { name, action, reason } };
 }
 
 /** `silence <target> <duration> [at <when>] [reason]`: the words after `silence`. */

@@ -1,9 +1,12 @@
-import { describe, expect, it } from 'vitest';
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { afterAll, describe, expect, it } from 'vitest';
 import type { Actor } from '../src/alerts/chat-port.js';
 import type { Alert } from '../src/alerts/model.js';
 import type { Silence } from '../src/alerts/silences.js';
 import { alertFixture } from '../test/fixtures/alerts.js';
 import { alertLine, type CommandDeps, type HealthReport, runButton, runCommand, silenceLine } from './handlers.js';
+import { LookupLimit } from './lookup-limit.js';
 
 const alert = (o: Partial<Alert> = {}): Alert =>
   alertFixture({ title: 'Invalid executing message on chain 902', count: 3, sample: [], detail: '', ...o });
@@ -16,11 +19,13 @@ const HASH = `0x${'ab'.repeat(32)}`;
  * Dependencies for the replies that need no alert store: each test names what it provides, and a reply that
  * reached for anything else would fail on it.
  */
-const deps = (o: { health?: () => Promise<HealthReport>; lookupFails?: Error; deploymentId?: string } = {}) =>
+const deps = (o: { health?: () => Promise<HealthReport>; lookupFails?: Error; deploymentId?: string; lookupLimit?: LookupLimit } = {}) =>
   ({
     health: o.health,
     deploymentId: async () => o.deploymentId,
+    lookupLimit: o.lookupLimit ?? { take: async () => ({ ok: true }) },
     lookup: {
+      tracked: async () => [],
       byMsgHash: async () => {
         if (o.lookupFails) throw o.lookupFails;
         return [];
@@ -92,6 +97,7 @@ describe('runCommand replies that need no alert store', () => {
       'silence',
       'unsilence',
       'health',
+      'failsafe',
     ]);
     expect(lines).toContain(
       '/xmsg silence <chain-id | origin | kind | XM-id> <duration> [at <ISO time | +duration>] [reason]: mute new alerts of a chain, origin or kind, or one alert, for 90s, 15m, 2h, 1d…; at: a later window',
@@ -169,5 +175,38 @@ describe('runCommand replies that need no alert store', () => {
       ok: false,
       text: `Could not look up \`${HASH}\` on the chains: HTTP request failed.`,
     });
+  });
+});
+
+describe('the lookup limit', () => {
+  const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
+  const prefix = `xmsgtest-lookup-limit-${randomUUID().slice(0, 8)}`;
+  afterAll(async () => {
+    for await (const found of redis.scanStream({ match: `${prefix}:*`, count: 1000 })) if (found.length) await redis.del(...found);
+    await redis.quit();
+  });
+
+  it('allows 5 chain lookups a minute per person and platform, then says how long to wait', async () => {
+    const limited = deps({ lookupLimit: new LookupLimit(redis, prefix) });
+    const notFound = `No executing message with msgHash or txHash \`${HASH}\` is tracked or in the recent blocks of any chain.`;
+    for (let i = 0; i < 5; i++) expect((await runCommand(`status ${HASH}`, stranger, limited)).text).toBe(notFound);
+    const refused = await runCommand(`status ${HASH}`, stranger, limited);
+    expect(refused.ok).toBe(false);
+    expect(refused.text).toMatch(
+      /^Lookups on the chains are limited to 5 per person every 60 s; try again in (60|59) s\. Alerts \(`\/xmsg status XM-7`\) and messages xmsg tracks are not limited\.$/,
+    );
+    // Someone else, and the same user id on another platform, have their own allowance.
+    expect((await runCommand(`status ${HASH}`, oncall, limited)).text).toBe(notFound);
+    expect((await runCommand(`status ${HASH}`, { ...stranger, platform: 'discord' }, limited)).text).toBe(notFound);
+  });
+
+  it('opens again when the window ends', async () => {
+    const limit = new LookupLimit(redis, `${prefix}-short`, 2, 300);
+    const who = { platform: 'console', userId: 'ops' };
+    expect(await limit.take(who)).toEqual({ ok: true });
+    expect(await limit.take(who)).toEqual({ ok: true });
+    expect(await limit.take(who)).toMatchObject({ ok: false, retryInS: 1 });
+    await new Promise((r) => setTimeout(r, 350));
+    expect(await limit.take(who)).toEqual({ ok: true });
   });
 });

@@ -1,4 +1,5 @@
 import type { Actor } from '../src/alerts/chat-port.js';
+import type { Failsafe, FailsafeEndpointState } from '../src/alerts/failsafe.js';
 import { type MessageAlerts, messageAlerts } from '../src/alerts/message-alerts.js';
 import type { Alert } from '../src/alerts/model.js';
 import type { ParkedAlert } from '../src/alerts/notifier.js';
@@ -7,6 +8,7 @@ import { inEffect, type Silence, silenceSubject } from '../src/alerts/silences.j
 import { firstLine } from '../src/errors.js';
 import type { Found, MessageLookup } from '../src/jobs/lookup.js';
 import { type Command, type ListFilter, parseCommand, SUBCOMMANDS, usageOf } from './grammar.js';
+import type { LookupLimit } from './lookup-limit.js';
 
 export interface ChainHealth {
   chainId: number;
@@ -23,6 +25,8 @@ export interface HealthReport {
   queues: Record<string, Record<string, number>>;
   /** Alerts whose chat deliveries are parked, oldest first. */
   parked: ParkedAlert[];
+  /** The interop failsafe of each admin endpoint as last read, when the failsafe is configured. */
+  failsafe?: FailsafeEndpointState[];
 }
 
 export interface CommandDeps {
@@ -31,6 +35,10 @@ export interface CommandDeps {
   health: () => Promise<HealthReport>;
   /** The deployment id Redis holds now (src/store/deployment.ts); undefined while it holds none. */
   deploymentId: () => Promise<string | undefined>;
+  /** Per-person limit on lookups that reach the chains (`/xmsg status <hash>` of an untracked message). */
+  lookupLimit: Pick<LookupLimit, 'take'>;
+  /** The interop failsafe, when XMSG_FAILSAFE_RPCS is set: its commands and the alerts' Enable failsafe button. */
+  failsafe?: Pick<Failsafe, 'vote' | 'status'>;
 }
 
 /** What the adapter shows the user (ephemeral on every platform). Plain text with `code` spans only. */
@@ -63,7 +71,7 @@ export async function executeCommand(command: Command, actor: Actor, deps: Comma
     case 'list':
       return { ok: true, text: await listAlerts(alerts, command.filter) };
     case 'status':
-      return 'alertId' in command.target ? alertStatus(alerts, command.target.alertId) : messageStatus(deps, command.target.hash);
+      return 'alertId' in command.target ? alertStatus(alerts, command.target.alertId) : messageStatus(deps, command.target.hash, actor);
     case 'ack':
       return known(alerts, command.alertId, () => alerts.ack(command.alertId, actor));
     case 'escalate':
@@ -80,8 +88,15 @@ export async function executeCommand(command: Command, actor: Actor, deps: Comma
       return alerts.unsilence(command.silenceId, actor);
     case 'health':
       return { ok: true, text: renderHealth(await deps.health()) };
+    case 'failsafe': {
+      if (!deps.failsafe) return { ok: false, text: FAILSAFE_OFF };
+      if (command.action === 'status') return { ok: true, text: await deps.failsafe.status() };
+      return deps.failsafe.vote(command.action, actor, command.reason, command.action === 'on' ? command.alertId : undefined);
+    }
   }
 }
+
+const FAILSAFE_OFF = 'The interop failsafe is not configured here (XMSG_FAILSAFE_RPCS is not set).';
 
 async function known(alerts: AlertService, alertId: string, action: () => Promise<CommandReply>): Promise<CommandReply> {
   if (!(await alerts.store.get(alertId))) return { ok: false, text: `No alert ${alertId} (unknown, or expired after its retention).` };
@@ -144,11 +159,17 @@ async function alertStatus(alerts: AlertService, alertId: string): Promise<Comma
   };
 }
 
-async function messageStatus({ lookup, alerts }: CommandDeps, hash: `0x${string}`): Promise<CommandReply> {
+async function messageStatus({ lookup, alerts, lookupLimit }: CommandDeps, hash: `0x${string}`, actor: Actor): Promise<CommandReply> {
   let found: Found[];
   try {
-    found = await lookup.byMsgHash(hash);
-    if (!found.length) found = await lookup.byTxHash(hash);
+    found = await lookup.tracked(hash);
+    if (!found.length) {
+      // Only a lookup that reaches the chains counts (it reads XMSG_STATUS_LOOKBACK_BLOCKS blocks of every chain).
+      const permit = await lookupLimit.take(actor);
+      if (!permit.ok) return { ok: false, text: permit.text };
+      found = await lookup.byMsgHash(hash);
+      if (!found.length) found = await lookup.byTxHash(hash);
+    }
   } catch (err) {
     return { ok: false, text: `Could not look up \`${hash}\` on the chains: ${firstLine(err)}` };
   }
@@ -195,7 +216,11 @@ function renderHealth(h: HealthReport): string {
   const parked = h.parked.map(
     (p) => `parked: ${p.alertId} on ${p.platform} since ${new Date(p.at).toISOString()} (${p.reason}); its updates there are dropped`,
   );
-  return [...chains, ...queues, ...parked].join('\n');
+  const failsafe = (h.failsafe ?? []).map(
+    (f) =>
+      `failsafe ${f.endpoint}: ${f.enabled === undefined ? 'unknown' : f.enabled ? 'ENABLED (executing messages refused)' : 'disabled'}${f.error ? ` (last read failed: ${f.error})` : ''}`,
+  );
+  return [...chains, ...queues, ...parked, ...failsafe].join('\n');
 }
 
 /** The four buttons on every alert's root message, on every platform, in this order and with these labels. */
@@ -210,12 +235,22 @@ export const ALERT_BUTTON_LABELS: Record<AlertButton, string> = {
 const BUTTON_SILENCE_MS = 3_600_000;
 
 /**
+ * The fifth button, on the roots of consensus-bug kinds while the failsafe is configured (`AlertView.failsafe`): a
+ * vote to enable the failsafe, as `/xmsg failsafe on <XM-id>` (a request, or the confirmation of another member's).
+ */
+export const FAILSAFE_BUTTON = 'failsafe_on' as const;
+export const FAILSAFE_BUTTON_LABEL = 'Enable failsafe';
+/** Every button a root may carry, for the platforms' checks of a press. */
+export const ROOT_BUTTONS = [...ALERT_BUTTONS, FAILSAFE_BUTTON] as const;
+export type RootButton = (typeof ROOT_BUTTONS)[number];
+
+/**
  * A button press: the same permission rule and actions as the matching command. `deployment` is the deployment id the
  * button was posted under: after Redis lost its state alert numbers restart, so a button of an earlier state names
  * another alert than it shows and must change nothing. Buttons posted before buttons carried it have none, and act.
  */
 export async function runButton(
-  button: AlertButton,
+  button: RootButton,
   alertId: string,
   actor: Actor,
   deps: CommandDeps,
@@ -223,6 +258,10 @@ export async function runButton(
 ): Promise<CommandReply> {
   if (deployment !== undefined && deployment !== (await deps.deploymentId()))
     return { ok: false, text: `${alertId} belongs to an earlier state of xmsg (Redis was reset); nothing changed.` };
+  if (button === FAILSAFE_BUTTON) {
+    if (!deps.failsafe) return { ok: false, text: FAILSAFE_OFF };
+    return known(deps.alerts, alertId, () => deps.failsafe!.vote('on', actor, `from ${alertId}'s Enable failsafe button`, alertId));
+  }
   if (button !== 'silence_1h') return executeCommand({ name: button, alertId }, actor, deps);
   if (!actor.canAct)
     return { ok: false, text: `You may not silence: ${actor.refusal ?? 'only the on-call group and admins may act on alerts'}.` };

@@ -95,6 +95,9 @@ async function start(): Promise<void> {
   const env: NodeJS.ProcessEnv = {
     ...DEMO_DEFAULTS,
     ...withoutChat(process.env),
+    // The demo is local and needs no sign-in: its console and API stay open to this machine whatever the shell exports.
+    XMSG_API_TOKEN: undefined,
+    XMSG_CONSOLE_TOKEN: undefined,
     XMSG_HTTP_PORT: process.env.XMSG_HTTP_PORT ?? String(await choosePort()),
     REDIS_URL: redis.url,
     XMSG_REDIS_PREFIX: prefix,

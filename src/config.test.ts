@@ -55,7 +55,8 @@ describe('parseEnv', () => {
       REDIS_SENTINELS: [],
       XMSG_REDIS_SOCKET_TIMEOUT_S: 30,
       XMSG_REDIS_PREFIX: 'xmsg',
-      XMSG_L2_RPCS: [RPC_A],
+      XMSG_L2_RPCS: [{ url: RPC_A }],
+      XMSG_STARTUP_RPC_WAIT_S: 30,
       XMSG_INBOX_ADDRESS: '0x4200000000000000000000000000000000000022',
       XMSG_POLL_INTERVAL_MS: 1000,
       XMSG_START_BLOCKS_BACK: 100,
@@ -82,10 +83,10 @@ describe('parseEnv', () => {
 
   it('reads comma-separated lists, ignoring blanks around and between entries', () => {
     const e = parseEnv({ XMSG_L2_RPCS: ` ${RPC_A} , ${RPC_B} ,`, SLACK_ADMIN_USER_IDS: 'U1, U2,,', DISCORD_ADMIN_ROLE_IDS: '42' });
-    expect(e.XMSG_L2_RPCS).toEqual([RPC_A, RPC_B]);
+    expect(e.XMSG_L2_RPCS.map((r) => r.url)).toEqual([RPC_A, RPC_B]);
     expect(e.SLACK_ADMIN_USER_IDS).toEqual(['U1', 'U2']);
     expect(e.DISCORD_ADMIN_ROLE_IDS).toEqual(['42']);
-    expect(problemsOf(() => parseEnv({ XMSG_L2_RPCS: ',' }))).toEqual(['XMSG_L2_RPCS: needs at least one RPC URL (got ",")']);
+    expect(problemsOf(() => parseEnv({ XMSG_L2_RPCS: ',' }))).toEqual(['XMSG_L2_RPCS: needs at least one RPC URL']);
   });
 
   it('turns the console on with 1 or true only', () => {
@@ -97,8 +98,21 @@ describe('parseEnv', () => {
     ] as const) {
       expect(parseEnv({ XMSG_L2_RPCS: RPC_A, XMSG_CONSOLE: value }).XMSG_CONSOLE).toBe(on);
     }
-    expect(problemsOf(() => parseEnv({ XMSG_L2_RPCS: RPC_A, XMSG_CONSOLE: 'yes' }))).toEqual([
-      'XMSG_CONSOLE: must be 1 (on) or 0 (off) (got "yes")',
+    expect(problemsOf(() => parseEnv({ XMSG_L2_RPCS: RPC_A, XMSG_CONSOLE: 'yes' }))).toEqual(['XMSG_CONSOLE: must be 1 (on) or 0 (off)']);
+  });
+
+  it('binds to 0.0.0.0 by default, takes tokens of 16 characters or more, and says what is wrong with others', () => {
+    const e = parseEnv({ XMSG_L2_RPCS: RPC_A, XMSG_CONSOLE_TOKEN: ' 0123456789abcdef ', XMSG_HTTP_HOST: '127.0.0.1' });
+    expect([e.XMSG_HTTP_HOST, e.XMSG_CONSOLE_TOKEN, e.XMSG_API_TOKEN]).toEqual(['127.0.0.1', '0123456789abcdef', undefined]);
+    expect(parseEnv({ XMSG_L2_RPCS: RPC_A }).XMSG_HTTP_HOST).toBe('0.0.0.0');
+    expect(
+      problemsOf(() =>
+        parseEnv({ XMSG_L2_RPCS: RPC_A, XMSG_CONSOLE_TOKEN: 'short', XMSG_API_TOKEN: 'with a space in it', XMSG_HTTP_HOST: 'example.com' }),
+      ),
+    ).toEqual([
+      'XMSG_HTTP_HOST: must be an IP address to bind to (0.0.0.0, 127.0.0.1, ::) or localhost',
+      'XMSG_API_TOKEN: must not contain spaces',
+      'XMSG_CONSOLE_TOKEN: must be at least 16 characters (e.g. openssl rand -hex 24)',
     ]);
   });
 
@@ -108,7 +122,7 @@ describe('parseEnv', () => {
     );
   });
 
-  it('names every bad variable, one line each, with what it got', () => {
+  it('names every bad variable, one line each, never with its value (it may be a token or a URL with a key)', () => {
     const problems = problemsOf(() =>
       parseEnv({
         XMSG_L2_RPCS: 'not-a-url',
@@ -118,12 +132,19 @@ describe('parseEnv', () => {
       }),
     );
     expect(problems).toHaveLength(4);
-    expect(problems.find((p) => p.startsWith('XMSG_L2_RPCS:'))).toMatch(/http\(s\) URL/);
-    expect(problems.find((p) => p.startsWith('XMSG_POLL_INTERVAL_MS:'))).toContain('"soon"');
-    expect(problems.find((p) => p.startsWith('XMSG_INBOX_ADDRESS:'))).toBe(
-      'XMSG_INBOX_ADDRESS: must be a 20-byte hex address (got "0x1234")',
+    expect(problems.find((p) => p.startsWith('XMSG_L2_RPCS:'))).toBe(
+      'XMSG_L2_RPCS: entry 1 must be an http(s) URL, or <chain id>=<http(s) URL>',
     );
-    expect(problems.find((p) => p.startsWith('REDIS_URL:'))).toBe('REDIS_URL: must be a redis:// or rediss:// URL (got "localhost:6379")');
+    expect(problems.find((p) => p.startsWith('XMSG_POLL_INTERVAL_MS:'))).toBe('XMSG_POLL_INTERVAL_MS: must be a number');
+    expect(problems.find((p) => p.startsWith('XMSG_INBOX_ADDRESS:'))).toBe('XMSG_INBOX_ADDRESS: must be a 20-byte hex address');
+    expect(problems.find((p) => p.startsWith('REDIS_URL:'))).toBe('REDIS_URL: must be a redis:// or rediss:// URL');
+    const secret = problemsOf(() =>
+      parseEnv({ XMSG_L2_RPCS: `${RPC_A},941=ftp://node/v3/SECRETKEY123`, REDIS_URL: 'redis//:SECRETKEY123@redis:6379' }),
+    );
+    expect(secret).toEqual([
+      'REDIS_URL: must be a redis:// or rediss:// URL',
+      'XMSG_L2_RPCS: entry 2 must be an http(s) URL, or <chain id>=<http(s) URL>',
+    ]);
   });
 
   it.each([
@@ -209,11 +230,79 @@ describe('loadConfig', () => {
     ]);
   });
 
-  it('names an RPC that does not answer with the first line of the error', async () => {
-    expect(await loadProblems({ XMSG_L2_RPCS: `${RPCS},http://gone:8545` })).toEqual([
+  it('names an RPC that does not answer by its host, with the first line of the error', async () => {
+    expect(await loadProblems({ XMSG_L2_RPCS: `${RPCS},http://gone:8545/v3/SECRETKEY123`, XMSG_STARTUP_RPC_WAIT_S: '0' })).toEqual([
       'XMSG_L2_RPCS: http://gone:8545 did not answer eth_chainId (fetch failed)',
     ]);
   });
+
+  /** A node answering `id` after failing `failures` times, counting the questions. */
+  const flaky = (failures: number, id = 941) => {
+    const asked = { count: 0 };
+    const probe: ChainIdProbe = async () => {
+      if (asked.count++ < failures) throw new Error('eth_chainId on http://flaky:8545: HTTP 503: Service Unavailable');
+      return id;
+    };
+    return { asked, probe };
+  };
+
+  it('asks a node in a blip again with backoff until it answers, within XMSG_STARTUP_RPC_WAIT_S', async () => {
+    const { asked, probe } = flaky(4);
+    const config = await loadConfig(
+      { XMSG_L2_RPCS: 'http://flaky:8545', XMSG_RPC_RETRY_DELAY_MS: '5', XMSG_STARTUP_RPC_WAIT_S: '5' },
+      probe,
+    );
+    expect(config.chains).toEqual([{ chainId: 941, rpcUrl: 'http://flaky:8545' }]);
+    expect(asked.count).toBe(5);
+  });
+
+  it('gives up on a node that does not answer once XMSG_STARTUP_RPC_WAIT_S has passed, and asks once with 0', async () => {
+    const slow = flaky(1000);
+    const startedAt = Date.now();
+    const env = { XMSG_L2_RPCS: 'http://flaky:8545', XMSG_RPC_RETRY_DELAY_MS: '100' };
+    await expect(loadConfig({ ...env, XMSG_STARTUP_RPC_WAIT_S: '1' }, slow.probe)).rejects.toThrow(
+      'XMSG_L2_RPCS: http://flaky:8545 did not answer eth_chainId within 1 s (eth_chainId on http://flaky:8545: HTTP 503: Service Unavailable)',
+    );
+    expect(Date.now() - startedAt).toBeGreaterThanOrEqual(950);
+    // 100, 200, 400 ms, then the rest of the second: 5 questions, not one every few ms.
+    expect(slow.asked.count).toBeLessThanOrEqual(5);
+    const once = flaky(1000);
+    await expect(loadConfig({ ...env, XMSG_STARTUP_RPC_WAIT_S: '0' }, once.probe)).rejects.toThrow(ConfigError);
+    expect(once.asked.count).toBe(1);
+  });
+
+  it('starts with a declared chain whose node is down, and refuses one whose node answers another chain', async () => {
+    const down = flaky(1000);
+    const config = await loadConfig({ XMSG_L2_RPCS: `${RPC_A},950=http://down:8545/v3/SECRETKEY123` }, async (url) =>
+      url === RPC_A ? 941 : down.probe(url),
+    );
+    expect(config.chains).toEqual([
+      { chainId: 941, rpcUrl: RPC_A },
+      { chainId: 950, rpcUrl: 'http://down:8545/v3/SECRETKEY123', declared: true, unconfirmed: true },
+    ]);
+    // Asked once: the follower asks again, and reports the chain unhealthy while it does not answer.
+    expect(down.asked.count).toBe(1);
+    expect([...config.dependencySet.keys()]).toEqual([941, 950]);
+
+    expect((await loadConfig({ XMSG_L2_RPCS: `941=${RPC_A},${RPC_B}` }, probe)).chains).toEqual([
+      { chainId: 941, rpcUrl: RPC_A, declared: true },
+      { chainId: 942, rpcUrl: RPC_B },
+    ]);
+  });
+
+  it('refuses a declared chain whose node answers another chain id, naming the host only', async () => {
+    const problems = await loadProblems({ XMSG_L2_RPCS: `942=${RPC_A},${RPC_B}` });
+    expect(problems).toEqual(['XMSG_L2_RPCS: http://node-a:8545 is declared as chain 942 but answers eth_chainId 941']);
+  });
+
+  it.each(['0=http://node-a:8545', '07=http://node-a:8545', '99999999999999999999=http://node-a:8545'])(
+    'refuses the declared chain id of %s',
+    async (entry) => {
+      expect(await loadProblems({ XMSG_L2_RPCS: entry })).toEqual([
+        expect.stringMatching(/^XMSG_L2_RPCS: entry 1 \(http:\/\/node-a:8545\) declares chain id/),
+      ]);
+    },
+  );
 });
 
 describe('the dependency set file', () => {

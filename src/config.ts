@@ -1,13 +1,16 @@
 import { readFile } from 'node:fs/promises';
+import { isIP } from 'node:net';
+import { setTimeout as delay } from 'node:timers/promises';
 import { type Address, getAddress, isAddress } from 'viem';
 import { z } from 'zod';
 import { builtInPolicy, type EscalationPolicy, parseEscalationPolicy } from './alerts/escalation-policy.js';
+import { readJwtSecret } from './chain/failsafe-admin.js';
 import { DEFAULT_INBOX_ADDRESS } from './chain/inbox.js';
 import { ACTIVE_SINCE_GENESIS, type DependencyChain } from './chain/validity.js';
 import type { ConsolePlatformSettings } from './chat/console/platform.js';
 import type { DiscordPlatformSettings } from './chat/discord/platform.js';
 import type { SlackPlatformSettings } from './chat/slack/platform.js';
-import { firstLine } from './errors.js';
+import { firstLine, safeUrl, scrubSecrets } from './errors.js';
 import type { RedisTarget } from './store/redis.js';
 
 /**
@@ -26,8 +29,9 @@ export class ConfigError extends Error {
   }
 }
 
-const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
-const nonNegativeInt = (fallback: number) => z.coerce.number().int().nonnegative().default(fallback);
+// Problems never echo the value (it may be a secret), so a value that is no number is told so in words.
+const positiveInt = (fallback: number) => z.coerce.number({ error: 'must be a number' }).int().positive().default(fallback);
+const nonNegativeInt = (fallback: number) => z.coerce.number({ error: 'must be a number' }).int().nonnegative().default(fallback);
 const optionalText = z.string().trim().min(1).optional();
 const splitList = (s: string) =>
   s
@@ -40,6 +44,14 @@ const optionalList = z
   .optional()
   .transform((s) => splitList(s ?? ''));
 
+/** A shared secret an operator types or a scraper sends: long enough that it cannot be guessed online. */
+const secretToken = z
+  .string()
+  .trim()
+  .min(16, 'must be at least 16 characters (e.g. openssl rand -hex 24)')
+  .refine((s) => !/\s/.test(s), 'must not contain spaces')
+  .optional();
+
 const httpUrl = z
   .string()
   .trim()
@@ -51,6 +63,29 @@ const httpUrl = z
       return false;
     }
   }, 'must be an http(s) URL');
+
+/** One entry of XMSG_L2_RPCS: a URL, or `<chain id>=<url>` for a chain that may be down at start. */
+export interface RpcEntry {
+  url: string;
+  /** The chain id the entry declares; absent when it comes from the node at start. */
+  chainId?: number;
+}
+
+/** Problems name the entry by its position and host, never its whole URL (hosted endpoints carry keys in it). */
+function rpcEntry(entry: string, index: number, ctx: z.RefinementCtx): RpcEntry {
+  const declared = /^(\d+)=(.*)$/.exec(entry);
+  const url = (declared ? declared[2] : entry)!.trim();
+  const chainId = declared ? Number(declared[1]) : undefined;
+  if (!httpUrl.safeParse(url).success) {
+    ctx.addIssue({ code: 'custom', message: `entry ${index + 1} must be an http(s) URL, or <chain id>=<http(s) URL>` });
+  } else if (chainId !== undefined && (!Number.isSafeInteger(chainId) || chainId <= 0 || /^0/.test(declared![1]!))) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `entry ${index + 1} (${safeUrl(url)}) declares chain id ${declared![1]}, not a positive decimal number`,
+    });
+  }
+  return { url, chainId };
+}
 
 const envSchema = z.object({
   REDIS_URL: z
@@ -73,9 +108,11 @@ const envSchema = z.object({
       'only letters, digits and _ . - { } (it starts every key and queue name; {braces} pin them to one Redis Cluster slot)',
     ),
   XMSG_L2_RPCS: z
-    .string({ error: 'is required: comma-separated execution RPC URLs, one per chain' })
+    .string({ error: 'is required: comma-separated execution RPC URLs (or <chain id>=<url>), one per chain' })
     .transform(splitList)
-    .pipe(z.array(httpUrl).min(1, 'needs at least one RPC URL')),
+    .pipe(z.array(z.string()).min(1, 'needs at least one RPC URL'))
+    .transform((entries, ctx) => entries.map((entry, i) => rpcEntry(entry, i, ctx))),
+  XMSG_STARTUP_RPC_WAIT_S: nonNegativeInt(30),
   XMSG_DEPENDENCY_SET: optionalText,
   XMSG_INBOX_ADDRESS: z
     .string()
@@ -105,11 +142,29 @@ const envSchema = z.object({
   XMSG_DROPPED_RETENTION_S: positiveInt(3600),
   XMSG_SHUTDOWN_GRACE_S: positiveInt(20),
   XMSG_HTTP_PORT: z.coerce.number().int().min(0).max(65_535).default(3000),
+  XMSG_HTTP_HOST: z
+    .string()
+    .trim()
+    .refine((s) => isIP(s) !== 0 || s === 'localhost', 'must be an IP address to bind to (0.0.0.0, 127.0.0.1, ::) or localhost')
+    .default('0.0.0.0'),
+  XMSG_API_TOKEN: secretToken,
   XMSG_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  // The second opinions (docs/ARCHITECTURE.md §5): op-supernode's view of cross-safety, op-interop-filter's access-list check.
+  XMSG_SUPERNODE_RPCS: optionalList.pipe(z.array(httpUrl)),
+  XMSG_INTEROP_FILTER_RPC: httpUrl.optional(),
   XMSG_CONSOLE: z
     .enum(['0', '1', 'false', 'true'], { error: 'must be 1 (on) or 0 (off)' })
     .default('0')
     .transform((v) => v === '1' || v === 'true'),
+  XMSG_CONSOLE_TOKEN: secretToken,
+  XMSG_FAILSAFE_RPCS: optionalList.pipe(z.array(httpUrl)),
+  XMSG_FAILSAFE_JWT_SECRET: optionalText,
+  XMSG_FAILSAFE_CONFIRM_S: positiveInt(600),
+  XMSG_FAILSAFE_AUTO: z
+    .enum(['violation', 'off'], { error: 'must be violation (enable the failsafe at once on a cross-safety violation) or off' })
+    .default('off'),
+  XMSG_FAILSAFE_POLL_MS: positiveInt(5000),
+  XMSG_FAILSAFE_RETRY_MS: positiveInt(3000),
   SLACK_BOT_TOKEN: optionalText,
   SLACK_SIGNING_SECRET: optionalText,
   SLACK_CHANNEL_ID: optionalText,
@@ -173,6 +228,13 @@ const shortDependencySetSchema = z.strictObject({
 export interface ChainConfig {
   chainId: number;
   rpcUrl: string;
+  /**
+   * Declared as `<chain id>=<url>` and not confirmed at start (its node did not answer): the RPC client asks the node
+   * its chain id before using it, and the follower reports the chain unhealthy until it answers this one.
+   */
+  unconfirmed?: boolean;
+  /** Declared as `<chain id>=<url>`: the follower checks the node still answers this chain id at every step. */
+  declared?: boolean;
 }
 
 export interface Config {
@@ -197,13 +259,33 @@ export interface Config {
   alerts: { retentionS: number; groupWindowS: number; chatMaxPerS: number; escalation: EscalationPolicy };
   statusLookbackBlocks: number;
   httpPort: number;
+  /** XMSG_HTTP_HOST: the address the HTTP server binds to. */
+  httpHost: string;
+  /** XMSG_API_TOKEN: the bearer token `/api/*` and `/metrics` require; open when unset. */
+  apiToken?: string;
   /** How long a graceful stop may take before connections are cut (a pod's grace period is usually 30 s). */
   shutdownGraceMs: number;
   logLevel: Env['XMSG_LOG_LEVEL'];
+  /** op-supernode endpoints asked about each cross-safety violation and for the supernode gauges; empty when unset. */
+  supernodeRpcs: string[];
+  /** op-interop-filter endpoint asked about each settled executing message. */
+  interopFilterRpc?: string;
   /** Each chat platform's section, present when the platform is on. */
   slack?: SlackPlatformSettings;
   discord?: DiscordPlatformSettings;
   console?: ConsolePlatformSettings;
+  /** The interop failsafe's admin endpoints, when XMSG_FAILSAFE_RPCS is set (src/alerts/failsafe.ts). */
+  failsafe?: FailsafeConfig;
+}
+
+export interface FailsafeConfig {
+  rpcs: string[];
+  /** The JWT secret's 32 bytes (XMSG_FAILSAFE_JWT_SECRET's file); without it no token is sent. */
+  secret?: Buffer;
+  confirmS: number;
+  auto: boolean;
+  pollMs: number;
+  retryMs: number;
 }
 
 /** Validates the environment without touching the network. */
@@ -214,8 +296,9 @@ export function parseEnv(env: NodeJS.ProcessEnv): Env {
   if (parsed.success) return parsed.data;
   throw new ConfigError(
     parsed.error.issues.map((issue) => {
-      const name = issue.path.join('.').split('.')[0] ?? '(environment)';
-      return `${name}: ${issue.message}${name in set ? ` (got ${JSON.stringify(set[name])})` : ''}`;
+      // The variable, never its value: it may be a token, or a URL with a key or a password in it.
+      const name = issue.path.map(String)[0] ?? '(environment)';
+      return `${name}: ${issue.message}`;
     }),
   );
 }
@@ -229,11 +312,15 @@ export type ChainIdProbe = (rpcUrl: string) => Promise<number>;
 export async function loadConfig(env: NodeJS.ProcessEnv, probeChainId: ChainIdProbe): Promise<Config> {
   const e = parseEnv(env);
   const problems: string[] = [];
-  const { chains } = await probeChains(e.XMSG_L2_RPCS, probeChainId, problems);
+  const { chains } = await probeChains(e.XMSG_L2_RPCS, probeChainId, problems, {
+    waitMs: e.XMSG_STARTUP_RPC_WAIT_S * 1000,
+    retryDelayMs: e.XMSG_RPC_RETRY_DELAY_MS,
+  });
   // A dependency-set chain without an RPC is not a problem: its messages are `unverified`, and the checker warns once
   // per such chain at start (src/jobs/checker.ts, announceUnwatchedChains).
   const dependencies = await readDependencySet(e.XMSG_DEPENDENCY_SET, chains, problems);
   const escalation = await readEscalationPolicy(e, problems);
+  const failsafe = await failsafeSection(e, problems);
   problems.push(...missingCompanions(e));
   if (problems.length) throw new ConfigError(problems);
 
@@ -271,23 +358,53 @@ export async function loadConfig(env: NodeJS.ProcessEnv, probeChainId: ChainIdPr
     },
     statusLookbackBlocks: e.XMSG_STATUS_LOOKBACK_BLOCKS,
     httpPort: e.XMSG_HTTP_PORT,
+    httpHost: e.XMSG_HTTP_HOST,
+    apiToken: e.XMSG_API_TOKEN,
     shutdownGraceMs: e.XMSG_SHUTDOWN_GRACE_S * 1000,
     logLevel: e.XMSG_LOG_LEVEL,
+    supernodeRpcs: e.XMSG_SUPERNODE_RPCS,
+    interopFilterRpc: e.XMSG_INTEROP_FILTER_RPC,
     slack: slackSection(e),
     discord: discordSection(e),
-    console: e.XMSG_CONSOLE ? { retentionS: e.XMSG_ALERT_RETENTION_S } : undefined,
+    console: e.XMSG_CONSOLE ? { retentionS: e.XMSG_ALERT_RETENTION_S, token: e.XMSG_CONSOLE_TOKEN } : undefined,
+    failsafe,
   };
 }
 
-/** Each RPC's chain id; an RPC that does not answer, or a chain given twice, is a problem. */
-async function probeChains(rpcUrls: string[], probeChainId: ChainIdProbe, problems: string[]): Promise<{ chains: ChainConfig[] }> {
+/**
+ * Each RPC's chain id. An RPC given as a URL is asked eth_chainId again, with the RPC client's backoff (doubling from
+ * XMSG_RPC_RETRY_DELAY_MS), until it answers or XMSG_STARTUP_RPC_WAIT_S has passed: a node in a blip must not stop a
+ * replica's start. A chain declared as `<chain id>=<url>` is asked once: its node may be down (xmsg starts, and the
+ * follower reports the chain unhealthy until it answers), but a node that answers another chain's id is a problem.
+ * Two RPCs of one chain are a problem too.
+ */
+async function probeChains(
+  entries: RpcEntry[],
+  probeChainId: ChainIdProbe,
+  problems: string[],
+  { waitMs, retryDelayMs }: { waitMs: number; retryDelayMs: number },
+): Promise<{ chains: ChainConfig[] }> {
+  const deadline = Date.now() + waitMs;
   const probed = await Promise.all(
-    rpcUrls.map(async (rpcUrl) => {
-      try {
-        return { rpcUrl, chainId: await probeChainId(rpcUrl) };
-      } catch (err) {
-        problems.push(`XMSG_L2_RPCS: ${rpcUrl} did not answer eth_chainId (${firstLine(err)})`);
-        return undefined;
+    entries.map(async ({ url: rpcUrl, chainId: declared }): Promise<ChainConfig | undefined> => {
+      for (let attempt = 0; ; attempt++) {
+        try {
+          const chainId = await probeChainId(rpcUrl);
+          if (declared === undefined) return { chainId, rpcUrl };
+          if (chainId === declared) return { chainId, rpcUrl, declared: true };
+          problems.push(`XMSG_L2_RPCS: ${safeUrl(rpcUrl)} is declared as chain ${declared} but answers eth_chainId ${chainId}`);
+          return undefined;
+        } catch (err) {
+          if (declared !== undefined) return { chainId: declared, rpcUrl, declared: true, unconfirmed: true };
+          const pause = Math.min(retryDelayMs * 2 ** attempt, deadline - Date.now());
+          if (pause <= 0) {
+            const waited = waitMs ? ` within ${Math.round(waitMs / 1000)} s` : '';
+            // The probe's error names the host only (src/chain/rpc.ts, RpcFailure); scrubbed in case another probe is used.
+            problems.push(`XMSG_L2_RPCS: ${safeUrl(rpcUrl)} did not answer eth_chainId${waited} (${scrubSecrets(firstLine(err))})`);
+            return undefined;
+          }
+          await delay(pause);
+        }
       }
     }),
   );
@@ -295,7 +412,8 @@ async function probeChains(rpcUrls: string[], probeChainId: ChainIdProbe, proble
   const byChainId = new Map<number, string>();
   for (const c of chains) {
     const other = byChainId.get(c.chainId);
-    if (other) problems.push(`XMSG_L2_RPCS: ${other} and ${c.rpcUrl} are both chain ${c.chainId}; give one RPC per chain`);
+    if (other)
+      problems.push(`XMSG_L2_RPCS: ${safeUrl(other)} and ${safeUrl(c.rpcUrl)} are both chain ${c.chainId}; give one RPC per chain`);
     else byChainId.set(c.chainId, c.rpcUrl);
   }
   return { chains };
@@ -414,6 +532,38 @@ function issueLines(error: z.ZodError, knownKeys: (path: PropertyKey[]) => strin
   });
 }
 
+/**
+ * The failsafe is on when XMSG_FAILSAFE_RPCS is set; its secret file must then hold 32 bytes of hex (op-service's
+ * JWT secret). Its other variables without endpoints are a mistake worth a line: the operator thinks it is on.
+ */
+async function failsafeSection(e: Env, problems: string[]): Promise<FailsafeConfig | undefined> {
+  const path = e.XMSG_FAILSAFE_JWT_SECRET;
+  if (!e.XMSG_FAILSAFE_RPCS.length) {
+    if (path) problems.push('XMSG_FAILSAFE_JWT_SECRET: set, but XMSG_FAILSAFE_RPCS is not: name the admin endpoints it is for');
+    if (e.XMSG_FAILSAFE_AUTO === 'violation')
+      problems.push('XMSG_FAILSAFE_AUTO: violation needs XMSG_FAILSAFE_RPCS, the admin endpoints to call');
+    return undefined;
+  }
+  let secret: Buffer | undefined;
+  if (path) {
+    try {
+      secret = await readJwtSecret(path);
+    } catch (err) {
+      problems.push(
+        `XMSG_FAILSAFE_JWT_SECRET: ${path}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : firstLine(err)}`,
+      );
+    }
+  }
+  return {
+    rpcs: e.XMSG_FAILSAFE_RPCS,
+    secret,
+    confirmS: e.XMSG_FAILSAFE_CONFIRM_S,
+    auto: e.XMSG_FAILSAFE_AUTO === 'violation',
+    pollMs: e.XMSG_FAILSAFE_POLL_MS,
+    retryMs: e.XMSG_FAILSAFE_RETRY_MS,
+  };
+}
+
 /** Variables that one set variable makes required. */
 function missingCompanions(e: Env): string[] {
   const problems: string[] = [];
@@ -456,5 +606,6 @@ function discordSection(e: Env): DiscordPlatformSettings | undefined {
     escalationRoleId: e.DISCORD_ESCALATION_ROLE_ID,
     adminRoleIds: e.DISCORD_ADMIN_ROLE_IDS,
     publicKey: e.DISCORD_PUBLIC_KEY,
+    guildId: e.DISCORD_GUILD_ID,
   };
 }

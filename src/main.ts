@@ -1,6 +1,7 @@
 import { startApp } from './app.js';
 import { probeChainId } from './chain/rpc.js';
 import { type Config, ConfigError, loadConfig } from './config.js';
+import { scrubSecrets } from './errors.js';
 
 /** `npm start`: configuration from the environment, then one replica until SIGTERM/SIGINT. */
 async function main(): Promise<void> {
@@ -32,6 +33,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((err) => {
-  console.error('xmsg: fatal:', err);
+  // Printed as text, scrubbed: a start that failed on a URL (Redis, a chat API) must not print its password or key.
+  console.error(`xmsg: fatal: ${scrubSecrets(err instanceof Error ? (err.stack ?? err.message) : String(err))}`);
   process.exit(1);
 });

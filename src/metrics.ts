@@ -10,6 +10,8 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom
 export function createMetrics() {
   const registry = new Registry();
   let parkedSource: (() => Promise<Record<string, number>>) | undefined;
+  let failsafeSource: (() => Promise<Record<string, number>>) | undefined;
+  let supernodeSource: (() => Promise<SupernodeReading>) | undefined;
   collectDefaultMetrics({ register: registry, prefix: 'xmsg_process_' });
   return {
     registry,
@@ -119,6 +121,83 @@ export function createMetrics() {
     readChatParkedFrom(source: () => Promise<Record<string, number>>): void {
       parkedSource = source;
     },
+    terminalStatusChanges: new Counter({
+      name: 'xmsg_terminal_status_changes_total',
+      help: "Messages whose settled status flipped between valid and invalid (op-interop-mon's terminal_status_changes), by executing and initiating chain",
+      labelNames: ['executing_chain_id', 'initiating_chain_id'] as const,
+      registers: [registry],
+    }),
+    initiatingReorgs: new Counter({
+      name: 'xmsg_initiating_reorgs_total',
+      help: 'Tracked messages re-checked because their initiating chain reorged past their initiating block, by executing and initiating chain',
+      labelNames: ['executing_chain_id', 'initiating_chain_id'] as const,
+      registers: [registry],
+    }),
+    crossSafetyViolations: new Counter({
+      name: 'xmsg_cross_safety_violations_total',
+      help: 'Invalid executing messages found in a cross-safe block (cross_safety_violation events handled), by executing and initiating chain',
+      labelNames: ['executing_chain_id', 'initiating_chain_id'] as const,
+      registers: [registry],
+    }),
+    blockRange: new Gauge({
+      name: 'xmsg_block_range',
+      help: 'Lowest and highest block of the tracked messages, cluster-wide: side=executing (their executing blocks on chain_id) or initiating (their initiating blocks on chain_id)',
+      labelNames: ['chain_id', 'side', 'range_type'] as const,
+      registers: [registry],
+    }),
+    filterDivergence: new Counter({
+      name: 'xmsg_filter_divergence_total',
+      help: "Executing messages on which op-interop-filter's interop_checkAccessList disagreed with xmsg's settled status",
+      labelNames: ['xmsg_status', 'filter_status'] as const,
+      registers: [registry],
+    }),
+    supernodeUp: new Gauge({
+      name: 'xmsg_supernode_up',
+      help: 'Per op-supernode endpoint (host:port): 1 when it answered supernode_syncStatus, 0 otherwise (asked at scrape time, cached)',
+      labelNames: ['endpoint'] as const,
+      registers: [registry],
+      async collect() {
+        if (!supernodeSource) return;
+        const { up } = await supernodeSource();
+        this.reset();
+        for (const [endpoint, ok] of up) this.set({ endpoint }, ok ? 1 : 0);
+      },
+    }),
+    supernodeSafeHead: new Gauge({
+      name: 'xmsg_supernode_safe_head',
+      help: "Per chain, the supernodes' cross_safe (safe_l2) and finalized (finalized_l2) heads: the lowest among those that answered",
+      labelNames: ['chain_id', 'level'] as const,
+      registers: [registry],
+      async collect() {
+        if (!supernodeSource) return;
+        const { heads } = await supernodeSource();
+        this.reset();
+        for (const [chainId, h] of heads) {
+          this.set({ chain_id: String(chainId), level: 'cross_safe' }, Number(h.safe));
+          this.set({ chain_id: String(chainId), level: 'finalized' }, Number(h.finalized));
+        }
+      },
+    }),
+    /** Where the supernode gauges read at scrape time: the supernodes themselves, through a short cache. */
+    readSupernodeFrom(source: () => Promise<SupernodeReading>): void {
+      supernodeSource = source;
+    },
+    failsafeEnabled: new Gauge({
+      name: 'xmsg_failsafe_enabled',
+      help: 'The interop failsafe of each admin endpoint (host:port) as last read: 1 enabled (executing messages refused), 0 disabled; absent while unknown',
+      labelNames: ['endpoint'] as const,
+      registers: [registry],
+      async collect() {
+        if (!failsafeSource) return;
+        const states = await failsafeSource();
+        this.reset();
+        for (const [endpoint, v] of Object.entries(states)) this.set({ endpoint }, v);
+      },
+    }),
+    /** Where `failsafeEnabled` reads its figures at scrape time: the failsafe watch, which keeps each state in Redis. */
+    readFailsafeFrom(source: () => Promise<Record<string, number>>): void {
+      failsafeSource = source;
+    },
     alertsOpen: new Gauge({
       name: 'xmsg_alerts_open',
       help: 'Unresolved alerts by severity and state (open, acknowledged, silenced)',
@@ -162,3 +241,9 @@ export function observeJobs(worker: Worker, metrics: Metrics, log: Logger): void
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;
+
+/** The supernodes' answers as the gauges take them (src/chain/supernode.ts SupernodeHeads). */
+export interface SupernodeReading {
+  up: ReadonlyMap<string, boolean>;
+  heads: ReadonlyMap<number, { safe: bigint; finalized: bigint }>;
+}

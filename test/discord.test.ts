@@ -414,6 +414,8 @@ describe('npm run register-commands', () => {
     expect(guild.stdout).toMatch(new RegExp(`registered /xmsg \\(\\d+\\) in guild ${GUILD}`));
     const [cmd] = world.discord.registeredCommands(GUILD) as Array<{ name: string; options: Array<{ name: string; type: number }> }>;
     expect(cmd!.name).toBe('xmsg');
+    // Usable in servers only: not offered in DMs, not installable to a user.
+    expect(cmd).toMatchObject({ contexts: [0], integration_types: [0] });
     expect(cmd!.options.map((o) => o.name)).toEqual([
       'help',
       'status',
@@ -424,6 +426,7 @@ describe('npm run register-commands', () => {
       'silence',
       'unsilence',
       'health',
+      'failsafe',
     ]);
     expect(cmd!.options.every((o) => o.type === 1)).toBe(true);
     const silence = cmd!.options.find((o) => o.name === 'silence') as unknown as { options: Array<{ name: string }> };

@@ -20,6 +20,7 @@ const COLOUR_OF: Record<EventType, Colour> = {
   reorged: 'green',
   pending_timeout: 'yellow',
   status_flip: 'red',
+  filter_divergence: 'yellow',
   chain_unhealthy: 'yellow',
   chain_recovered: 'green',
   chain_unwatched: 'yellow',

@@ -46,6 +46,8 @@ export interface AlertView {
    * An idempotency key of a root post (Discord's nonce) includes it, so a repost is never taken for the deleted root.
    */
   repost?: number;
+  /** The root offers "Enable failsafe": a consensus-bug kind while the failsafe is configured (src/alerts/failsafe.ts). */
+  failsafe?: boolean;
 }
 
 export interface ChatUpdate {

@@ -7,6 +7,7 @@ export const ALERT_KINDS = [
   'unpromoted',
   'pending_timeout',
   'status_flip',
+  'filter_divergence',
   'chain_unhealthy',
   'unwatched_chain',
   'state_lost',
@@ -76,7 +77,7 @@ export const KINDS: Record<AlertKind, KindInfo> = {
     severity: 'critical',
     title: (c) => `Invalid executing message on chain ${c}`,
     runbook:
-      'The sequencer included an executing message that fails validation. Expect the block to be replaced by a deposits-only block before it becomes cross-safe; the thread says when. If it is not replaced, check the supervisor and the batcher.',
+      'The sequencer included an executing message that fails validation. Expect the block to be replaced by a deposits-only block before it becomes cross-safe; the thread says when. If it is not replaced, check op-supernode (or the op-node of the chain) and the batcher.',
     pageAtOnce: false,
   },
   access_list_mismatch: {
@@ -90,14 +91,14 @@ export const KINDS: Record<AlertKind, KindInfo> = {
     severity: 'critical',
     title: (c) => `CONSENSUS BUG: invalid message in a cross-safe block on chain ${c}`,
     runbook:
-      'A block carrying an invalid executing message is at or below the cross-safe head and still canonical. Escalate now, consider pausing the bridge, and compare op-supervisor / op-node views of the block.',
+      "A block carrying an invalid executing message is at or below the cross-safe head and still canonical. Escalate now and consider the failsafe (two-person rule). With XMSG_SUPERNODE_RPCS set the page states op-supernode's view beside the node's safe label: if they disagree, suspect the node's label first; otherwise compare op-node (optimism_syncStatus) and op-supernode (supernode_syncStatus, superroot_atTimestamp) views of the block.",
     pageAtOnce: true,
   },
   unpromoted: {
     severity: 'warning',
     title: (c) => `Valid messages not cross-safe in time on chain ${c}`,
     runbook:
-      'Valid executing messages are still below the cross-safe head past the promotion deadline. Check batch submission to L1, op-node derivation and the supervisor of this chain and its dependencies. Resolves itself when they are promoted.',
+      'Valid executing messages are still below the cross-safe head past the promotion deadline. Check batch submission to L1, op-node derivation and op-supernode for this chain and its dependencies. Resolves itself when they are promoted.',
     pageAtOnce: false,
   },
   pending_timeout: {
@@ -112,6 +113,13 @@ export const KINDS: Record<AlertKind, KindInfo> = {
     title: (c) => `Message validity changed after a source-chain reorg (chain ${c})`,
     runbook:
       'A message checked earlier changed between valid and invalid because its source chain reorged. Check whether its executing block is being replaced; if it is cross-safe, treat it as a consensus bug.',
+    pageAtOnce: false,
+  },
+  filter_divergence: {
+    severity: 'warning',
+    title: (c) => `op-interop-filter disagrees with xmsg on messages of chain ${c}`,
+    runbook:
+      "op-interop-filter's interop_checkAccessList, asked about the message's own access-list entries at its executing block's timestamp, answered otherwise than xmsg's check. Filter says invalid, xmsg valid: the filter may lag or miss the initiating log (its ingesters, a reorg it has not seen), and it refuses good transactions at ingress. Filter says valid, xmsg invalid: one of the two reads the source chain wrongly, and the filter lets bad messages in: compare the initiating log on the source chain with `/xmsg status`.",
     pageAtOnce: false,
   },
   chain_unhealthy: {

@@ -98,6 +98,8 @@ export interface NotifierDeps {
   retentionS: number;
   /** The deployment id Redis holds now, read at each delivery: the alert buttons carry it (src/store/deployment.ts). */
   deploymentId?: () => Promise<string | undefined>;
+  /** The alert kinds whose roots offer "Enable failsafe"; none when the failsafe is not configured. */
+  failsafeKinds?: ReadonlySet<string>;
 }
 
 /**
@@ -598,7 +600,8 @@ export class Notifier {
     const alert = await this.deps.store.get(alertId);
     if (!alert) return undefined;
     const [audit, deployment] = await Promise.all([this.deps.store.audit(alertId), this.deps.deploymentId?.()]);
-    return { alert, runbook: KINDS[alert.kind].runbook, audit, ...(deployment ? { deployment } : {}) };
+    const failsafe = this.deps.failsafeKinds?.has(alert.kind) ?? false;
+    return { alert, runbook: KINDS[alert.kind].runbook, audit, ...(deployment ? { deployment } : {}), ...(failsafe ? { failsafe } : {}) };
   }
 }
 

@@ -35,6 +35,11 @@ export interface AlertServiceDeps {
   policy: AlertPolicy;
   metrics: Metrics;
   log: Logger;
+  /**
+   * With XMSG_SUPERNODE_RPCS: what op-supernode says of a violation's block, beside the node's safe label
+   * (src/chain/supernode.ts describeSecondOpinion), asked when the alert opens; it never fails.
+   */
+  secondOpinion?: (message: MessageSnapshot, nodeSafeHead: string | undefined) => Promise<string>;
 }
 
 export type Outcome = { ok: true; text: string } | { ok: false; text: string };
@@ -46,6 +51,7 @@ const MESSAGE_EVENT_KINDS: Partial<Record<DomainEvent['type'], AlertKind>> = {
   unpromoted: 'unpromoted',
   pending_timeout: 'pending_timeout',
   status_flip: 'status_flip',
+  filter_divergence: 'filter_divergence',
 };
 
 /** Two presses of Escalate this close together raise one level: the second is refused, naming the first. */
@@ -107,6 +113,7 @@ export class AlertService implements EventHandler {
     }
     const kind = MESSAGE_EVENT_KINDS[event.type];
     if (!isMessageEvent(event)) return;
+    this.countParity(event);
     if (kind) {
       await this.openForMessage(event, kind);
       return;
@@ -303,18 +310,35 @@ export class AlertService implements EventHandler {
     return { ok: true, text: `${alertId}: ${text}` };
   }
 
+  /** op-interop-mon's counters that xmsg's events mark (README, "op-interop-mon parity"). */
+  private countParity(event: MessageEvent): void {
+    const labels = { executing_chain_id: String(event.message.chainId), initiating_chain_id: String(event.message.identifier.chainId) };
+    if (event.type === 'status_flip') this.deps.metrics.terminalStatusChanges.inc(labels);
+    if (event.type === 'cross_safety_violation') this.deps.metrics.crossSafetyViolations.inc(labels);
+  }
+
   private async openForMessage(event: MessageEvent, kind: AlertKind): Promise<void> {
     const m = event.message;
-    const detail =
+    let detail =
       event.type === 'status_flip'
         ? `${short(m.msgHash)} changed from ${event.previousStatus} to ${m.status}: ${m.reason}`
         : event.type === 'cross_safety_violation'
-          ? `${short(m.msgHash)} (${m.status}: ${m.reason}) is in block ${m.blockNumber}, at or below the safe head ${event.safeHead}`
-          : `${short(m.msgHash)}: ${m.status}: ${m.reason}`;
+          ? `${short(m.msgHash)} (${m.status}: ${m.reason}) is in block ${m.blockNumber}${event.safeHead ? `, at or below the safe head ${event.safeHead}` : ', which is cross-safe'}`
+          : event.type === 'filter_divergence'
+            ? filterDivergenceText(event)
+            : `${short(m.msgHash)}: ${m.status}: ${m.reason}`;
+    // The second opinions also go into the sample's reason, which every platform shows in the root: the page itself
+    // states what op-supernode (or op-interop-filter) says beside xmsg's own view.
+    let secondOpinion = event.type === 'filter_divergence' ? detail : '';
+    if (event.type === 'cross_safety_violation' && this.deps.secondOpinion)
+      secondOpinion = await this.deps.secondOpinion(m, event.safeHead);
+    if (event.type === 'cross_safety_violation' && secondOpinion) detail += ` ${secondOpinion}`;
+    const summary = summarize(m);
+    if (secondOpinion) summary.reason = `${summary.reason ? `${summary.reason}. ` : ''}${secondOpinion}`;
     await this.open(event.id, kind, m.chainId, {
       detail,
       sourceChainId: Number(m.identifier.chainId),
-      summary: summarize(m),
+      summary,
       messageId: m.id,
       origin: m.identifier.origin,
       groupWindowMs: this.deps.policy.groupWindowS * 1000,
@@ -488,6 +512,13 @@ function replacedText(e: MessageEvent, settles: boolean): string {
   const by = e.replacementBlockHash ? ` by ${short(e.replacementBlockHash)}` : '';
   const next = settles ? '' : ' Acknowledge or resolve when satisfied.';
   return `Block ${m.blockNumber} (${short(m.blockHash)}) carrying invalid message ${short(m.msgHash)} was replaced${by}: the message is no longer canonical.${next}`;
+}
+
+function filterDivergenceText(e: MessageEvent): string {
+  const m = e.message;
+  const f = e.filter;
+  const said = f?.status === 'invalid' ? `invalid (${f.message ?? 'error'}, code ${f.code ?? '?'})` : 'valid';
+  return `${short(m.msgHash)} in block ${m.blockNumber}: xmsg says ${m.status}${m.reason ? ` (${m.reason})` : ''}; op-interop-filter ${f?.endpoint ?? ''} says ${said}.`;
 }
 
 function reorgedText(e: MessageEvent): string {

@@ -1,6 +1,7 @@
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { HealthReport } from '../../commands/handlers.js';
+import type { FailsafeEndpointState } from '../alerts/failsafe.js';
 import type { ParkedAlert } from '../alerts/notifier.js';
 import { queueDepths } from '../jobs/queue-depths.js';
 import { readHeads } from '../store/heads.js';
@@ -14,6 +15,8 @@ export interface HealthDeps {
   queues: Record<string, Queue>;
   /** Alerts whose chat deliveries are parked (the chat outbox's `parked()`). */
   parked: () => Promise<ParkedAlert[]>;
+  /** The interop failsafe's endpoints as last read, when it is configured. */
+  failsafe?: () => Promise<FailsafeEndpointState[]>;
 }
 
 /**
@@ -21,7 +24,7 @@ export interface HealthDeps {
  * follower recorded them in Redis (so every replica reports the same), the depth of every queue, and the alerts whose
  * chat deliveries are parked.
  */
-export function healthReporter({ redis, keys, chainIds, queues, parked }: HealthDeps): () => Promise<HealthReport> {
+export function healthReporter({ redis, keys, chainIds, queues, parked, failsafe }: HealthDeps): () => Promise<HealthReport> {
   return async () => ({
     chains: await Promise.all(
       chainIds.map(async (chainId) => {
@@ -39,5 +42,6 @@ export function healthReporter({ redis, keys, chainIds, queues, parked }: Health
     ),
     queues: await queueDepths(queues),
     parked: await parked(),
+    ...(failsafe ? { failsafe: await failsafe() } : {}),
   });
 }

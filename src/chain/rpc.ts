@@ -11,8 +11,10 @@ import {
   type PublicClient,
   ResponseBodyTooLargeError,
   RpcError,
+  RpcRequestError,
   TimeoutError,
 } from 'viem';
+import { firstLine, safeUrl, scrubSecrets } from '../errors.js';
 import type { Metrics } from '../metrics.js';
 
 export interface BlockHeader {
@@ -73,41 +75,151 @@ const FULL_BLOCKS_PER_BATCH = 16;
  */
 export class LogRangeRefused extends Error {}
 
-/** What a smaller eth_getLogs range could help with, as opposed to a node that is down or overloaded. */
+/**
+ * A failed call to a chain's node, told without what viem's error text carries: the URL (hosted endpoints keep their
+ * API key in its path or query) and the request body. Names the method, the endpoint as `safeUrl` shows it, and
+ * what went wrong (HTTP status, JSON-RPC code and the node's message, a timeout). Whether a smaller eth_getLogs range
+ * could help is decided from the original error, before it is dropped.
+ */
+export class RpcFailure extends Error {
+  override name = 'RpcFailure';
+  constructor(
+    readonly method: string,
+    readonly endpoint: string,
+    readonly reason: string,
+    readonly rangeRefused: boolean,
+  ) {
+    super(`${method} on ${endpoint}: ${reason}`);
+  }
+}
+
+/** The node answers for another chain than the one configured: nothing it says may be used for this chain. */
+export class WrongChain extends Error {
+  override name = 'WrongChain';
+  constructor(
+    readonly expected: number,
+    readonly answered: number,
+    endpoint: string,
+  ) {
+    super(`${endpoint} answers eth_chainId ${answered}, not chain ${expected}`);
+  }
+}
+
+/**
+ * JSON-RPC errors about the caller's request rate, not the range: Infura's "project ID request rate exceeded" shares
+ * -32005 with its result cap, Alchemy answers 429 "exceeded its compute units per second capacity" in the body.
+ */
+const RATE_LIMITED = /rate|too many requests|capacity|credits|quota|daily request|throughput/i;
+/** JSON-RPC codes no smaller range helps with: method not found (-32601), method not supported (-32004), 429 in the body. */
+const NOT_ABOUT_THE_RANGE = new Set([-32601, -32004, 429]);
+
+/**
+ * What a smaller eth_getLogs range could help with, as opposed to a node that is down or overloaded. Any JSON-RPC
+ * error answer counts except rate limits: providers refuse ranges with many codes and words, and viem maps only
+ * some codes to an RpcError class (the rest stay RpcRequestError). Seen in the wild: geth and Infura -32005 "query
+ * returned more than 10000 results", Infura -32602 "range 1000000 exceeds limit of 10000", Alchemy -32602 "Log
+ * response size exceeded…" and -32600 "…up to a 500 block range", reth -32602 "query exceeds max block range 5000"
+ * and "query exceeds max results 20000, retry with the range …", erigon -32005 "block range too large", QuickNode
+ * -32614 "eth_getLogs is limited to a 10,000 range" (with HTTP 413), BlockPI -32603 "eth_getLogs range is too large"
+ * and 35 "ranges over 10000 blocks are not supported", op-geth forks -32000 "block range is bigger than maxBlockRange".
+ */
 export function refusesRange(err: unknown): boolean {
-  const found =
-    err instanceof BaseError
-      ? err.walk(
-          (e) =>
-            e instanceof RpcError || e instanceof TimeoutError || e instanceof ResponseBodyTooLargeError || e instanceof HttpRequestError,
-        )
-      : err;
-  if (found instanceof RpcError || found instanceof TimeoutError || found instanceof ResponseBodyTooLargeError) return true;
+  if (err instanceof RpcFailure) return err.rangeRefused;
+  if (!(err instanceof BaseError)) return false;
   // 413: the request or answer is too large for a proxy in front of the node; 504: it gave up waiting for the answer.
-  return found instanceof HttpRequestError && (found.status === 413 || found.status === 504);
+  const status = httpStatusOf(err);
+  if (status === 413 || status === 504) return true;
+  // Overloaded, rate-limited or down, whatever the body says: the same range is asked again after a pause.
+  if (status !== undefined && (status === 429 || status >= 500)) return false;
+  if (err.walk((e) => e instanceof TimeoutError || e instanceof ResponseBodyTooLargeError)) return true;
+  const answered = err.walk((e) => e instanceof RpcError || e instanceof RpcRequestError) as RpcError | RpcRequestError | null;
+  if (!answered) return false;
+  return !NOT_ABOUT_THE_RANGE.has(answered.code) && !RATE_LIMITED.test(answered.details);
+}
+
+/** The HTTP status of the answer that failed, when there was one (viem keeps it on the error or its cause). */
+function httpStatusOf(err: BaseError): number | undefined {
+  const found = err.walk((e) => typeof (e as { status?: unknown }).status === 'number') as { status?: number } | null;
+  return found?.status;
+}
+
+/** One line on what went wrong, from a viem error, without its URL and request body (the text is scrubbed too). */
+function reasonOf(err: unknown): string {
+  if (!(err instanceof BaseError)) return scrubSecrets(firstLine(err));
+  const timeout = err.walk((e) => e instanceof TimeoutError);
+  if (timeout) return 'no answer within the timeout';
+  const tooLarge = err.walk((e) => e instanceof ResponseBodyTooLargeError);
+  if (tooLarge) return scrubSecrets((tooLarge as BaseError).shortMessage);
+  const status = httpStatusOf(err);
+  const http = status === undefined ? '' : `HTTP ${status}: `;
+  const answered = err.walk((e) => e instanceof RpcError || e instanceof RpcRequestError) as RpcError | RpcRequestError | null;
+  if (answered) return cut(`${http}JSON-RPC error ${answered.code}: ${answered.details}`);
+  const request = err.walk((e) => e instanceof HttpRequestError) as HttpRequestError | null;
+  if (request) {
+    // No answer at all: fetch's own error and its cause (ECONNREFUSED, ENOTFOUND, a TLS problem) say why.
+    const cause = request.cause as (Error & { cause?: { code?: string; message?: string } }) | undefined;
+    const why = cause?.cause?.code ?? cause?.cause?.message;
+    if (status === undefined && cause) return cut(`no answer: ${firstLine(cause)}${why ? ` (${why})` : ''}`);
+    return cut(`${http}${unquoted(request.details)}`);
+  }
+  return cut(err.shortMessage);
+}
+
+/** viem gives a plain-text answer's body as a JSON string. */
+function unquoted(details: string): string {
+  try {
+    const parsed: unknown = JSON.parse(details);
+    return typeof parsed === 'string' ? parsed : details;
+  } catch {
+    return details;
+  }
+}
+
+/** Scrubbed and at most 300 characters: a node or a proxy may answer with a whole HTML page. */
+const cut = (text: string) => {
+  const line = scrubSecrets(text.replace(/\s+/g, ' ').trim());
+  return line.length > 300 ? `${line.slice(0, 300)}…` : line;
+};
+
+/** A call to the node whose failure is an RpcFailure (a WrongChain or an answer xmsg finds malformed goes as it is). */
+async function guarded<T>(method: string, url: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (err) {
+    if (!(err instanceof BaseError)) throw err;
+    throw new RpcFailure(method, safeUrl(url), reasonOf(err), refusesRange(err));
+  }
 }
 
 /**
  * The RPC surface xmsg needs from one chain. Calls made in the same tick go out as one JSON-RPC batch, except
  * eth_getLogs: its answers can be large, so each goes alone (batched together they could pass any size limit).
  * Failed HTTP requests are retried with exponential backoff (retryDelay, 2x, 4x, ...), by viem except for ranges of
- * logs (see logsInRange).
+ * logs (see logsInRange). Every failure is an RpcFailure, whose text never holds the URL beyond its host.
+ *
+ * A chain declared as `<chain id>=<url>` may have started without its node answering: until the node has answered
+ * eth_chainId with this chain's id, every call asks it first, and fails with WrongChain while it answers another.
  */
 export class ChainRpc {
-  readonly client: PublicClient;
+  private readonly client: PublicClient;
   /** The same endpoint without batching, for eth_getLogs. */
   private readonly logsClient: PublicClient;
   /** The same without viem's retries: a range the node refuses is split at once, not asked for again. */
   private readonly rangeLogsClient: PublicClient;
   /** Batched in small batches, with the large answer limit: for blocks read with their transactions. */
   private readonly fullBlocksClient: PublicClient;
+  /** The node answered this chain's id (always so for a chain whose id was read from its node at start). */
+  private chainIdConfirmed: boolean;
+  private confirming?: Promise<void>;
 
   constructor(
     readonly chainId: number,
-    readonly url: string,
+    private readonly url: string,
     private readonly options: RpcOptions,
     metrics?: Metrics,
+    { confirmChainId = false }: { confirmChainId?: boolean } = {},
   ) {
+    this.chainIdConfirmed = !confirmChainId;
     const label = String(chainId);
     const transport = (batch: boolean, retries = options.retries, batchSize = 500) =>
       http(url, {
@@ -133,20 +245,37 @@ export class ChainRpc {
     this.fullBlocksClient = createPublicClient({ transport: transport(true, options.retries, FULL_BLOCKS_PER_BATCH) });
   }
 
+  /** The endpoint as logs and errors show it: scheme, host and port. */
+  get endpoint(): string {
+    return safeUrl(this.url);
+  }
+
+  /**
+   * Asks the node its chain id now (batched with calls of the same tick). Throws WrongChain when it answers another
+   * chain's, and from then on every call fails so until it answers this chain's again.
+   */
+  async checkChainId(): Promise<void> {
+    const answered = Number(await this.call('eth_chainId', () => this.client.request({ method: 'eth_chainId' })));
+    this.chainIdConfirmed = answered === this.chainId;
+    if (!this.chainIdConfirmed) throw new WrongChain(this.chainId, answered, this.endpoint);
+  }
+
   async blockNumber(): Promise<bigint> {
-    return BigInt(await this.client.request({ method: 'eth_blockNumber' }));
+    return BigInt(await this.call('eth_blockNumber', () => this.client.request({ method: 'eth_blockNumber' })));
   }
 
   /** The header at a label or number; `undefined` when the node has no such block (yet). */
   async header(block: BlockLabel | bigint): Promise<BlockHeader | undefined> {
     const tag = typeof block === 'bigint' ? numberToHex(block) : block;
-    const raw = await this.client.request({ method: 'eth_getBlockByNumber', params: [tag, false] });
+    const raw = await this.call('eth_getBlockByNumber', () =>
+      this.client.request({ method: 'eth_getBlockByNumber', params: [tag, false] }),
+    );
     if (!raw || raw.number === null || raw.hash === null) return undefined;
     return { number: BigInt(raw.number), hash: raw.hash, parentHash: raw.parentHash, timestamp: BigInt(raw.timestamp) };
   }
 
   async headerByHash(hash: Hex): Promise<BlockHeader | undefined> {
-    const raw = await this.client.request({ method: 'eth_getBlockByHash', params: [hash, false] });
+    const raw = await this.call('eth_getBlockByHash', () => this.client.request({ method: 'eth_getBlockByHash', params: [hash, false] }));
     if (!raw || raw.number === null || raw.hash === null) return undefined;
     return { number: BigInt(raw.number), hash: raw.hash, parentHash: raw.parentHash, timestamp: BigInt(raw.timestamp) };
   }
@@ -160,11 +289,12 @@ export class ChainRpc {
     const filter = { address, topics, fromBlock: numberToHex(fromBlock), toBlock: numberToHex(toBlock) };
     for (let attempt = 0; ; attempt++) {
       try {
-        const raw = (await this.rangeLogsClient.request({ method: 'eth_getLogs', params: [filter] })) as unknown as RawRpcLog[];
+        const raw = (await this.call('eth_getLogs', () =>
+          this.rangeLogsClient.request({ method: 'eth_getLogs', params: [filter] }),
+        )) as unknown as RawRpcLog[];
         return raw.filter((l) => !l.removed).map(toChainLog);
       } catch (err) {
-        if (refusesRange(err))
-          throw new LogRangeRefused(`eth_getLogs ${fromBlock}..${toBlock}: ${(err as Error).message.split('\n')[0]}`, { cause: err });
+        if (refusesRange(err)) throw new LogRangeRefused(`eth_getLogs ${fromBlock}..${toBlock}: ${firstLine(err)}`, { cause: err });
         if (attempt >= this.options.retries) throw err;
         await delay(this.options.retryDelayMs * 2 ** attempt);
       }
@@ -173,9 +303,9 @@ export class ChainRpc {
 
   /** The logs of a mined transaction; `undefined` when this chain does not know the transaction. */
   async transactionLogs(txHash: Hex): Promise<ChainLog[] | undefined> {
-    const receipt = (await this.client.request({ method: 'eth_getTransactionReceipt', params: [txHash] })) as unknown as {
-      logs: RawRpcLog[];
-    } | null;
+    const receipt = (await this.call('eth_getTransactionReceipt', () =>
+      this.client.request({ method: 'eth_getTransactionReceipt', params: [txHash] }),
+    )) as unknown as { logs: RawRpcLog[] } | null;
     return receipt ? receipt.logs.map(toChainLog) : undefined;
   }
 
@@ -185,7 +315,9 @@ export class ChainRpc {
    * FULL_BLOCKS_PER_BATCH.
    */
   async blockTransactions(blockHash: Hex): Promise<TransactionAccess[] | undefined> {
-    const raw: unknown = await this.fullBlocksClient.request({ method: 'eth_getBlockByHash', params: [blockHash, true] });
+    const raw: unknown = await this.call('eth_getBlockByHash', () =>
+      this.fullBlocksClient.request({ method: 'eth_getBlockByHash', params: [blockHash, true] }),
+    );
     if (raw === null) return undefined;
     const where = `eth_getBlockByHash(${blockHash}, true)`;
     const transactions = (raw as { transactions?: unknown }).transactions;
@@ -195,18 +327,31 @@ export class ChainRpc {
 
   /** One mined transaction with its access list; `undefined` when the node does not know it or it is not mined yet. */
   async transactionAccess(txHash: Hex): Promise<TransactionAccess | undefined> {
-    const raw: unknown = await this.client.request({ method: 'eth_getTransactionByHash', params: [txHash] });
+    const raw: unknown = await this.call('eth_getTransactionByHash', () =>
+      this.client.request({ method: 'eth_getTransactionByHash', params: [txHash] }),
+    );
     if (raw === null || (raw as { blockHash?: unknown }).blockHash === null) return undefined;
     return toTransactionAccess(raw, `eth_getTransactionByHash(${txHash})`);
   }
 
   /** Every log of one block, by hash, so the answer is about exactly that block even during a reorg. */
   async logsOfBlock(blockHash: Hex): Promise<ChainLog[]> {
-    const raw = (await this.logsClient.request({
-      method: 'eth_getLogs',
-      params: [{ blockHash }],
-    })) as unknown as RawRpcLog[];
+    const raw = (await this.call('eth_getLogs', () =>
+      this.logsClient.request({ method: 'eth_getLogs', params: [{ blockHash }] }),
+    )) as unknown as RawRpcLog[];
     return raw.filter((l) => !l.removed).map(toChainLog);
+  }
+
+  /** One request, once the node is known to be this chain's; its failure an RpcFailure. */
+  private async call<T>(method: string, request: () => Promise<T>): Promise<T> {
+    if (!this.chainIdConfirmed && method !== 'eth_chainId') {
+      // Concurrent calls share one question.
+      this.confirming ??= this.checkChainId().finally(() => {
+        this.confirming = undefined;
+      });
+      await this.confirming;
+    }
+    return guarded(method, this.url, request);
   }
 }
 
@@ -257,8 +402,11 @@ function methodsOf(body: RequestInit['body']): string[] {
   }
 }
 
-/** A one-off eth_chainId probe used while validating configuration (no retries: a wrong URL should fail fast). */
+/**
+ * One eth_chainId question, as configuration checking asks it (`loadConfig` retries it with backoff up to
+ * XMSG_STARTUP_RPC_WAIT_S); a failure is an RpcFailure.
+ */
 export async function probeChainId(url: string, timeoutMs = 5000): Promise<number> {
-  const client = createPublicClient({ transport: http(url, { retryCount: 1, timeout: timeoutMs }) });
-  return client.getChainId();
+  const client = createPublicClient({ transport: http(url, { retryCount: 0, timeout: timeoutMs }) });
+  return guarded('eth_chainId', url, () => client.getChainId());
 }

@@ -19,6 +19,8 @@ export const EVENT_TYPES = [
   'reorged',
   'pending_timeout',
   'status_flip',
+  // op-interop-filter's interop_checkAccessList disagreed with the message's settled status.
+  'filter_divergence',
   'chain_unhealthy',
   'chain_recovered',
   'chain_unwatched',
@@ -51,6 +53,8 @@ export interface MessageEvent extends EventBase {
   safeHead?: string;
   /** replaced / reorged: the block now at the executing block's height */
   replacementBlockHash?: string;
+  /** filter_divergence: what op-interop-filter answered (`valid`, or `invalid` with its JSON-RPC error) */
+  filter?: { endpoint: string; status: 'valid' | 'invalid'; code?: number; message?: string };
 }
 
 export interface ChainEvent extends EventBase {

@@ -18,7 +18,23 @@ interface Route {
   raw?: (req: IncomingMessage, res: ServerResponse) => void;
 }
 
-const MAX_BODY_BYTES = 1024 * 1024;
+/**
+ * Every body xmsg accepts is small: Slack and Discord callbacks are a few KiB, the console's requests a few hundred
+ * bytes. A larger one is refused before it is read, so an unsigned sender cannot make xmsg buffer or parse it.
+ */
+export const MAX_BODY_BYTES = 64 * 1024;
+
+/** Limits on every connection, so that slow or many clients cannot hold the server (docs/ARCHITECTURE.md §5). */
+export interface ConnectionLimits {
+  /** The request line and headers must arrive within this (Node's server.headersTimeout). */
+  headersTimeoutMs: number;
+  /** The whole request, body included, must arrive within this (server.requestTimeout). */
+  requestTimeoutMs: number;
+  /** Open connections at most; more are refused at once (server.maxConnections). Server-sent events count. */
+  maxConnections: number;
+}
+
+export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = { headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, maxConnections: 1024 };
 
 /**
  * The one HTTP server of xmsg. Routes are registered by the layers that own them (metrics, API, chat platforms);
@@ -29,7 +45,10 @@ export class HttpServer {
   private readonly routes: Route[] = [];
   private server?: Server;
 
-  constructor(private readonly log: Logger) {}
+  constructor(
+    private readonly log: Logger,
+    private readonly limits: ConnectionLimits = DEFAULT_CONNECTION_LIMITS,
+  ) {}
 
   route(method: string, path: string, handler: RouteHandler): this {
     const names: string[] = [];
@@ -51,9 +70,16 @@ export class HttpServer {
     return this;
   }
 
+  /** `host` is XMSG_HTTP_HOST: 0.0.0.0 for every interface, 127.0.0.1 to serve this machine only. */
   async listen(port: number, host = '0.0.0.0'): Promise<number> {
     // Whatever a request does, it must not end the process as an unhandled rejection.
-    this.server = createServer((req, res) => void this.handle(req, res).catch((err: unknown) => this.failed(req, res, err)));
+    const { headersTimeoutMs, requestTimeoutMs, maxConnections } = this.limits;
+    this.server = createServer(
+      // Node checks the two timeouts every connectionsCheckingInterval; the default (30 s) would let them run long.
+      { headersTimeout: headersTimeoutMs, requestTimeout: requestTimeoutMs, connectionsCheckingInterval: Math.min(1000, headersTimeoutMs) },
+      (req, res) => void this.handle(req, res).catch((err: unknown) => this.failed(req, res, err)),
+    );
+    this.server.maxConnections = maxConnections;
     await new Promise<void>((resolve, reject) => {
       this.server!.once('error', reject);
       this.server!.listen(port, host, resolve);
@@ -94,7 +120,7 @@ export class HttpServer {
       await route.handler(req, res, params, body);
     } catch (err) {
       if (err instanceof BodyTooLarge) {
-        sendJson(res, 413, { error: err.message });
+        refuseTooLarge(res, err, (r, text) => sendJson(r, 413, { error: text }));
         return;
       }
       this.log.error({ err, path: url.pathname }, 'HTTP handler failed');
@@ -117,8 +143,13 @@ export class BodyTooLarge extends Error {
   }
 }
 
-/** The whole request body, refused (BodyTooLarge) as soon as it passes `maxBytes`, so a client cannot fill memory. */
+/**
+ * The whole request body, refused (BodyTooLarge) before any of it is read when its Content-Length is over
+ * `maxBytes`, and as soon as it passes `maxBytes` otherwise (a chunked body), so a client cannot fill memory.
+ */
 export async function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
+  const declared = Number(req.headers['content-length']);
+  if (Number.isFinite(declared) && declared > maxBytes) throw new BodyTooLarge(maxBytes);
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
@@ -127,6 +158,16 @@ export async function readBody(req: IncomingMessage, maxBytes: number): Promise<
     chunks.push(chunk as Buffer);
   }
   return Buffer.concat(chunks);
+}
+
+/**
+ * Answers 413 and closes the connection once the answer is out, instead of reading the rest of the body to keep the
+ * connection alive (Node destroys a `connection: close` socket as soon as the answer is written).
+ */
+export function refuseTooLarge(res: ServerResponse, err: BodyTooLarge, send: (res: ServerResponse, text: string) => void): void {
+  res.shouldKeepAlive = false;
+  res.setHeader('connection', 'close');
+  send(res, err.message);
 }
 
 export function sendJson(res: ServerResponse, status: number, body: unknown): void {

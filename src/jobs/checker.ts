@@ -42,6 +42,8 @@ export interface CheckerDeps {
   inbox: Address;
   outbox: EventOutbox;
   log: Logger;
+  /** Told each settled status (XMSG_INTEROP_FILTER_RPC: op-interop-filter's second opinion, src/jobs/filter-cross-check.ts). */
+  afterCheck?: (data: MessageData, status: ValidityStatus) => Promise<void>;
 }
 
 export function createCheckQueue(connection: ConnectionOptions, prefix: string): Queue<CheckJobData> {
@@ -80,7 +82,7 @@ export class Checker {
 
   startWorker(connection: ConnectionOptions, prefix: string, concurrency: number): Worker<CheckJobData> {
     const { retryBaseMs, retryMaxMs } = this.options;
-    const worker = new Worker<CheckJobData>(CHECK_QUEUE, (job) => this.process(job), {
+    const worker = new Worker<CheckJobData>(CHECK_QUEUE, (job) => this.checkAndTell(job), {
       connection,
       prefix,
       concurrency,
@@ -95,6 +97,13 @@ export class Checker {
       }
     });
     return worker;
+  }
+
+  /** A job's check, then its settled status told to `afterCheck` (a status not settled yet throws before). */
+  private async checkAndTell(job: Job<CheckJobData>): Promise<ValidityStatus> {
+    const status = await this.process(job);
+    await this.deps.afterCheck?.(job.data, status);
+    return status;
   }
 
   async process(job: Pick<Job<CheckJobData>, 'data' | 'id' | 'attemptsMade'>): Promise<ValidityStatus> {

@@ -34,9 +34,14 @@ export class MessageLookup {
     this.lookups = { sources: deps.sources, activationBlocks: new ActivationBlocks(deps.rpcs), watched: deps.rpcs };
   }
 
+  /** The tracked messages with this msgHash, from Redis alone (no chain is asked). */
+  async tracked(msgHash: Hex): Promise<Found[]> {
+    return (await this.deps.store.byMsgHash(msgHash)).map((t) => ({ tracked: t }));
+  }
+
   async byMsgHash(msgHash: Hex): Promise<Found[]> {
-    const tracked = await this.deps.store.byMsgHash(msgHash);
-    if (tracked.length) return tracked.map((t) => ({ tracked: t }));
+    const tracked = await this.tracked(msgHash);
+    if (tracked.length) return tracked;
     const perChain = await Promise.all(
       [...this.deps.rpcs.values()].map(async (rpc) => {
         const head = await rpc.blockNumber();

@@ -1,4 +1,5 @@
 import { Redis, type RedisOptions } from 'ioredis';
+import { safeUrl } from '../errors.js';
 
 /** Where xmsg's Redis is: one server by URL, or the master a set of Sentinels names. */
 export interface RedisTarget {
@@ -20,7 +21,7 @@ export interface RedisTarget {
 export function connectRedis(target: RedisTarget, extra: RedisOptions = {}): Redis {
   const options: RedisOptions = { ...(target.socketTimeoutMs ? { socketTimeout: target.socketTimeoutMs } : {}), ...extra };
   if (!target.sentinels?.length) return new Redis(target.url, options);
-  const url = new URL(target.url);
+  const url = parseRedisUrl(target.url);
   return new Redis({
     sentinels: target.sentinels,
     name: target.sentinelName,
@@ -30,4 +31,16 @@ export function connectRedis(target: RedisTarget, extra: RedisOptions = {}): Red
     ...(url.protocol === 'rediss:' ? { tls: {}, enableTLSForSentinelMode: true } : {}),
     ...options,
   });
+}
+
+/**
+ * The URL parsed, or an error that names it by scheme and host only: Node's own (ERR_INVALID_URL) carries the whole
+ * input, password included, into whatever prints it.
+ */
+function parseRedisUrl(url: string): URL {
+  try {
+    return new URL(url);
+  } catch {
+    throw new Error(`REDIS_URL is not a valid URL (${safeUrl(url)})`);
+  }
 }

@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import type { Address, Hex } from 'viem';
 import { checkDeclared, type InboxDeclarations, readInboxDeclarations } from '../chain/access-list.js';
 import { decodeExecutingLog, EXECUTING_MESSAGE_TOPIC } from '../chain/inbox.js';
-import { type BlockHeader, type ChainLog, type ChainRpc, LogRangeRefused } from '../chain/rpc.js';
+import { type BlockHeader, type ChainLog, type ChainRpc, LogRangeRefused, WrongChain } from '../chain/rpc.js';
 import { firstLine } from '../errors.js';
 import type { CheckJobData } from '../jobs/checker.js';
 import type { EventOutbox } from '../jobs/events-outbox.js';
@@ -21,6 +21,11 @@ import type { SafetyTracker } from './safety.js';
 export interface FollowerDeps {
   chainId: number;
   rpc: ChainRpc;
+  /**
+   * The chain was declared as `<chain id>=<url>`: each step asks the node its chain id with the heads (one batch), so
+   * a node that answers for another chain is reported unhealthy, with that reason, and never followed.
+   */
+  checkChainId?: boolean;
   redis: Redis;
   keys: Keys;
   inbox: Address;
@@ -108,6 +113,7 @@ export class ChainFollower {
 
   readonly chainId: number;
   private readonly rpc: ChainRpc;
+  private readonly checkChainId: boolean;
   private readonly redis: Redis;
   private readonly keys: Keys;
   private readonly inbox: Address;
@@ -125,6 +131,7 @@ export class ChainFollower {
     const { chainId, redis, keys, metrics } = deps;
     this.chainId = chainId;
     this.rpc = deps.rpc;
+    this.checkChainId = deps.checkChainId ?? false;
     this.redis = redis;
     this.keys = keys;
     this.inbox = deps.inbox;
@@ -179,7 +186,12 @@ export class ChainFollower {
 
   /** One step: heads, then at most one range of new blocks. Returns true when the cursor has reached the head. */
   async step(): Promise<boolean> {
-    const [latest, safe, finalized] = await Promise.all([this.rpc.header('latest'), this.rpc.header('safe'), this.rpc.header('finalized')]);
+    const [latest, safe, finalized] = await Promise.all([
+      this.rpc.header('latest'),
+      this.rpc.header('safe'),
+      this.rpc.header('finalized'),
+      this.checkChainId ? this.rpc.checkChainId() : undefined,
+    ]);
     if (!latest) throw new Error('node returned no latest block');
     const safeNumber = safe?.number ?? -1n;
     const finalizedNumber = finalized?.number ?? -1n;
@@ -472,7 +484,10 @@ export class ChainFollower {
     }
     this.failures++;
     this.log.warn({ chainId: this.chainId, err: firstLine(err), failures: this.failures }, 'chain step failed');
-    if (this.failures >= this.options.failuresBeforeUnhealthy) {
+    // A node of another chain does not get better by asking again: unhealthy at once, with the chain it answers for.
+    if (err instanceof WrongChain) {
+      await this.setHealth(false, `wrong node: ${err.message}`).catch((e) => this.log.error({ err: e }, 'cannot record chain health'));
+    } else if (this.failures >= this.options.failuresBeforeUnhealthy) {
       await this.setHealth(false, `RPC failing: ${firstLine(err)}`).catch((e) => this.log.error({ err: e }, 'cannot record chain health'));
     }
   }

@@ -7,6 +7,7 @@ import { isInvalid } from '../chain/validity.js';
 import type { MessageEvent } from '../events/types.js';
 import type { CheckJobData } from '../jobs/checker.js';
 import type { EventOutbox } from '../jobs/events-outbox.js';
+import type { Metrics } from '../metrics.js';
 import { readHeads } from '../store/heads.js';
 import type { MessageRecord, MessageStore } from '../store/messages.js';
 
@@ -18,6 +19,7 @@ export interface SafetyTrackerDeps {
   checkQueue: Queue<CheckJobData>;
   /** For the other chains' heads, as their followers recorded them. */
   redis: Redis;
+  metrics: Metrics;
   log: Logger;
 }
 
@@ -48,6 +50,9 @@ export class SafetyTracker {
     }
     const pointing = await this.deps.store.getMany(await this.deps.store.indexAbove('bySource', chainId, ancestor));
     if (pointing.size) {
+      // op-interop-mon's initiating_reorgs_total: each message whose initiating block may now have another hash.
+      for (const r of pointing.values())
+        this.deps.metrics.initiatingReorgs.inc({ executing_chain_id: String(r.data.chainId), initiating_chain_id: String(chainId) });
       this.deps.log.warn(
         { chainId, ancestor: String(ancestor), messages: pointing.size },
         'source chain reorg: re-checking messages that point past the ancestor',

@@ -217,6 +217,12 @@ function generate(count: number, seed: number): Input[] {
   });
 }
 
+/** About how many bytes the input takes in the form body Slack would send (the button value inside the JSON payload). */
+function encodedSize(input: Input): number {
+  const field = input.kind === 'command' ? input.text! : JSON.stringify(input.value);
+  return new URLSearchParams({ field }).toString().length;
+}
+
 /** The answer a person sees: the inline ephemeral answer, or (for slow commands and buttons) the response_url post. */
 async function answerTo(input: Input): Promise<{ status: number; text: string; ephemeral: boolean; note: string }> {
   const url = `${replica!.baseUrl}/slack/events`;
@@ -266,6 +272,8 @@ describe('chaos: bad input', () => {
             const what = `#${input.index} ${input.kind} ${JSON.stringify(input.kind === 'command' ? input.text : `${input.actionId} = ${input.value}`).slice(0, 120)}`;
             try {
               const a = await answerTo(input);
+              // A body over 64 KiB is refused unread (413); Slack never sends one (command text is capped at a few kB).
+              if (a.status === 413 && encodedSize(input) > 48 * 1024) continue;
               if (a.status !== 200) problems.push(`${what}: HTTP ${a.status}`);
               else if (!a.ephemeral || !a.text.trim())
                 problems.push(`${what}: no ephemeral answer (${a.note}: ${JSON.stringify(a.text).slice(0, 80)})`);

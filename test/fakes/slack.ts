@@ -117,7 +117,7 @@ export async function sendSlashCommand(targetUrl: string, signingSecret: string,
   const fake = fakeFor(input.slack);
   const responseUrl = fake.newResponseUrl();
   const delivery = await postSignedForm(targetUrl, signingSecret, slashCommandForm(fake.ws, input, responseUrl), input);
-  return { ...delivery, responseUrl };
+  return { ...delivery, resend: delivery.resend, responseUrl };
 }
 
 /** Delivers a signed `block_actions` button press on a message, as Slack does, with a fresh response_url. */
@@ -126,7 +126,7 @@ export async function sendBlockAction(targetUrl: string, signingSecret: string, 
   const responseUrl = fake.newResponseUrl();
   const payload = JSON.stringify(blockActionPayload(fake.ws, input, responseUrl));
   const delivery = await postSignedForm(targetUrl, signingSecret, { payload }, input);
-  return { ...delivery, responseUrl };
+  return { ...delivery, resend: delivery.resend, responseUrl };
 }
 
 function fakeFor(slack: FakeSlack | undefined): LoopbackSlack {

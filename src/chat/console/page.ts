@@ -1,4 +1,4 @@
-import { ALERT_BUTTON_LABELS } from '../../../commands/handlers.js';
+import { ALERT_BUTTON_LABELS, FAILSAFE_BUTTON, FAILSAFE_BUTTON_LABEL } from '../../../commands/handlers.js';
 
 /**
  * The local web console: one self-contained page (no build step, no CDN, nothing fetched but xmsg's own
@@ -112,6 +112,9 @@ export const CONSOLE_PAGE = String.raw`<!doctype html>
   .notices li:last-child { border-bottom: 0; }
   .notices li time { color: var(--muted); font-size: 12px; margin-right: 8px; font-family: var(--mono); }
   .notices li.parked { background: var(--warning-bg); }
+  .failsafe { display: flex; gap: 8px; flex-wrap: wrap; font-size: 12px; }
+  .failsafe .fs { padding: 3px 8px; border-radius: 6px; background: rgba(255,255,255,.12); }
+  .failsafe .fs.on { background: var(--critical); color: #fff; font-weight: 700; }
   .badge.parked { background: var(--warning-bg); color: #8a6100; font-weight: 600; }
 </style>
 </head>
@@ -119,6 +122,7 @@ export const CONSOLE_PAGE = String.raw`<!doctype html>
 <header class="top">
   <div class="brand">xmsg <span class="sub">interop on-call console</span></div>
   <div class="chains" id="chains" aria-label="chains"></div>
+  <div class="failsafe" id="failsafe" aria-label="interop failsafe" hidden></div>
   <div class="me">
     <label for="name">Operator</label>
     <input id="name" maxlength="64" placeholder="your name" autocomplete="nickname">
@@ -224,6 +228,7 @@ export const CONSOLE_PAGE = String.raw`<!doctype html>
   function post(path, body) {
     return fetch(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
       .then(function (res) {
+        if (res.status === 401) location.reload(); // the sign-in ended: show the sign-in form
         return res.json().catch(function () { return { error: 'HTTP ' + res.status }; }).then(function (json) {
           if (!res.ok) return { ok: false, text: json && json.error ? String(json.error) : 'HTTP ' + res.status };
           return json;
@@ -297,6 +302,16 @@ export const CONSOLE_PAGE = String.raw`<!doctype html>
     { id: 'silence_1h', label: LABELS.silence_1h, cls: '' },
     { id: 'resolve', label: LABELS.resolve, cls: 'good' }
   ];
+  // On consensus-bug kinds while the failsafe is configured: a vote; a second operator name must confirm.
+  var FAILSAFE = { id: ${JSON.stringify(FAILSAFE_BUTTON)}, label: ${JSON.stringify(FAILSAFE_BUTTON_LABEL)}, cls: 'danger' };
+  function renderFailsafe(list) {
+    var box = document.getElementById('failsafe');
+    box.hidden = !list || !list.length;
+    box.replaceChildren.apply(box, (list || []).map(function (f) {
+      var what = f.enabled === undefined ? 'unknown' : f.enabled ? 'ON: executing messages refused' : 'off';
+      return h('span', { class: 'fs' + (f.enabled ? ' on' : ''), 'data-failsafe': f.endpoint, title: f.error || '', text: 'failsafe ' + f.endpoint + ': ' + what });
+    }));
+  }
   var MENTION = { oncall: '@on-call', escalation: '@escalation' };
   // Whom a post paged: one target, or the several of an escalation level.
   function mentionLabel(m) { return [].concat(m).map(function (t) { return MENTION[t] || t; }).join(' '); }
@@ -353,7 +368,7 @@ export const CONSOLE_PAGE = String.raw`<!doctype html>
         : a.count > a.sample.length ? h('p', { class: 'detail' }, '…and ' + (a.count - a.sample.length) + ' more. Latest: ', richText(a.detail || '')) : null,
       messagesTable(a),
       details(a.id + ':runbook', 'Runbook', h('p', { text: t.runbook }), false),
-      resolved ? null : h('div', { class: 'actions' }, BUTTONS.map(function (b) {
+      resolved ? null : h('div', { class: 'actions' }, (t.failsafe ? BUTTONS.concat([FAILSAFE]) : BUTTONS).map(function (b) {
         var key = a.id + ':' + b.id;
         return h('button', { type: 'button', class: b.cls, 'data-button': b.id, disabled: !!busy[key], onclick: function () { press(a.id, b.id, b.label, t.deployment); } }, busy[key] ? b.label + '…' : b.label);
       })),
@@ -416,6 +431,7 @@ export const CONSOLE_PAGE = String.raw`<!doctype html>
     renderSilences();
     renderChannel();
     renderChains(state.chains);
+    renderFailsafe(state.failsafe);
     var alerts = state.alerts || [];
     var active = alerts.filter(function (t) { return t.alert.state !== 'resolved'; });
     var done = alerts.filter(function (t) { return t.alert.state === 'resolved'; });
@@ -450,6 +466,7 @@ export const CONSOLE_PAGE = String.raw`<!doctype html>
     if (loading) { again = true; return; }
     loading = true;
     fetch('/console/state', { cache: 'no-store' }).then(function (res) {
+      if (res.status === 401) location.reload();
       if (!res.ok) throw new Error('HTTP ' + res.status);
       return res.json();
     }).then(function (s) { state = s; render(); }, function (err) {
@@ -468,8 +485,9 @@ export const CONSOLE_PAGE = String.raw`<!doctype html>
   events.addEventListener('alert', soon);
   events.addEventListener('health', function (ev) {
     var data = JSON.parse(ev.data);
-    if (state) state.chains = data.chains;
+    if (state) { state.chains = data.chains; state.failsafe = data.failsafe; }
     renderChains(data.chains);
+    renderFailsafe(data.failsafe);
   });
   setInterval(function () {
     Array.prototype.forEach.call(document.querySelectorAll('time[data-ts]'), function (t) { t.textContent = ago(Number(t.getAttribute('data-ts'))); });
@@ -481,3 +499,40 @@ export const CONSOLE_PAGE = String.raw`<!doctype html>
 </body>
 </html>
 `;
+
+/**
+ * The sign-in form shown instead of the console when XMSG_CONSOLE_TOKEN is set and the visitor has no session: a
+ * plain form posting the token to /console/login (no script), `problem` shown above it.
+ */
+export function signInPage(problem?: string): string {
+  const escaped = (problem ?? '').replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>xmsg console: sign in</title>
+<style>
+  body { margin: 0; min-height: 100vh; display: grid; place-items: center; font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, "DejaVu Sans", sans-serif; color: #1c2230; background: #f3f4f7; }
+  form { width: min(380px, 92vw); background: #fff; border: 1px solid #e3e6ec; border-radius: 10px; padding: 22px 24px; box-shadow: 0 2px 8px rgba(16,24,40,.08); }
+  h1 { margin: 0 0 4px; font-size: 18px; }
+  p { margin: 0 0 14px; color: #667085; }
+  label { display: block; margin-bottom: 6px; font-weight: 600; }
+  input { width: 100%; box-sizing: border-box; padding: 9px 12px; border-radius: 8px; border: 1px solid #c9ceda; font: 14px ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; }
+  button { margin-top: 14px; width: 100%; padding: 9px 12px; border-radius: 8px; border: 1px solid #3558d6; background: #3558d6; color: #fff; font: inherit; cursor: pointer; }
+  .problem { margin: 0 0 12px; padding: 8px 10px; border-radius: 8px; background: #fdecec; color: #b71c1c; }
+</style>
+</head>
+<body>
+<form method="post" action="/console/login">
+  <h1>xmsg console</h1>
+  <p>Sign in with the console token (XMSG_CONSOLE_TOKEN).</p>
+  ${escaped ? `<div class="problem" role="alert">${escaped}</div>` : ''}
+  <label for="token">Console token</label>
+  <input id="token" name="token" type="password" autocomplete="current-password" required autofocus>
+  <button type="submit">Sign in</button>
+</form>
+</body>
+</html>
+`;
+}

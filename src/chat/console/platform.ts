@@ -6,6 +6,8 @@ import { ConsoleServer } from './server.js';
 export interface ConsolePlatformSettings {
   /** How long console threads are kept: the alert retention. */
   retentionS: number;
+  /** XMSG_CONSOLE_TOKEN: visitors sign in with it and may then come from anywhere; loopback only when unset. */
+  token?: string;
 }
 
 export function consolePlatform(settings: ConsolePlatformSettings, { redis, redisTarget, prefix, log }: PlatformDeps): ChatPlatform {
@@ -14,7 +16,7 @@ export function consolePlatform(settings: ConsolePlatformSettings, { redis, redi
   return {
     adapter,
     mount(http, commands) {
-      server = new ConsoleServer(adapter, commands, redisTarget, log);
+      server = new ConsoleServer(adapter, commands, redisTarget, log, settings.token);
       server.mount(http);
     },
     async start() {

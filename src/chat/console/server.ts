@@ -2,23 +2,18 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import {
-  ALERT_BUTTONS,
-  type CommandDeps,
-  type CommandReply,
-  type HealthReport,
-  runButton,
-  runCommand,
-} from '../../../commands/handlers.js';
+import { type CommandDeps, type CommandReply, type HealthReport, ROOT_BUTTONS, runButton, runCommand } from '../../../commands/handlers.js';
 import type { Actor } from '../../alerts/chat-port.js';
+import type { FailsafeEndpointState } from '../../alerts/failsafe.js';
 import type { ParkedAlert } from '../../alerts/notifier.js';
 import type { Silence } from '../../alerts/silences.js';
 import { type HttpServer, sendJson } from '../../http/server.js';
 import { DEPLOYMENT_ID } from '../../store/deployment.js';
 import { connectRedis, type RedisTarget } from '../../store/redis.js';
 import { withFailureReply } from '../answer.js';
+import { ConsoleAccess } from './access.js';
 import type { ConsoleAdapter, ConsoleNotice, ConsoleThread } from './adapter.js';
-import { CONSOLE_PAGE } from './page.js';
+import { CONSOLE_PAGE, signInPage } from './page.js';
 
 /** Console requests are a name, a command line or a button: a few hundred bytes. */
 const MAX_BODY_BYTES = 8 * 1024;
@@ -52,7 +47,7 @@ const buttonBody = z.strictObject({
   alertId: z
     .string({ error: 'alertId must be a string: the alert id, e.g. XM-42' })
     .regex(/^XM-\d{1,12}$/, 'alertId must be an alert id like XM-42'),
-  button: z.enum(ALERT_BUTTONS, { error: `button must be one of ${ALERT_BUTTONS.join(', ')}` }),
+  button: z.enum(ROOT_BUTTONS, { error: `button must be one of ${ROOT_BUTTONS.join(', ')}` }),
   // The deployment the page showed the alert under (docs/ARCHITECTURE.md §3); absent from pages older than it.
   deployment: z
     .string({ error: 'deployment must be a string: the deployment id the alert was shown under' })
@@ -85,6 +80,8 @@ export interface ConsoleState {
   notices: ConsoleNotice[];
   /** Alerts whose chat deliveries are parked on some platform, oldest first. */
   parked: ParkedAlert[];
+  /** The interop failsafe of each admin endpoint, when it is configured (shown in the header). */
+  failsafe?: FailsafeEndpointState[];
 }
 
 /**
@@ -92,24 +89,36 @@ export interface ConsoleState {
  * Events, and typed `/xmsg` commands and alert buttons that go through the shared command handlers. Changes made
  * on any replica reach every replica's browsers through Redis pub/sub.
  *
- * A local tool: whoever reaches it acts as the operator named in the page. It answers only requests addressed to
- * a loopback host name (blocks DNS rebinding) and refuses cross-site posts (Origin check, JSON only).
+ * Whoever is let in acts as the operator named in the page. Without XMSG_CONSOLE_TOKEN it is a local tool: served
+ * only to loopback sockets, addressed by a loopback host name (blocks DNS rebinding); with it, to anyone signed in
+ * with the token, from anywhere (`./access.ts`). Cross-site posts are refused (Origin check, JSON only).
  */
 export class ConsoleServer {
   private readonly clients = new Set<ServerResponse>();
   private subscriber?: Redis;
   private healthTimer?: NodeJS.Timeout;
 
+  private readonly access: ConsoleAccess;
+
   constructor(
     private readonly adapter: ConsoleAdapter,
     private readonly deps: CommandDeps,
     private readonly redisTarget: RedisTarget,
     private readonly log: Logger,
-  ) {}
+    /** XMSG_CONSOLE_TOKEN: when set, visitors sign in with it and may come from anywhere. */
+    token?: string,
+  ) {
+    this.access = new ConsoleAccess(token);
+  }
 
   mount(http: HttpServer): void {
     http.route('GET', '/', (req, res) => {
-      if (!this.local(req, res)) return;
+      const access = this.access.check(req);
+      if (access === 'sign-in') {
+        sendSignIn(res, 200);
+        return;
+      }
+      if (!this.allowed(req, res)) return;
       res.writeHead(200, {
         'content-type': 'text/html; charset=utf-8',
         'cache-control': 'no-store',
@@ -122,13 +131,29 @@ export class ConsoleServer {
       res.end(CONSOLE_PAGE);
     });
 
+    // The sign-in form posts here (a plain form, so it works before any script runs); only when a token is set.
+    http.route('POST', '/console/login', (req, res, _params, raw) => {
+      if (!this.access.signingIn) {
+        sendJson(res, 404, { error: 'not found: no XMSG_CONSOLE_TOKEN is set, so there is nothing to sign in to' });
+        return;
+      }
+      if (!sameOrigin(req, res)) return;
+      const session = this.access.signIn(new URLSearchParams(raw.toString('utf8')).get('token') ?? '');
+      if (!session) {
+        sendSignIn(res, 401, 'That is not the console token.');
+        return;
+      }
+      res.writeHead(303, { location: '/', 'set-cookie': session.cookie(secureRequest(req)), 'cache-control': 'no-store' });
+      res.end();
+    });
+
     http.route('GET', '/console/state', async (req, res) => {
-      if (!this.local(req, res)) return;
+      if (!this.allowed(req, res)) return;
       sendJson(res, 200, await this.state());
     });
 
     http.route('GET', '/console/events', (req, res) => {
-      if (!this.local(req, res)) return;
+      if (!this.allowed(req, res)) return;
       if (this.clients.size >= MAX_SSE_CLIENTS) {
         sendJson(res, 503, { error: `too many open consoles (${MAX_SSE_CLIENTS}); close some tabs` });
         return;
@@ -186,14 +211,16 @@ export class ConsoleServer {
       this.adapter.notices(SHOWN_NOTICES),
     ]);
     const chains = chainViews(health);
-    return { platform: 'console', now, chains, alerts: alerts.sort(attentionFirst), silences, notices, parked: health.parked };
+    const failsafe = health.failsafe ? { failsafe: health.failsafe } : {};
+    return { platform: 'console', now, chains, alerts: alerts.sort(attentionFirst), silences, notices, parked: health.parked, ...failsafe };
   }
 
   private async sendHealth(only?: ServerResponse): Promise<void> {
     try {
-      const chains = chainViews(await this.deps.health());
-      if (only) write(only, 'health', { chains });
-      else this.broadcast('health', { chains });
+      const health = await this.deps.health();
+      const data = { chains: chainViews(health), failsafe: health.failsafe };
+      if (only) write(only, 'health', data);
+      else this.broadcast('health', data);
     } catch (err) {
       this.log.warn({ err: (err as Error).message }, 'console: could not read chain health');
     }
@@ -207,23 +234,18 @@ export class ConsoleServer {
     return withFailureReply(reply, this.log, 'console command failed');
   }
 
-  /** Requests must be addressed to this machine by a loopback name; anything else is a rebinding or a remote caller. */
-  private local(req: IncomingMessage, res: ServerResponse): boolean {
-    const host = hostname(req.headers.host);
-    if (host !== undefined && LOOPBACK.has(host)) return true;
-    sendJson(res, 403, {
-      error: 'the xmsg console answers only on localhost, 127.0.0.1 or [::1] (use an SSH tunnel to reach it remotely)',
-    });
+  /** Whether the request may use the console; if not, it has been answered (403, or 401 when it should sign in). */
+  private allowed(req: IncomingMessage, res: ServerResponse): boolean {
+    const access = this.access.check(req);
+    if (access === 'ok') return true;
+    if (access === 'sign-in') sendJson(res, 401, { error: 'sign in to the xmsg console first (open / and enter XMSG_CONSOLE_TOKEN)' });
+    else sendJson(res, 403, { error: ACCESS_REFUSALS[access] });
     return false;
   }
 
   private parse<T>(req: IncomingMessage, res: ServerResponse, raw: Buffer, schema: z.ZodType<T>): T | undefined {
-    if (!this.local(req, res)) return undefined;
-    const origin = req.headers.origin;
-    if (origin !== undefined && origin !== `http://${req.headers.host}`) {
-      sendJson(res, 403, { error: `cross-site request from ${origin} refused` });
-      return undefined;
-    }
+    if (!this.allowed(req, res)) return undefined;
+    if (!sameOrigin(req, res)) return undefined;
     if (raw.length > MAX_BODY_BYTES) {
       sendJson(res, 413, { error: `body larger than ${MAX_BODY_BYTES} bytes` });
       return undefined;
@@ -248,12 +270,35 @@ export class ConsoleServer {
   }
 }
 
-const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]']);
+const ACCESS_REFUSALS = {
+  remote:
+    'the xmsg console is served only to this machine (loopback connections); reach it through an SSH tunnel (ssh -L 3000:localhost:3000 host), or set XMSG_CONSOLE_TOKEN to sign in from elsewhere',
+  'not-localhost': 'the xmsg console answers only on localhost, 127.0.0.1 or [::1] (use an SSH tunnel to reach it remotely)',
+} as const;
 
-function hostname(host: string | undefined): string | undefined {
-  if (!host) return undefined;
-  const m = /^(\[[^\]]+\]|[^:]+)(?::\d+)?$/.exec(host.trim().toLowerCase());
-  return m?.[1];
+/** A post from a page of another origin (CSRF) is refused; a request without Origin is not a browser's cross-site one. */
+function sameOrigin(req: IncomingMessage, res: ServerResponse): boolean {
+  const origin = req.headers.origin;
+  // https: behind a TLS-terminating proxy, the browser's origin is https while xmsg itself serves plain HTTP.
+  if (origin === undefined || origin === `http://${req.headers.host}` || origin === `https://${req.headers.host}`) return true;
+  sendJson(res, 403, { error: `cross-site request from ${origin} refused` });
+  return false;
+}
+
+/** The browser reached xmsg over HTTPS (a TLS-terminating proxy says so): the session cookie is then marked Secure. */
+function secureRequest(req: IncomingMessage): boolean {
+  return req.headers['x-forwarded-proto'] === 'https' || (req.headers.origin ?? '').startsWith('https://');
+}
+
+function sendSignIn(res: ServerResponse, status: number, problem?: string): void {
+  res.writeHead(status, {
+    'content-type': 'text/html; charset=utf-8',
+    'cache-control': 'no-store',
+    'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+    'x-content-type-options': 'nosniff',
+    'referrer-policy': 'no-referrer',
+  });
+  res.end(signInPage(problem));
 }
 
 function issueText(issue: z.core.$ZodIssue): string {

@@ -13,16 +13,31 @@ import {
 } from 'discord.js';
 import type { Logger } from 'pino';
 import { commandLine } from '../../../commands/grammar.js';
-import { ALERT_BUTTONS, type AlertButton, type CommandDeps, type CommandReply, runButton, runCommand } from '../../../commands/handlers.js';
+import { type CommandDeps, type CommandReply, ROOT_BUTTONS, type RootButton, runButton, runCommand } from '../../../commands/handlers.js';
 import type { Actor } from '../../alerts/chat-port.js';
 import { type HttpServer, sendJson } from '../../http/server.js';
 import { answerOrDefer, withFailureReply } from '../answer.js';
+import { type ReplayGuard, SIGNATURE_WINDOW_S } from '../replay.js';
 import { truncate } from '../text.js';
 import { parseButtonId } from './render.js';
 
 export interface DiscordPermissions {
   oncallRoleId?: string;
   adminRoleIds: string[];
+  /** DISCORD_GUILD_ID: when set, interactions from any other server are refused. */
+  guildId?: string;
+}
+
+/**
+ * Why an interaction is not served, or undefined when it is: xmsg answers in a server (guild) only, and in its own
+ * when DISCORD_GUILD_ID is set. A DM or another server would otherwise read alerts and audit trails, and the roles
+ * checked for acting are those of whatever server the interaction came from.
+ */
+export function refusalFor(guildId: string | null | undefined, permissions: DiscordPermissions): string | undefined {
+  if (!guildId) return 'xmsg answers only in its Discord server, not in direct messages.';
+  if (permissions.guildId !== undefined && guildId !== permissions.guildId)
+    return 'xmsg does not answer in this server: it serves only the server it is set up for.';
+  return undefined;
 }
 
 const NO_MENTIONS = { parse: [] as [] };
@@ -47,8 +62,8 @@ function answer(ask: Ask, actor: Actor, deps: CommandDeps, log: Logger): Promise
   const run = async (): Promise<CommandReply> => {
     if (ask.kind === 'command') return runCommand(ask.line, actor, deps);
     const parsed = parseButtonId(ask.customId);
-    if (!parsed || !ALERT_BUTTONS.includes(parsed.button as AlertButton)) return { ok: false, text: 'This button does not name an alert.' };
-    return runButton(parsed.button as AlertButton, parsed.alertId, actor, deps, parsed.deployment);
+    if (!parsed || !ROOT_BUTTONS.includes(parsed.button as RootButton)) return { ok: false, text: 'This button does not name an alert.' };
+    return runButton(parsed.button as RootButton, parsed.alertId, actor, deps, parsed.deployment);
   };
   return withFailureReply(run(), log, 'discord interaction failed');
 }
@@ -68,6 +83,11 @@ export function handleGatewayInteractions(client: Client, permissions: DiscordPe
       } else if (interaction.isButton()) {
         ask = { kind: 'button', customId: interaction.customId };
       } else {
+        return;
+      }
+      const refusal = refusalFor(interaction.guildId, permissions);
+      if (refusal) {
+        await interaction.reply({ content: refusal, flags: MessageFlags.Ephemeral, allowedMentions: NO_MENTIONS });
         return;
       }
       const actor = actorOf(interaction.user.id, interaction.user.username, rolesOf(interaction.member), permissions);
@@ -103,20 +123,27 @@ export interface DiscordHttpInteractions {
   permissions: DiscordPermissions;
   commands: CommandDeps;
   log: Logger;
+  /** Refuses a signature seen before (a replay within the 5-minute window), on every replica. */
+  replay: ReplayGuard;
 }
 
 /**
- * The optional HTTP interactions endpoint (DISCORD_PUBLIC_KEY set): Ed25519 over timestamp + raw body, PING → PONG,
- * 401 for anything not signed by Discord or signed more than 5 minutes off (a replay).
+ * The optional HTTP interactions endpoint (DISCORD_PUBLIC_KEY set): Ed25519 over timestamp + raw body, checked
+ * before the body is parsed (the HTTP server has already refused one over 64 KiB), PING → PONG; 401 for anything
+ * not signed by Discord, signed more than 5 minutes off, or already received (a replay).
  */
 export function mountDiscordHttpInteractions(http: HttpServer, endpoint: DiscordHttpInteractions): void {
-  const { applicationId, rest, permissions, commands, log } = endpoint;
+  const { applicationId, rest, permissions, commands, log, replay } = endpoint;
   const key = discordPublicKey(endpoint.publicKeyHex);
   http.route('POST', '/discord/interactions', async (req, res, _params, body) => {
     const signature = String(req.headers['x-signature-ed25519'] ?? '');
     const timestamp = String(req.headers['x-signature-timestamp'] ?? '');
     if (!verifySignature(key, signature, timestamp, body)) {
       sendJson(res, 401, { error: 'invalid request signature' });
+      return;
+    }
+    if (!(await replay.firstSeen(signature, Number(timestamp)))) {
+      sendJson(res, 401, { error: 'request already received (a replay)' });
       return;
     }
     let interaction: APIInteraction;
@@ -133,6 +160,14 @@ export function mountDiscordHttpInteractions(http: HttpServer, endpoint: Discord
     const ask = askOf(interaction);
     if (!ask) {
       sendJson(res, 400, { error: 'unsupported interaction' });
+      return;
+    }
+    const refusal = refusalFor(interaction.guild_id, permissions);
+    if (refusal) {
+      sendJson(res, 200, {
+        type: InteractionResponseType.ChannelMessageWithSource,
+        data: { content: refusal, flags: MessageFlags.Ephemeral, allowed_mentions: NO_MENTIONS },
+      });
       return;
     }
     const user = interaction.member?.user ?? interaction.user;
@@ -177,12 +212,9 @@ export function discordPublicKey(hex: string): KeyObject {
   return createPublicKey({ key: Buffer.concat([Buffer.from('302a300506032b6570032100', 'hex'), raw]), format: 'der', type: 'spki' });
 }
 
-/** As for Slack: a signed request older (or newer) than this is a replay, and refused. */
-const MAX_CLOCK_SKEW_S = 300;
-
 function verifySignature(key: KeyObject, signatureHex: string, timestamp: string, body: Buffer): boolean {
   if (!/^[0-9a-f]{128}$/i.test(signatureHex) || !/^\d{1,12}$/.test(timestamp)) return false;
-  if (Math.abs(Date.now() / 1000 - Number(timestamp)) > MAX_CLOCK_SKEW_S) return false;
+  if (Math.abs(Date.now() / 1000 - Number(timestamp)) > SIGNATURE_WINDOW_S) return false;
   try {
     return verify(null, Buffer.concat([Buffer.from(timestamp, 'utf8'), body]), key, Buffer.from(signatureHex, 'hex'));
   } catch {

@@ -1,5 +1,6 @@
 import { Client, GatewayIntentBits } from 'discord.js';
 import type { ChatPlatform, PlatformDeps } from '../platform.js';
+import { ReplayGuard } from '../replay.js';
 import { DiscordAdapter } from './adapter.js';
 import { type DiscordPermissions, handleGatewayInteractions, mountDiscordHttpInteractions } from './interactions.js';
 
@@ -22,10 +23,14 @@ export interface DiscordPlatform extends ChatPlatform {
 }
 
 /** The standard gateway client receives interactions; its REST client (base from DISCORD_API_URL) posts. */
-export function discordPlatform(settings: DiscordPlatformSettings, { log }: PlatformDeps): DiscordPlatform {
+export function discordPlatform(settings: DiscordPlatformSettings, { log, redis, prefix }: PlatformDeps): DiscordPlatform {
   const client = new Client({ intents: [GatewayIntentBits.Guilds], rest: { api: settings.apiUrl } });
   client.rest.setToken(settings.token);
-  const permissions: DiscordPermissions = { oncallRoleId: settings.oncallRoleId, adminRoleIds: settings.adminRoleIds };
+  const permissions: DiscordPermissions = {
+    oncallRoleId: settings.oncallRoleId,
+    adminRoleIds: settings.adminRoleIds,
+    guildId: settings.guildId,
+  };
   return {
     client,
     adapter: new DiscordAdapter(client.rest, {
@@ -43,6 +48,7 @@ export function discordPlatform(settings: DiscordPlatformSettings, { log }: Plat
           permissions,
           commands,
           log,
+          replay: new ReplayGuard(redis, prefix, 'discord'),
         });
       }
       handleGatewayInteractions(client, permissions, commands, log);

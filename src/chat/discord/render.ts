@@ -1,5 +1,12 @@
 import { type APIActionRowComponent, type APIButtonComponent, type APIEmbed, ButtonStyle, ComponentType } from 'discord.js';
-import { ALERT_BUTTON_LABELS, ALERT_BUTTONS, type AlertButton } from '../../../commands/handlers.js';
+import {
+  ALERT_BUTTON_LABELS,
+  ALERT_BUTTONS,
+  type AlertButton,
+  FAILSAFE_BUTTON,
+  FAILSAFE_BUTTON_LABEL,
+  type RootButton,
+} from '../../../commands/handlers.js';
 import type { AlertView } from '../../alerts/chat-port.js';
 import { type Alert, DEPLOYMENT_WIDE, stateLine } from '../../alerts/model.js';
 import { type ButtonTarget, buttonTarget, parseButtonTarget } from '../alert-button.js';
@@ -18,8 +25,7 @@ const BUTTON_STYLE: Record<AlertButton, ButtonStyle> = {
  * Button custom ids carry the action, the alert and the deployment it was posted under: `xmsg|ack|XM-42|3f9c0a1b2c4d`
  * (at most 44 characters of Discord's 100); those posted before buttons carried a deployment are `xmsg|ack|XM-42`.
  */
-export const buttonId = (button: AlertButton, alertId: string, deployment?: string) =>
-  `xmsg|${button}|${buttonTarget(alertId, deployment)}`;
+export const buttonId = (button: RootButton, alertId: string, deployment?: string) => `xmsg|${button}|${buttonTarget(alertId, deployment)}`;
 export function parseButtonId(customId: string): ({ button: string } & ButtonTarget) | undefined {
   const [tag, button, ...target] = customId.split('|');
   if (tag !== 'xmsg' || !button) return undefined;
@@ -85,6 +91,22 @@ export function renderRoot(view: AlertView): { embeds: APIEmbed[]; components: A
                 }) as APIButtonComponent,
             ),
           },
+          // A vote, not the switch: a second on-call member must confirm (src/alerts/failsafe.ts).
+          ...(view.failsafe
+            ? [
+                {
+                  type: ComponentType.ActionRow,
+                  components: [
+                    {
+                      type: ComponentType.Button,
+                      style: ButtonStyle.Danger,
+                      label: FAILSAFE_BUTTON_LABEL,
+                      custom_id: buttonId(FAILSAFE_BUTTON, a.id, view.deployment),
+                    },
+                  ],
+                } as APIActionRowComponent<APIButtonComponent>,
+              ]
+            : []),
         ];
   return { embeds: [embed], components };
 }

@@ -1,12 +1,14 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parse as parseQueryString } from 'node:querystring';
 import { App, HTTPReceiver, LogLevel } from '@slack/bolt';
 import type { Logger } from 'pino';
-import { ALERT_BUTTONS, type AlertButton, type CommandDeps, runButton, runCommand } from '../../../commands/handlers.js';
+import { type CommandDeps, ROOT_BUTTONS, type RootButton, runButton, runCommand } from '../../../commands/handlers.js';
 import type { Actor } from '../../alerts/chat-port.js';
-import { BodyTooLarge, type HttpServer, readBody } from '../../http/server.js';
+import { BodyTooLarge, type HttpServer, MAX_BODY_BYTES, readBody, refuseTooLarge } from '../../http/server.js';
 import { parseButtonTarget } from '../alert-button.js';
 import { answerOrDefer, withFailureReply } from '../answer.js';
+import { type ReplayGuard, SIGNATURE_WINDOW_S } from '../replay.js';
 import { escapeSlack, slackActionId } from './render.js';
 
 export interface SlackInteractionSettings {
@@ -18,18 +20,22 @@ export interface SlackInteractionSettings {
 }
 
 const MEMBERSHIP_TTL_MS = 60_000;
-/** Bolt's own limit for a request body. */
-const MAX_BODY_BYTES = 4 * 1024 * 1024;
-const MAX_CLOCK_SKEW_S = 300;
 /** The action ids of the alert buttons, and every other action id (a forged or outdated button). */
-const ALERT_ACTION = new RegExp(`^(${ALERT_BUTTONS.map(slackActionId).join('|')})$`);
-const OTHER_ACTION = new RegExp(`^(?!(${ALERT_BUTTONS.map(slackActionId).join('|')})$)`);
+const ALERT_ACTION = new RegExp(`^(${ROOT_BUTTONS.map(slackActionId).join('|')})$`);
+const OTHER_ACTION = new RegExp(`^(?!(${ROOT_BUTTONS.map(slackActionId).join('|')})$)`);
 
 /**
  * `/xmsg` slash commands and alert buttons from Slack, through Bolt's HTTP receiver mounted on xmsg's own HTTP
- * server at /slack/events (Bolt checks the v0 signature and the 5-minute timestamp window).
+ * server at /slack/events. The v0 signature, the 5-minute window and replays are checked on the raw body before
+ * anything parses it (`guardBody`); Bolt checks the signature again.
  */
-export function mountSlackInteractions(http: HttpServer, settings: SlackInteractionSettings, deps: CommandDeps, log: Logger): App {
+export function mountSlackInteractions(
+  http: HttpServer,
+  settings: SlackInteractionSettings,
+  deps: CommandDeps,
+  log: Logger,
+  replay: ReplayGuard,
+): App {
   const receiver = new HTTPReceiver({ signingSecret: settings.signingSecret, endpoints: '/slack/events', logLevel: LogLevel.ERROR });
   const app = new App({
     receiver,
@@ -56,9 +62,9 @@ export function mountSlackInteractions(http: HttpServer, settings: SlackInteract
 
   app.action(ALERT_ACTION, async ({ action, body, ack, respond }) => {
     await ack();
-    const button = ('action_id' in action ? action.action_id : '').replace(/^xmsg_/, '') as AlertButton;
+    const button = ('action_id' in action ? action.action_id : '').replace(/^xmsg_/, '') as RootButton;
     const target = 'value' in action && typeof action.value === 'string' ? parseButtonTarget(action.value) : undefined;
-    if (!ALERT_BUTTONS.includes(button) || !target) {
+    if (!ROOT_BUTTONS.includes(button) || !target) {
       await respond({ response_type: 'ephemeral', replace_original: false, text: 'This button does not name an alert.' });
       return;
     }
@@ -79,36 +85,55 @@ export function mountSlackInteractions(http: HttpServer, settings: SlackInteract
     log.error({ err: err.message }, 'slack interaction failed');
   });
 
-  http.mount('/slack/events', (req, res) => void guardBody(req, res, receiver.requestListener, log));
+  const guard = { secret: settings.signingSecret, replay, log };
+  http.mount('/slack/events', (req, res) => void guardBody(req, res, receiver.requestListener, guard));
   return app;
 }
 
+interface BodyGuard {
+  secret: string;
+  replay: ReplayGuard;
+  log: Logger;
+}
+
 /**
- * Reads the body before Bolt does and refuses one that is not a JSON object where Bolt expects one (the form's
- * `payload`, or a JSON body): Bolt reads a property of whatever `JSON.parse` returns outside any try, so a signed
- * `payload=null` would otherwise end the process with an unhandled rejection. Bolt uses the buffered body as is
- * (`rawBody`) and still checks the signature. Also refuses a timestamp from more than 5 minutes in the future.
+ * Checks a request before Bolt sees it, on the raw bytes and before anything is parsed: a body of at most 64 KiB
+ * (refused from its Content-Length, or as soon as it passes it), the timestamp within 5 minutes either way (Bolt
+ * refuses an old one, not one from the future), the v0 signature (HMAC-SHA256 of `v0:<timestamp>:<body>`, constant
+ * time), and a signature never seen before (a replay within the window is refused on every replica). Then refuses
+ * a body that is not a JSON object where Bolt expects one (the form's `payload`, or a JSON body): Bolt reads a
+ * property of whatever `JSON.parse` returns outside any try, so a signed `payload=null` would otherwise end the
+ * process with an unhandled rejection. Bolt uses the buffered body as is (`rawBody`) and checks the signature again.
  */
 async function guardBody(
   req: IncomingMessage,
   res: ServerResponse,
   bolt: (req: IncomingMessage, res: ServerResponse) => void,
-  log: Logger,
+  { secret, replay, log }: BodyGuard,
 ): Promise<void> {
+  const refuse = (status: number, text: string) => res.writeHead(status, { 'content-type': 'text/plain' }).end(text);
   try {
     if (req.method !== 'POST') return bolt(req, res);
-    // Bolt refuses a timestamp more than 5 minutes old but not one from the future; Slack's rule is "5 minutes off".
-    const sentAt = Number(req.headers['x-slack-request-timestamp']);
-    if (Number.isFinite(sentAt) && sentAt > Date.now() / 1000 + MAX_CLOCK_SKEW_S) {
-      res.writeHead(401, { 'content-type': 'text/plain' }).end('request timestamp is in the future');
-      return;
-    }
     let raw: Buffer;
     try {
       raw = await readBody(req, MAX_BODY_BYTES);
     } catch (err) {
       if (!(err instanceof BodyTooLarge)) throw err;
-      res.writeHead(413, { 'content-type': 'text/plain' }).end(err.message);
+      refuseTooLarge(res, err, (r, text) => r.writeHead(413, { 'content-type': 'text/plain' }).end(text));
+      return;
+    }
+    const sentAt = Number(req.headers['x-slack-request-timestamp']);
+    if (!Number.isSafeInteger(sentAt) || Math.abs(Date.now() / 1000 - sentAt) > SIGNATURE_WINDOW_S) {
+      refuse(401, 'missing request timestamp, or more than 5 minutes off');
+      return;
+    }
+    const signature = String(req.headers['x-slack-signature'] ?? '');
+    if (!validSignature(secret, sentAt, raw, signature)) {
+      refuse(401, 'invalid request signature');
+      return;
+    }
+    if (!(await replay.firstSeen(signature, sentAt))) {
+      refuse(401, 'request already received (a replay)');
       return;
     }
     if (!isObjectBody(req.headers['content-type'], raw.toString('utf8'))) {
@@ -123,6 +148,14 @@ async function guardBody(
     log.warn({ err: (err as Error).message }, 'could not read a request to /slack/events');
     if (!res.headersSent) res.writeHead(400, { 'content-type': 'text/plain' }).end('unreadable request');
   }
+}
+
+/** Slack's v0 signature: `v0=` and the hex HMAC-SHA256 of `v0:<timestamp>:<raw body>` with the signing secret. */
+function validSignature(secret: string, timestamp: number, raw: Buffer, signature: string): boolean {
+  const given = /^v0=([0-9a-f]{64})$/.exec(signature)?.[1];
+  if (!given) return false;
+  const expected = createHmac('sha256', secret).update(`v0:${timestamp}:`).update(raw).digest();
+  return timingSafeEqual(Buffer.from(given, 'hex'), expected);
 }
 
 /** What Bolt's body parser will make of the body is an object (it parses exactly this way). */

@@ -1,12 +1,12 @@
 import type { KnownBlock } from '@slack/types';
-import { ALERT_BUTTON_LABELS, ALERT_BUTTONS, type AlertButton } from '../../../commands/handlers.js';
+import { ALERT_BUTTON_LABELS, ALERT_BUTTONS, FAILSAFE_BUTTON, FAILSAFE_BUTTON_LABEL, type RootButton } from '../../../commands/handlers.js';
 import type { AlertView } from '../../alerts/chat-port.js';
 import { type Alert, DEPLOYMENT_WIDE, stateLine } from '../../alerts/model.js';
 import { buttonTarget } from '../alert-button.js';
 import { truncate } from '../text.js';
 
 /** The action id of an alert button on Slack (its value is the button target, src/chat/alert-button.ts); the action handler reads both back. */
-export const slackActionId = (button: AlertButton) => `xmsg_${button}`;
+export const slackActionId = (button: RootButton) => `xmsg_${button}`;
 
 /** Slack mrkdwn treats &, < and > as control characters; everything from chains or users is escaped. */
 export const escapeSlack = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
@@ -74,6 +74,26 @@ export function renderRoot(view: AlertView, mentionText = ''): { text: string; b
         ...(button === 'ack' ? { style: 'primary' as const } : button === 'escalate' ? { style: 'danger' as const } : {}),
       })),
     });
+    if (view.failsafe) {
+      // A vote, not the switch: a second on-call member must confirm (src/alerts/failsafe.ts); Slack asks first.
+      const actions = blocks.at(-1) as Extract<KnownBlock, { type: 'actions' }>;
+      actions.elements.push({
+        type: 'button',
+        action_id: slackActionId(FAILSAFE_BUTTON),
+        text: { type: 'plain_text', text: FAILSAFE_BUTTON_LABEL },
+        value: buttonTarget(a.id, view.deployment),
+        style: 'danger',
+        confirm: {
+          title: { type: 'plain_text', text: 'Enable the interop failsafe?' },
+          text: {
+            type: 'plain_text',
+            text: 'op-interop-filter will refuse every executing message of the cluster. A second on-call member must confirm your request.',
+          },
+          confirm: { type: 'plain_text', text: 'Request it' },
+          deny: { type: 'plain_text', text: 'Cancel' },
+        },
+      });
+    }
   }
   const icon = SEVERITY_ICON[a.severity];
   return { text: `${mentionText ? `${mentionText} ` : ''}${icon} ${escapeSlack(title)} (${escapeSlack(stateLine(a))})`, blocks };

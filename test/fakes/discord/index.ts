@@ -249,11 +249,13 @@ class LoopbackDiscord implements FakeDiscord {
   }
   async postSlashCommand(url: string, keys: DiscordKeys, input: SlashCommandInput, options?: SignedDeliveryOptions) {
     const interaction = this.register(slashCommandPayload(this.state, input), 'http');
-    return { ...(await this.postAndRecord(url, keys, interaction, options)), interaction };
+    const delivery = await this.postAndRecord(url, keys, interaction, options);
+    return { ...delivery, resend: delivery.resend, interaction };
   }
   async postButton(url: string, keys: DiscordKeys, input: ButtonInput, options?: SignedDeliveryOptions) {
     const interaction = this.register(buttonPayload(this.state, input), 'http');
-    return { ...(await this.postAndRecord(url, keys, interaction, options)), interaction };
+    const delivery = await this.postAndRecord(url, keys, interaction, options);
+    return { ...delivery, resend: delivery.resend, interaction };
   }
   postPing(url: string, keys: DiscordKeys, options?: SignedDeliveryOptions) {
     return postSignedInteraction(url, keys, pingPayload(this.state), options);

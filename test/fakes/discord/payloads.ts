@@ -10,6 +10,11 @@ export interface Presser {
   username?: string;
   /** The member's role ids in the guild; replaces what the fake knew about them. Default: what it knew (none). */
   roles?: string[];
+  /**
+   * Where the interaction happens: the fake's guild and channel by default, a DM with the bot, or a channel of
+   * another guild the bot is in (with the same member and roles there).
+   */
+  from?: { dm: true } | { guildId: string };
 }
 
 export interface SlashCommandInput extends Presser {
@@ -35,6 +40,36 @@ function token(): string {
 }
 
 function common(state: DiscordState, p: Presser) {
+  const inGuild = guildCommon(state, p);
+  if (p.from && 'dm' in p.from) {
+    // A DM with the bot (context BOT_DM): no guild, no member, the user at the top level.
+    const { guild_id: _g, guild: _guild, member, channel_id: _c, channel: _ch, guild_locale: _l, ...rest } = inGuild;
+    const dmChannel = snowflake();
+    return {
+      ...rest,
+      user: member.user,
+      channel_id: dmChannel,
+      channel: { id: dmChannel, type: 1, flags: 0, last_message_id: null, recipients: [member.user] },
+      authorizing_integration_owners: { '0': state.guildId },
+      context: 1,
+    };
+  }
+  if (p.from && 'guildId' in p.from) {
+    const guildId = p.from.guildId;
+    const channelId = snowflake();
+    return {
+      ...inGuild,
+      guild_id: guildId,
+      guild: { id: guildId, locale: 'en-US', features: [] },
+      channel_id: channelId,
+      channel: { ...inGuild.channel, id: channelId, guild_id: guildId },
+      authorizing_integration_owners: { '0': guildId },
+    };
+  }
+  return inGuild;
+}
+
+function guildCommon(state: DiscordState, p: Presser) {
   const m = state.member(p.userId, p.username, p.roles);
   const now = new Date().toISOString();
   return {
@@ -97,7 +132,7 @@ export function slashCommandPayload(state: DiscordState, input: SlashCommandInpu
       id: registered?.id ?? snowflake(),
       name,
       type: 1,
-      guild_id: state.guildId,
+      ...(input.from ? {} : { guild_id: state.guildId }),
       ...(input.subcommand ? { options: [{ type: 1, name: input.subcommand, options }] } : options.length ? { options } : {}),
     },
   };

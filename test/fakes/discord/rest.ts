@@ -581,6 +581,9 @@ export class DiscordRest {
         name: c.name as string,
         description: (c.description as string) ?? '',
         default_member_permissions: (c.default_member_permissions as string) ?? null,
+        // Discord's defaults: installable to servers only; usable everywhere (null) unless contexts say otherwise.
+        integration_types: (c.integration_types as number[]) ?? [0],
+        contexts: (c.contexts as number[] | null) ?? null,
         nsfw: false,
       };
     });

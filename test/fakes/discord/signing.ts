@@ -34,6 +34,8 @@ export interface InteractionDelivery {
   status: number;
   /** Parsed JSON when the answer is JSON, else its text. */
   body: unknown;
+  /** Sends the very same request again (same bytes, same signature): what someone who captured it could do. */
+  resend: () => Promise<InteractionDelivery>;
 }
 
 /** POSTs an interaction to an app's interactions endpoint exactly as Discord does. */
@@ -46,12 +48,20 @@ export async function postSignedInteraction(
   const body = JSON.stringify(payload);
   const headers = signDiscordRequest(keys, options.signedBody ?? body, options.timestamp);
   if (options.signatureOverride !== undefined) headers['x-signature-ed25519'] = options.signatureOverride;
-  const res = await fetch(url, {
-    method: 'POST',
-    headers: { ...headers, 'content-type': 'application/json', 'user-agent': 'Discord-Interactions/1.0 (+https://discord.com)' },
-    body,
-  });
-  const text = await res.text();
-  const isJson = (res.headers.get('content-type') ?? '').startsWith('application/json');
-  return { status: res.status, body: isJson && text ? JSON.parse(text) : text };
+  const send = async (): Promise<InteractionDelivery> => {
+    const res = await fetch(url, {
+      method: 'POST',
+      headers: { ...headers, 'content-type': 'application/json', 'user-agent': 'Discord-Interactions/1.0 (+https://discord.com)' },
+      body,
+    });
+    const text = await res.text();
+    const isJson = (res.headers.get('content-type') ?? '').startsWith('application/json');
+    return withResend({ status: res.status, body: isJson && text ? JSON.parse(text) : text }, send);
+  };
+  return send();
+}
+
+/** `resend` is not enumerable, so a delivery still compares equal to its status and body. */
+function withResend(delivery: Omit<InteractionDelivery, 'resend'>, send: () => Promise<InteractionDelivery>): InteractionDelivery {
+  return Object.defineProperty(delivery, 'resend', { value: send, enumerable: false }) as InteractionDelivery;
 }

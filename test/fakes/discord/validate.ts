@@ -191,8 +191,23 @@ export function validateCommands(body: unknown): FormErrors {
     if ((c.type ?? 1) === 1 && (typeof c.description !== 'string' || c.description.length < 1 || c.description.length > 100))
       errors[`${i}.description`] = 'Must be between 1 and 100 in length.';
     checkOptions(c.options, `${i}.options`, 1);
+    // InteractionContextType (GUILD 0, BOT_DM 1, PRIVATE_CHANNEL 2) and ApplicationIntegrationType (GUILD_INSTALL 0,
+    // USER_INSTALL 1): Discord refuses any other value, and accepts both fields on guild commands too.
+    checkEnumList(c.contexts, [0, 1, 2], `${i}.contexts`, errors, true);
+    checkEnumList(c.integration_types, [0, 1], `${i}.integration_types`, errors, false);
   });
   return errors;
+}
+
+function checkEnumList(value: unknown, allowed: number[], at: string, errors: FormErrors, nullable: boolean): void {
+  if (value === undefined || (nullable && value === null)) return;
+  if (!Array.isArray(value)) {
+    errors[at] = 'Must be an array.';
+    return;
+  }
+  value.forEach((v, j) => {
+    if (!allowed.includes(v as number)) errors[`${at}.${j}`] = `Value "${String(v)}" is not a valid enum value.`;
+  });
 }
 
 /** The `errors` object of a 50035 answer, nested the way Discord nests it. */

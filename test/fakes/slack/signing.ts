@@ -16,6 +16,8 @@ export interface SlackDelivery {
   status: number;
   /** Parsed JSON when the answer is JSON, else its text ('' for Bolt's empty ack). */
   body: unknown;
+  /** Sends the very same request again (same bytes, same signature): what someone who captured it could do. */
+  resend: () => Promise<SlackDelivery>;
 }
 
 export const nowSeconds = () => Math.floor(Date.now() / 1000);
@@ -44,12 +46,20 @@ export async function postSignedForm(
   const body = new URLSearchParams(form).toString();
   const headers = signSlackRequest(signingSecret, body, overrides.timestamp);
   if (overrides.signatureOverride !== undefined) headers['x-slack-signature'] = overrides.signatureOverride;
-  const res = await fetch(targetUrl, {
-    method: 'POST',
-    headers: { ...headers, 'user-agent': 'Slackbot 1.0 (+https://api.slack.com/robots)' },
-    body,
-  });
-  const text = await res.text();
-  const isJson = (res.headers.get('content-type') ?? '').startsWith('application/json');
-  return { status: res.status, body: isJson ? JSON.parse(text) : text };
+  const send = async (): Promise<SlackDelivery> => {
+    const res = await fetch(targetUrl, {
+      method: 'POST',
+      headers: { ...headers, 'user-agent': 'Slackbot 1.0 (+https://api.slack.com/robots)' },
+      body,
+    });
+    const text = await res.text();
+    const isJson = (res.headers.get('content-type') ?? '').startsWith('application/json');
+    return withResend({ status: res.status, body: isJson ? JSON.parse(text) : text }, send);
+  };
+  return send();
+}
+
+/** `resend` is not enumerable, so a delivery still compares equal to its status and body. */
+function withResend(delivery: Omit<SlackDelivery, 'resend'>, send: () => Promise<SlackDelivery>): SlackDelivery {
+  return Object.defineProperty(delivery, 'resend', { value: send, enumerable: false }) as SlackDelivery;
 }

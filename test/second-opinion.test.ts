@@ -1,0 +1,157 @@
+import { keccak256, toHex } from 'viem';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { messageChecksum } from '../src/chain/access-list.js';
+import { emitInitiating, executeMessage, setSafe } from '../src/devnet/devnet.js';
+import { type FilterStandIn, startFilterStandIn } from '../src/devnet/filter-stand-in.js';
+import { type SupernodeStandIn, startSupernodeStandIn } from '../src/devnet/supernode-stand-in.js';
+import { useWorld } from './helpers/world.js';
+import { metricValue, scrape, waitFor, waitForMessage } from './helpers/xmsg.js';
+
+const A = 971;
+const B = 972;
+const TOKEN = 'xoxb-second-opinion';
+const CHANNEL = 'C0SECOND';
+
+const world = useWorld({
+  name: 'second-opinion',
+  chainIds: [A, B],
+  slack: { token: TOKEN },
+  scope: 'test',
+  holdLabels: 'each',
+  mineBeforeXmsg: true,
+});
+let supernode: SupernodeStandIn;
+let filter: FilterStandIn;
+
+beforeAll(async () => {
+  supernode = await startSupernodeStandIn(world.devnet.chains.map((c) => ({ chainId: c.chainId, rpcUrl: c.rpcUrl })));
+  filter = await startFilterStandIn([A, B]);
+});
+afterAll(async () => {
+  await supernode?.close();
+  await filter?.close();
+});
+
+const start = (overrides: Record<string, string> = {}) =>
+  world.startXmsg({
+    SLACK_BOT_TOKEN: TOKEN,
+    SLACK_SIGNING_SECRET: 'second-opinion-secret',
+    SLACK_CHANNEL_ID: CHANNEL,
+    SLACK_API_URL: world.slack.apiUrl,
+    XMSG_CHAT_MAX_PER_S: '50',
+    XMSG_SUPERNODE_RPCS: supernode.url,
+    ...overrides,
+  });
+
+/** The text of the root posted for the first alert of a kind. */
+async function rootText(kind: string): Promise<string> {
+  return waitFor(`a ${kind} root in Slack`, () =>
+    world.slack
+      .channelMessages(CHANNEL)
+      .map((m) => JSON.stringify(m.blocks ?? m.text))
+      .find((t) => t.includes(kind === 'cross_safety_violation' ? 'CONSENSUS BUG' : 'op-interop-filter disagrees')),
+  );
+}
+
+/** An invalid message executed on B, its block then made cross-safe by the node's `safe` label. */
+async function violation() {
+  const init = await emitInitiating(world.devnet.chain(A));
+  const forged = keccak256(toHex(`forged ${init.msgHash}`));
+  const exec = await executeMessage(world.devnet.chain(B), init.identifier, forged);
+  return { exec, forged };
+}
+
+describe('op-supernode as a second opinion on cross-safety violations', () => {
+  it('states that the supernode agrees when its cross-safe head has passed the block too', async () => {
+    const x = await start();
+    const { exec, forged } = await violation();
+    await waitForMessage(x.baseUrl, forged, { status: 'invalid' });
+    supernode.setSafe(B, exec.blockNumber);
+    await setSafe(world.devnet.chain(B), exec.blockNumber);
+
+    const text = await rootText('cross_safety_violation');
+    expect(text).toContain(`cross-safe head ${exec.blockNumber}, so block ${exec.blockNumber} is cross-safe`);
+    expect(text).toContain('agree: the block is cross-safe');
+    expect(text).not.toContain('DISAGREE');
+    expect(supernode.server.calls).toContain('superroot_atTimestamp');
+    await waitFor('the violation counted', async () => metricValue(await scrape(x.baseUrl), 'xmsg_cross_safety_violations_total{') === 1);
+    await waitFor('the supernode gauges', async () => {
+      const m = await scrape(x.baseUrl);
+      return (
+        metricValue(m, 'xmsg_supernode_up{') === 1 &&
+        metricValue(m, `xmsg_supernode_safe_head{chain_id="${B}",level="cross_safe"}`) === Number(exec.blockNumber)
+      );
+    });
+  });
+
+  it('says loudly that they disagree when the supernode has not made the block cross-safe', async () => {
+    const x = await start();
+    const { exec, forged } = await violation();
+    await waitForMessage(x.baseUrl, forged, { status: 'invalid' });
+    supernode.setSafe(B, exec.blockNumber - 1n);
+    await setSafe(world.devnet.chain(B), exec.blockNumber);
+
+    const text = await rootText('cross_safety_violation');
+    expect(text).toContain(`The node's \`safe\` label (head ${exec.blockNumber}) says block ${exec.blockNumber} is cross-safe`);
+    expect(text).toContain(`cross-safe head ${exec.blockNumber - 1n}, so block ${exec.blockNumber} is NOT cross-safe`);
+    expect(text).toContain('THEY DISAGREE');
+  });
+
+  it('still pages, saying so, when the supernode does not answer', async () => {
+    const x = await start();
+    supernode.server.down = true;
+    try {
+      const { exec, forged } = await violation();
+      await waitForMessage(x.baseUrl, forged, { status: 'invalid' });
+      await setSafe(world.devnet.chain(B), exec.blockNumber);
+      const text = await rootText('cross_safety_violation');
+      expect(text).toContain('could not be asked');
+      expect(text).toContain('No supernode answered');
+      await waitFor('the supernode down', async () => metricValue(await scrape(x.baseUrl), 'xmsg_supernode_up{') === 0);
+    } finally {
+      supernode.server.down = false;
+    }
+  });
+});
+
+describe('op-interop-filter as a second opinion on each executing message', () => {
+  it('counts and alerts when the filter rejects a message xmsg finds valid', async () => {
+    const x = await start({ XMSG_INTEROP_FILTER_RPC: filter.url });
+    const agreed = await emitInitiating(world.devnet.chain(A));
+    await executeMessage(world.devnet.chain(B), agreed.identifier, agreed.msgHash);
+    await waitForMessage(x.baseUrl, agreed.msgHash, { status: 'valid' });
+    await waitFor('the filter asked', () => filter.checks.length >= 1);
+
+    const disputed = await emitInitiating(world.devnet.chain(A));
+    filter.reject(messageChecksum(disputed.identifier, disputed.msgHash));
+    await executeMessage(world.devnet.chain(B), disputed.identifier, disputed.msgHash);
+    await waitForMessage(x.baseUrl, disputed.msgHash, { status: 'valid' });
+
+    const text = await rootText('filter_divergence');
+    expect(text).toContain('xmsg says valid');
+    expect(text).toContain('says invalid');
+    expect(text).toContain('-320600');
+    const m = await scrape(x.baseUrl);
+    expect(metricValue(m, 'xmsg_filter_divergence_total{xmsg_status="valid",filter_status="invalid"}')).toBe(1);
+    // The message it agreed on raised nothing; each check named the executing chain and the message's own entries.
+    expect(x.events.filter((e) => e.type === 'filter_divergence')).toHaveLength(1);
+    expect(filter.checks.every((c) => c.chainId === BigInt(B) && c.minSafety === 'unsafe' && c.messages.length === 1)).toBe(true);
+  });
+
+  it('takes a filter in failsafe for no verdict, not a divergence', async () => {
+    const x = await start({ XMSG_INTEROP_FILTER_RPC: filter.url });
+    filter.failsafe = true;
+    try {
+      const before = filter.checks.length;
+      const init = await emitInitiating(world.devnet.chain(A));
+      await executeMessage(world.devnet.chain(B), init.identifier, init.msgHash);
+      await waitForMessage(x.baseUrl, init.msgHash, { status: 'valid' });
+      await new Promise((r) => setTimeout(r, 300));
+      expect(filter.server.calls.length).toBeGreaterThan(0);
+      expect(filter.checks.length).toBe(before);
+      expect(metricValue(await scrape(x.baseUrl), 'xmsg_filter_divergence_total{')).toBe(0);
+    } finally {
+      filter.failsafe = false;
+    }
+  });
+});
