@@ -45,3 +45,13 @@ export function describeKinds(m: PrefixMemory, perMessage: number): string {
     .map(([kind, k]) => `${kind} ${Math.round(k.bytes / perMessage)} B (${k.keys} keys)`)
     .join(', ');
 }
+
+/** Redis's `used_memory` (INFO memory): the whole server's, so deltas over a run count the queues and indexes too. */
+export async function usedMemory(): Promise<number> {
+  const redis = new Redis(REDIS_URL);
+  try {
+    return Number(/^used_memory:(\d+)/m.exec(await redis.info('memory'))?.[1] ?? Number.NaN);
+  } finally {
+    redis.disconnect();
+  }
+}

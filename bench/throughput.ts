@@ -1,15 +1,16 @@
 /**
  * Throughput, end to end: blocks packed with hundreds of valid executing messages are mined while one replica
- * watches; the clock runs from the anvil_mine that produces them to the moment every message has its terminal
- * validity status stored in Redis. Then the limit (the same validation without the queue), the RPC requests
- * xmsg made per message, and the Redis memory the tracked messages take.
+ * watches (one check job per block slice); the clock runs from the anvil_mine that produces them to the moment every
+ * message has its terminal validity status stored in Redis. Then the limit (the same validation without the queue),
+ * the RPC requests xmsg made per message, Redis CPU per message, and the Redis memory the tracked messages take
+ * (used_memory's growth over the run, queues included, and MEMORY USAGE of the prefix's keys by kind).
  */
 
 import { metricValue, type RunningXmsg, scrape } from '../test/helpers/xmsg.js';
 import type { BenchContext } from './context.js';
 import { type CpuSpent, cpuSpent } from './cpu.js';
 import { type LimitRun, validateWithoutQueue } from './limit.js';
-import { type PrefixMemory, prefixMemory } from './memory.js';
+import { type PrefixMemory, prefixMemory, usedMemory } from './memory.js';
 import { profiled } from './profile.js';
 import { type QueueFloorRun, queueFloor } from './queue-floor.js';
 import { chunk, timeUntil } from './stats.js';
@@ -35,6 +36,8 @@ export interface ThroughputResult {
   limit: LimitRun;
   queueFloor: QueueFloorRun;
   memory: PrefixMemory;
+  /** Redis used_memory after the last status stored minus before the mining, bytes. */
+  usedMemoryDelta: number;
   tracked: number;
 }
 
@@ -60,6 +63,7 @@ export async function runThroughput(ctx: BenchContext, o: ThroughputOptions): Pr
     ),
   );
   const rpcBefore = metricValue(await scrape(x.baseUrl), 'xmsg_rpc_requests_total');
+  const memoryBefore = await usedMemory();
   const {
     result: { mined, doneAt },
     cpu,
@@ -69,6 +73,7 @@ export async function runThroughput(ctx: BenchContext, o: ThroughputOptions): Pr
       return { mined, doneAt: await timeUntil(`${total} messages settled`, async () => (await settledCount(x)) >= total, o.timeoutMs) };
     }),
   );
+  const usedMemoryDelta = (await usedMemory()) - memoryBefore;
   const rpcRequests = metricValue(await scrape(x.baseUrl), 'xmsg_rpc_requests_total') - rpcBefore;
 
   const counts = await x.app.store.statusCounts();
@@ -95,6 +100,7 @@ export async function runThroughput(ctx: BenchContext, o: ThroughputOptions): Pr
     limit,
     queueFloor: floor,
     memory,
+    usedMemoryDelta,
     tracked,
   };
 }

@@ -5,7 +5,8 @@
  *
  * xmsg is configured from the environment like `npm start`, with demo defaults (promotion deadline 20 s, log
  * level warn) that the environment may override; the RPCs, the Redis prefix and (unless set) the port are the
- * demo's own, and chat is off unless XMSG_DEMO_CHAT=1. With nothing answering at REDIS_URL it starts a private
+ * demo's own, and so are op-supernode, op-interop-filter and the filter's failsafe admin port (loopback stand-ins,
+ * scripts/demo/stand-ins.ts); chat is off unless XMSG_DEMO_CHAT=1. With nothing answering at REDIS_URL it starts a private
  * redis-server (when one is installed). However it ends (Ctrl-C, SIGTERM, a failed start, the timed run's end),
  * every Redis key of the run is deleted and everything it started is stopped.
  */
@@ -21,6 +22,7 @@ import { SafetyLabels } from './demo/labels.js';
 import { type DemoLogger, demoLogger } from './demo/log-sink.js';
 import { bold, Printer, paint } from './demo/print.js';
 import { choosePort, type DemoRedis, DemoSetupError, deleteKeys, demoPrefix, demoRedis } from './demo/setup.js';
+import { type DemoStandIns, startStandIns } from './demo/stand-ins.js';
 import { printFinalSummary, printSummaryLine, type SummarySources } from './demo/summary.js';
 import { Traffic } from './demo/traffic.js';
 
@@ -41,6 +43,8 @@ const DEMO_DEFAULTS = {
   XMSG_LOG_LEVEL: 'warn',
   // A local node answers in milliseconds; quick retries keep a node outage scenario (and the stop) quick.
   XMSG_RPC_RETRY_DELAY_MS: '200',
+  // The console's failsafe line follows a switch within a second.
+  XMSG_FAILSAFE_POLL_MS: '1000',
 };
 
 const printer = new Printer();
@@ -52,6 +56,7 @@ let redis: DemoRedis | undefined;
 /** Set just before xmsg starts: from then on the run has keys under its prefix to delete. */
 let keysWritten = false;
 let devnet: Devnet | undefined;
+let standIns: DemoStandIns | undefined;
 let labels: SafetyLabels | undefined;
 let app: App | undefined;
 let log: DemoLogger | undefined;
@@ -89,7 +94,9 @@ async function start(): Promise<void> {
   // Then the stale chain joins the present: its next block, and every one after, carries the wall clock.
   await setNextBlockTimestamp(staleChain, now());
   printer.note(`chain ${STALE_CHAIN_ID} began 8 days ago: its block ${stale.log.identifier.blockNumber} holds a log old enough to expire`);
-  labels = new SafetyLabels(devnet);
+  standIns = await startStandIns(devnet);
+  if (stopping) return;
+  labels = new SafetyLabels(devnet, standIns);
   await labels.start();
 
   const env: NodeJS.ProcessEnv = {
@@ -102,6 +109,9 @@ async function start(): Promise<void> {
     REDIS_URL: redis.url,
     XMSG_REDIS_PREFIX: prefix,
     XMSG_L2_RPCS: devnet.chains.map((c) => c.rpcUrl).join(','),
+    // The demo's own stand-ins, never a production filter's admin port the shell may point at.
+    ...standIns.env,
+    XMSG_FAILSAFE_JWT_SECRET: undefined,
   };
   const config = await loadConfig(env, (url) => probeChainId(url));
   log = demoLogger(config, printer);
@@ -118,6 +128,16 @@ async function start(): Promise<void> {
   printer.raw(`  chains     ${devnet.chains.map((c) => `${c.chainId} ${c.rpcUrl}`).join('   ')}  (xmsg's view, through the label proxy)`);
   if (config.console)
     printer.raw(`  console    ${bold(`http://localhost:${app.port}/`)}  (alerts, threads, buttons and /xmsg commands, live)`);
+  if (config.console)
+    printer.raw(
+      paint(
+        'grey',
+        '             (on a cross_safety_violation: Enable failsafe under one name, then /xmsg failsafe on <reason> under another)',
+      ),
+    );
+  printer.raw(
+    `  stand-ins  op-supernode ${standIns.supernode.url}  op-interop-filter ${standIns.filter.url}  failsafe admin ${standIns.failsafeAdmin.url}`,
+  );
   printer.raw(`  metrics    ${base}/metrics`);
   printer.raw(`  messages   ${base}/api/messages/<msgHash>`);
   printer.raw(`  alerts     ${base}/api/alerts?state=all`);
@@ -131,7 +151,16 @@ async function start(): Promise<void> {
   printer.raw(paint('grey', '  Ctrl-C to stop'));
   printer.raw();
 
-  traffic = new Traffic({ devnet, labels, events, printer, promotionDeadlineS: config.promotionDeadlineS, apiBase: base, stale });
+  traffic = new Traffic({
+    devnet,
+    labels,
+    events,
+    printer,
+    promotionDeadlineS: config.promotionDeadlineS,
+    apiBase: base,
+    stale,
+    rejectAtFilter: standIns.rejectAtFilter,
+  });
   traffic.start();
   alertLines = new AlertLines(base, printer);
   alertLines.start();
@@ -196,8 +225,8 @@ async function stop(reason: string, judge: boolean): Promise<never> {
 }
 
 /**
- * What must go however the demo ends: the run's Redis keys (xmsg has stopped writing them), the chains, and last
- * the private redis-server if the demo started one. Says in one line what it did; runs once.
+ * What must go however the demo ends: the run's Redis keys (xmsg has stopped writing them), the stand-ins, the
+ * chains, and last the private redis-server if the demo started one. Says in one line what it did; runs once.
  */
 function cleanUp(): Promise<void> {
   cleaning ??= (async () => {
@@ -209,6 +238,10 @@ function cleanUp(): Promise<void> {
           ? `deleted ${deleted} Redis keys under ${prefix}:*`
           : `could not delete Redis keys ${prefix}:* (no answer from ${redis.url})`,
       );
+    }
+    if (standIns) {
+      await standIns.close().catch(() => undefined);
+      done.unshift('stand-ins stopped');
     }
     if (devnet) {
       await devnet.stop().catch(() => undefined);

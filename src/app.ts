@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import type { Queue } from 'bullmq';
 import type { Client } from 'discord.js';
 import type { Redis } from 'ioredis';
@@ -30,7 +31,7 @@ import { safeLogging } from './errors.js';
 import type { EventHandler, MessageSnapshot } from './events/types.js';
 import { registerApi } from './http/api.js';
 import { HttpServer } from './http/server.js';
-import { Checker, type CheckerOptions, type CheckJobData, createCheckQueue } from './jobs/checker.js';
+import { Checker, type CheckerOptions, type CheckQueueData, createCheckQueue } from './jobs/checker.js';
 import { EventOutbox, logEventHandler, startEventWorker } from './jobs/events-outbox.js';
 import { FilterCrossCheck } from './jobs/filter-cross-check.js';
 import { MessageLookup } from './jobs/lookup.js';
@@ -47,6 +48,10 @@ export type { StopOutcome } from './app/shutdown.js';
 export interface AppOptions {
   /** Where domain events go besides the log and the alerting layer (tests, the demo). */
   handlers?: EventHandler[];
+  /**
+   * Where xmsg logs instead of stdout (tests, the demo). It is used as given: create it with `safeLogging`
+   * (src/errors.ts), `pino({ ...safeLogging, … }, destination)`, or credentials in URLs and errors reach its lines.
+   */
   logger?: Logger;
   /** Replica identity in chain leases; random by default. */
   owner?: string;
@@ -62,7 +67,7 @@ export interface App {
   redis: Redis;
   store: MessageStore;
   outbox: EventOutbox;
-  checkQueue: Queue<CheckJobData>;
+  checkQueue: Queue<CheckQueueData>;
   alerts: AlertService;
   notifier: Notifier;
   discordClient?: Client;
@@ -78,7 +83,10 @@ export interface App {
 export async function startApp(config: Config, options: AppOptions = {}): Promise<App> {
   // Redacted and scrubbed: no token, secret or URL path (API keys, Discord interaction tokens) reaches the log.
   const log = options.logger ?? pino({ ...safeLogging, level: config.logLevel, base: { service: 'xmsg' } });
-  const owner = options.owner ?? `${process.pid}-${randomUUID().slice(0, 8)}`;
+  // `<replica>|<run>`: with XMSG_REPLICA_ID the replica part outlives a restart, so the run started after a crash
+  // knows the chain leases of the run before it as its own (src/watcher/lease.ts).
+  const replica = options.owner === undefined && config.replicaId ? `${hostname()}/${config.replicaId}` : undefined;
+  const owner = options.owner ?? `${replica ?? process.pid}|${randomUUID().slice(0, 8)}`;
   const { prefix } = config;
   const metrics = createMetrics();
   const { redis, connection } = connect(config, log);
@@ -183,7 +191,10 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   const followerDeps = { ...shared, keys: store.keys, inbox: config.inbox, checkQueue, safety, outbox, deployment };
   const followers = config.chains.map(
     ({ chainId, declared }) =>
-      new ChainFollower({ chainId, rpc: rpcs.get(chainId)!, checkChainId: declared, ...followerDeps }, followerOptions(config, owner)),
+      new ChainFollower(
+        { chainId, rpc: rpcs.get(chainId)!, checkChainId: declared, ...followerDeps },
+        followerOptions(config, owner, replica),
+      ),
   );
   for (const f of followers) f.start();
   for (const platform of platforms) await platform.start();
@@ -272,7 +283,7 @@ function checkerOptions(config: Config, rules: ValidityRules): CheckerOptions {
   };
 }
 
-function followerOptions(config: Config, owner: string): FollowerOptions {
+function followerOptions(config: Config, owner: string, replica: string | undefined): FollowerOptions {
   return {
     pollIntervalMs: config.pollIntervalMs,
     startBlocksBack: config.startBlocksBack,
@@ -280,5 +291,6 @@ function followerOptions(config: Config, owner: string): FollowerOptions {
     headStallS: config.headStallS,
     failuresBeforeUnhealthy: config.failuresBeforeUnhealthy,
     owner,
+    ...(replica ? { replica } : {}),
   };
 }

@@ -132,6 +132,11 @@ const envSchema = z.object({
   XMSG_RECHECK_BASE_MS: positiveInt(2000),
   XMSG_RECHECK_MAX_MS: positiveInt(60_000),
   XMSG_CHECKER_CONCURRENCY: positiveInt(64),
+  XMSG_REPLICA_ID: z
+    .string()
+    .trim()
+    .regex(/^[\w.-]{1,64}$/, 'must be 1 to 64 letters, digits, dots, dashes or underscores')
+    .optional(),
   XMSG_ESCALATE_AFTER_S: positiveInt(300),
   XMSG_ESCALATION_REPEAT_S: positiveInt(900),
   XMSG_ESCALATION_POLICY: optionalText,
@@ -255,6 +260,11 @@ export interface Config {
   recheck: { baseMs: number; maxMs: number };
   rpc: { retries: number; retryDelayMs: number; timeoutMs: number };
   checkerConcurrency: number;
+  /**
+   * XMSG_REPLICA_ID: this replica's id, stable across its restarts (with the host name): started again after a crash,
+   * it takes its own chains' leases over at once instead of waiting for them to expire.
+   */
+  replicaId?: string;
   droppedRetentionS: number;
   alerts: { retentionS: number; groupWindowS: number; chatMaxPerS: number; escalation: EscalationPolicy };
   statusLookbackBlocks: number;
@@ -349,6 +359,7 @@ export async function loadConfig(env: NodeJS.ProcessEnv, probeChainId: ChainIdPr
     recheck: { baseMs: e.XMSG_RECHECK_BASE_MS, maxMs: e.XMSG_RECHECK_MAX_MS },
     rpc: { retries: e.XMSG_RPC_RETRIES, retryDelayMs: e.XMSG_RPC_RETRY_DELAY_MS, timeoutMs: e.XMSG_RPC_TIMEOUT_MS },
     checkerConcurrency: e.XMSG_CHECKER_CONCURRENCY,
+    ...(e.XMSG_REPLICA_ID ? { replicaId: e.XMSG_REPLICA_ID } : {}),
     droppedRetentionS: e.XMSG_DROPPED_RETENTION_S,
     alerts: {
       escalation,

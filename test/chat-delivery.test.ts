@@ -8,14 +8,13 @@ import { describe, expect, it } from 'vitest';
 import type { Actor } from '../src/alerts/chat-port.js';
 import { emitInitiating, emitInitiatingMany, executeMessage, executeMessages, headNumber, setSafe } from '../src/devnet/devnet.js';
 import { sendSlashCommand } from './fakes/slack.js';
+import { SLACK_TEST, slackEnv } from './fixtures/chat.js';
 import { useWorld } from './helpers/world.js';
 import { metricValue, type RunningXmsg, scrape, waitFor } from './helpers/xmsg.js';
 
+const { token: TOKEN, secret: SECRET, channel: CHANNEL } = SLACK_TEST;
 const A = 971;
 const B = 972;
-const TOKEN = 'xoxb-delivery-token';
-const SECRET = 'delivery-signing-secret';
-const CHANNEL = 'C0DELIVERY';
 const DISCORD_TOKEN = 'discord-delivery-token';
 const APP_ID = '1100000000000000071';
 const DISCORD_CHANNEL = '1210000000000000071';
@@ -31,12 +30,7 @@ const world = useWorld({
   mineBeforeXmsg: true,
 });
 
-const slackEnv = () => ({
-  SLACK_BOT_TOKEN: TOKEN,
-  SLACK_SIGNING_SECRET: SECRET,
-  SLACK_CHANNEL_ID: CHANNEL,
-  SLACK_API_URL: world.slack.apiUrl,
-});
+const chatEnv = () => slackEnv(world, { oncall: false });
 const discordEnv = () => ({
   DISCORD_BOT_TOKEN: DISCORD_TOKEN,
   DISCORD_APPLICATION_ID: APP_ID,
@@ -45,7 +39,7 @@ const discordEnv = () => ({
 });
 
 function start(overrides: Record<string, string> = {}) {
-  return world.startXmsg({ ...slackEnv(), XMSG_CHAT_MAX_PER_S: '50', XMSG_ESCALATE_AFTER_S: '600', ...overrides });
+  return world.startXmsg({ ...chatEnv(), XMSG_CHAT_MAX_PER_S: '50', XMSG_ESCALATE_AFTER_S: '600', ...overrides });
 }
 
 /** An invalid executing message on `on` (its identifier points at a real log of the other chain, its hash at nothing). */
@@ -200,7 +194,7 @@ describe('chat delivery', () => {
   });
 
   it('announces a notice in every channel once per id, called twice and from two replicas', async () => {
-    const env = { ...slackEnv(), ...discordEnv(), XMSG_CONSOLE: '1', XMSG_CHAT_MAX_PER_S: '50' };
+    const env = { ...chatEnv(), ...discordEnv(), XMSG_CONSOLE: '1', XMSG_CHAT_MAX_PER_S: '50' };
     const one = await world.startXmsg(env);
     const two = await world.startXmsg(env);
     await waitFor('the discord clients to be ready', () => one.app.discordClient?.isReady() && two.app.discordClient?.isReady(), 10_000);

@@ -2,6 +2,9 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
+import { demoLogger } from '../scripts/demo/log-sink.js';
+import { Printer } from '../scripts/demo/print.js';
+import type { Config } from '../src/config.js';
 import { freePort } from '../src/devnet/processes.js';
 import { keysUnder } from '../src/devnet/redis-keys.js';
 import { redisAnswers, redisServerInstalled } from '../src/devnet/redis-server.js';
@@ -105,6 +108,21 @@ async function interruptWhenRunning(env: NodeJS.ProcessEnv = {}) {
 }
 
 describe('npm run demo', () => {
+  it("prints xmsg's log lines with xmsg's redaction: no API key, password or token of a URL", () => {
+    const lines: string[] = [];
+    const printer = new (class extends Printer {
+      override line(text: string) {
+        lines.push(text);
+      }
+    })();
+    const { logger } = demoLogger({ logLevel: 'info' } as Config, printer);
+    logger.warn({ url: 'https://mainnet.example/v3/SECRETKEY', token: 'xoxb-SECRET' }, 'RPC at redis://:SECRETPASS@db:6379 failed');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain('https://mainnet.example');
+    expect(lines[0]).toContain('redis://db:6379');
+    expect(lines[0]).not.toMatch(/SECRET/);
+  });
+
   it(
     'shows every kind of trouble on a 3-chain devnet, each reported and each alert opened or closed',
     async () => {
@@ -133,7 +151,7 @@ describe('npm run demo', () => {
     const { code, output, processes } = await interruptWhenRunning();
     expect(code, output).toBe(0);
     expect(output).toMatch(/stopping \(SIGINT\)/);
-    expect(output).toMatch(/devnet stopped; deleted \d+ Redis keys under xmsg-demo-/);
+    expect(output).toMatch(/devnet stopped; stand-ins stopped; deleted \d+ Redis keys under xmsg-demo-/);
     expect(await keysLeft(REDIS_URL, prefixOf(output)!)).toEqual([]);
     expect(processes.filter(alive), output).toEqual([]);
     expect(output).not.toContain('ioredis');

@@ -10,15 +10,13 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { emitInitiating, executeMessage, mine, replaceBlocksFrom, snapshot } from '../src/devnet/devnet.js';
 import type { FakeMessage as DiscordMessage } from './fakes/discord/index.js';
 import { sendSlashCommand } from './fakes/slack.js';
+import { SLACK_TEST, slackEnv } from './fixtures/chat.js';
 import { useWorld } from './helpers/world.js';
 import { metricValue, type RunningXmsg, scrape, waitFor } from './helpers/xmsg.js';
 
+const { token: TOKEN, secret: SECRET, channel: CHANNEL, oncallGroup: ONCALL } = SLACK_TEST;
 const A = 971;
 const B = 972;
-const TOKEN = 'xoxb-escalation-token';
-const SECRET = 'escalation-signing-secret';
-const CHANNEL = 'C0ESCALATE';
-const ONCALL = 'S0ONCALL';
 const ESCALATION = 'S0ESCALATION';
 const ONCALL_USER = 'U0ONCALL';
 const ADMIN = 'U0ADMIN';
@@ -58,13 +56,9 @@ beforeAll(async () => {
 
 function start(overrides: Record<string, string> = {}) {
   return world.startXmsg({
-    SLACK_BOT_TOKEN: TOKEN,
-    SLACK_SIGNING_SECRET: SECRET,
-    SLACK_CHANNEL_ID: CHANNEL,
-    SLACK_ONCALL_GROUP_ID: ONCALL,
+    ...slackEnv(world),
     SLACK_ESCALATION_GROUP_ID: ESCALATION,
     SLACK_ADMIN_USER_IDS: ADMIN,
-    SLACK_API_URL: world.slack.apiUrl,
     XMSG_CHAT_MAX_PER_S: '50',
     XMSG_ESCALATE_AFTER_S: '600',
     ...overrides,

@@ -6,24 +6,35 @@ import { keccak256, toHex } from 'viem';
 import { afterEach, describe, expect, it } from 'vitest';
 import { emitInitiating, executeMessage, setSafe } from '../src/devnet/devnet.js';
 import { type FailsafeAdminStandIn, startFailsafeAdminStandIn } from '../src/devnet/failsafe-admin-stand-in.js';
+import type { FakeMessage } from './fakes/discord/index.js';
 import { sendBlockAction, sendSlashCommand } from './fakes/slack.js';
+import { SLACK_TEST, slackEnv } from './fixtures/chat.js';
 import { useWorld } from './helpers/world.js';
 import { metricValue, type RunningXmsg, scrape, waitFor } from './helpers/xmsg.js';
 
+const { token: TOKEN, secret: SECRET, channel: CHANNEL, oncallGroup: ONCALL } = SLACK_TEST;
 const A = 991;
 const B = 992;
-const TOKEN = 'xoxb-test-token';
-const SECRET = 'test-signing-secret';
-const CHANNEL = 'C0ALERTS';
-const ONCALL = 'S0ONCALL';
 const ALICE = 'U0ALICE';
 const BOB = 'U0BOB';
 const STRANGER = 'U0STRANGER';
+const DISCORD_TOKEN = 'discord-failsafe-bot-token';
+const DISCORD_APP = '1100000000000000091';
+const DISCORD_CHANNEL = '1210000000000000091';
+const DISCORD_ONCALL = '1300000000000000091';
+const DAVE = '1400000000000000091';
 
 const world = useWorld({
   name: 'failsafe',
   chainIds: [A, B],
   slack: { token: TOKEN, usergroups: { [ONCALL]: [ALICE, BOB] } },
+  discord: {
+    token: DISCORD_TOKEN,
+    applicationId: DISCORD_APP,
+    channelId: DISCORD_CHANNEL,
+    roles: [{ id: DISCORD_ONCALL, name: 'oncall' }],
+    heartbeatIntervalMs: 1000,
+  },
   scope: 'test',
   holdLabels: 'each',
   mineBeforeXmsg: true,
@@ -42,11 +53,7 @@ async function start(overrides: Record<string, string> = {}): Promise<RunningXms
   await writeFile(join(dir, 'jwt.hex'), `0x${secret.toString('hex')}\n`);
   admins = await Promise.all([startFailsafeAdminStandIn({ secret }), startFailsafeAdminStandIn({ secret })]);
   return world.startXmsg({
-    SLACK_BOT_TOKEN: TOKEN,
-    SLACK_SIGNING_SECRET: SECRET,
-    SLACK_CHANNEL_ID: CHANNEL,
-    SLACK_ONCALL_GROUP_ID: ONCALL,
-    SLACK_API_URL: world.slack.apiUrl,
+    ...slackEnv(world),
     XMSG_CONSOLE: '1',
     XMSG_CHAT_MAX_PER_S: '50',
     XMSG_ESCALATE_AFTER_S: '600',
@@ -57,6 +64,28 @@ async function start(overrides: Record<string, string> = {}): Promise<RunningXms
     ...overrides,
   });
 }
+
+/** Discord on beside Slack, logged in to the loopback gateway. */
+async function withDiscord(start: Promise<RunningXmsg>): Promise<RunningXmsg> {
+  const x = await start;
+  await waitFor('the discord client to be ready', () => x.app.discordClient?.isReady(), 10_000);
+  return x;
+}
+const discordEnv = () => ({
+  DISCORD_BOT_TOKEN: DISCORD_TOKEN,
+  DISCORD_APPLICATION_ID: DISCORD_APP,
+  DISCORD_CHANNEL_ID: DISCORD_CHANNEL,
+  DISCORD_ONCALL_ROLE_ID: DISCORD_ONCALL,
+  DISCORD_API_URL: world.discord.apiUrl,
+});
+const discordRoot = () =>
+  waitFor('the consensus-bug root on Discord', () =>
+    world.discord.channelMessages().find((m) => String(m.embeds[0]?.title ?? '').includes('CONSENSUS BUG')),
+  );
+const discordButtons = (m: FakeMessage) =>
+  m.components.flatMap((row) =>
+    (row.components as Array<{ label: string; custom_id: string }>).map((b) => [b.label, b.custom_id] as const),
+  );
 
 const say = async (x: RunningXmsg, text: string, userId: string, userName = userId.toLowerCase()) => {
   const res = await sendSlashCommand(`${x.baseUrl}/slack/events`, SECRET, { text, userId, userName, channelId: CHANNEL });
@@ -184,5 +213,65 @@ describe('the interop failsafe behind two on-call members', () => {
     const metrics = await scrape(x.baseUrl);
     expect(metricValue(metrics, `xmsg_failsafe_enabled{endpoint="127.0.0.1:${port}"}`)).toBe(1);
     expect(metrics).not.toContain(admins[1]!.url);
+  });
+
+  it('XMSG_FAILSAFE_AUTO=violation: a cross-safety violation enables it at once, one call per endpoint, told in the thread and the channel', async () => {
+    await start({ XMSG_FAILSAFE_AUTO: 'violation' });
+    const root = await violation();
+    const thread = threadOf(root.ts);
+    const said = (t: string) => t.includes('XMSG_FAILSAFE_AUTO=violation: enabling the interop failsafe at once');
+    await waitFor('the automatic enabling in the thread', () => thread().some(said));
+    expect(channelTexts().some(said)).toBe(true);
+    await waitFor('both endpoints enabled and reported', () =>
+      admins.every((a) => thread().some((t) => t.includes(`127.0.0.1:${new URL(a.url).port}: enabled`))),
+    );
+    // Long enough for a second call (a second dispatch, a watch re-queueing) to land if there were one.
+    await new Promise((r) => setTimeout(r, 800));
+    expect(sets()).toEqual([[true], [true]]);
+    expect(admins.every((a) => a.enabled)).toBe(true);
+    expect(channelTexts().filter((t) => t.includes(': enabled, read back'))).toHaveLength(2);
+    expect(channelTexts().some((t) => t.includes('outside xmsg'))).toBe(false);
+  });
+
+  it("takes a request made on Slack and the confirmation of a Discord member pressing the root's Enable failsafe", async () => {
+    const x = await withDiscord(start(discordEnv()));
+    const root = await violation();
+    const alertId = alertIdOf(root);
+    const onDiscord = await discordRoot();
+    const button = discordButtons(onDiscord).find(([label]) => label === 'Enable failsafe');
+    expect(button, JSON.stringify(discordButtons(onDiscord))).toBeDefined();
+
+    expect(await say(x, `failsafe on ${alertId} the forged block is cross-safe`, ALICE, 'alice')).toContain('requested');
+    await new Promise((r) => setTimeout(r, 500));
+    expect(sets()).toEqual([[], []]);
+
+    const press = world.discord.pressButton({
+      userId: DAVE,
+      username: 'dave',
+      roles: [DISCORD_ONCALL],
+      customId: button![1],
+      message: onDiscord,
+    });
+    expect((await world.discord.answer(press.id, 5000)).content).toContain('confirmed by dave');
+    const thread = threadOf(root.ts);
+    await waitFor('both endpoints enabled and reported', () =>
+      admins.every((a) => thread().some((t) => t.includes(`127.0.0.1:${new URL(a.url).port}: enabled`))),
+    );
+    expect(sets()).toEqual([[true], [true]]);
+    expect(thread().join('\n')).toMatch(/confirmed by dave.*requested by alice/s);
+    await waitFor('the confirmation in the Discord thread', () =>
+      world.discord.threadMessages(onDiscord.id).some((m) => m.content.includes('confirmed by dave')),
+    );
+  });
+
+  it('offers no Enable failsafe on a Discord root when XMSG_FAILSAFE_RPCS is unset', async () => {
+    await withDiscord(world.startXmsg({ ...discordEnv(), XMSG_CHAT_MAX_PER_S: '50', XMSG_ESCALATE_AFTER_S: '600' }));
+    const init = await emitInitiating(world.devnet.chain(A));
+    const exec = await executeMessage(world.devnet.chain(B), init.identifier, keccak256(toHex(`forged ${init.msgHash}`)));
+    await setSafe(world.devnet.chain(B), exec.blockNumber);
+    const onDiscord = await discordRoot();
+    const labels = discordButtons(onDiscord).map(([label]) => label);
+    expect(labels).toContain('Acknowledge');
+    expect(labels).not.toContain('Enable failsafe');
   });
 });

@@ -4,18 +4,16 @@ import { describe, expect, it } from 'vitest';
 import type { Actor } from '../src/alerts/chat-port.js';
 import { emitInitiating, executeMessage } from '../src/devnet/devnet.js';
 import { type FakeMessage, sendBlockAction, sendSlashCommand } from './fakes/slack.js';
+import { SLACK_TEST, slackEnv } from './fixtures/chat.js';
 import { useWorld } from './helpers/world.js';
 import { type RunningXmsg, waitFor } from './helpers/xmsg.js';
 
 // Silences end by themselves (docs/ARCHITECTURE.md §3): what they muted is posted or told in its thread and pages
 // again, through the real parts (Redis, anvil, BullMQ, the loopback Slack).
 
+const { token: TOKEN, secret: SECRET, channel: CHANNEL, oncallGroup: ONCALL } = SLACK_TEST;
 const A = 981;
 const B = 982;
-const TOKEN = 'xoxb-test-token';
-const SECRET = 'test-signing-secret';
-const CHANNEL = 'C0ALERTS';
-const ONCALL = 'S0ONCALL';
 const ONCALL_USER = 'U0ONCALL';
 const ESCALATE_AFTER_S = 2;
 
@@ -30,11 +28,7 @@ const world = useWorld({
 
 function start(overrides: Record<string, string> = {}) {
   return world.startXmsg({
-    SLACK_BOT_TOKEN: TOKEN,
-    SLACK_SIGNING_SECRET: SECRET,
-    SLACK_CHANNEL_ID: CHANNEL,
-    SLACK_ONCALL_GROUP_ID: ONCALL,
-    SLACK_API_URL: world.slack.apiUrl,
+    ...slackEnv(world),
     XMSG_CHAT_MAX_PER_S: '50',
     XMSG_ESCALATE_AFTER_S: String(ESCALATE_AFTER_S),
     XMSG_ESCALATION_REPEAT_S: '600',

@@ -11,15 +11,13 @@ import {
   snapshot,
 } from '../src/devnet/devnet.js';
 import { sendBlockAction, sendSlashCommand } from './fakes/slack.js';
+import { SLACK_TEST, slackEnv } from './fixtures/chat.js';
 import { useWorld } from './helpers/world.js';
 import { cleanRedis, metricValue, type RunningXmsg, scrape, waitFor } from './helpers/xmsg.js';
 
+const { token: TOKEN, secret: SECRET, channel: CHANNEL, oncallGroup: ONCALL } = SLACK_TEST;
 const A = 951;
 const B = 952;
-const TOKEN = 'xoxb-test-token';
-const SECRET = 'test-signing-secret';
-const CHANNEL = 'C0ALERTS';
-const ONCALL = 'S0ONCALL';
 const ONCALL_USER = 'U0ONCALL';
 const ADMIN = 'U0ADMIN';
 const STRANGER = 'U0STRANGER';
@@ -35,12 +33,8 @@ const world = useWorld({
 
 function start(overrides: Record<string, string> = {}) {
   return world.startXmsg({
-    SLACK_BOT_TOKEN: TOKEN,
-    SLACK_SIGNING_SECRET: SECRET,
-    SLACK_CHANNEL_ID: CHANNEL,
-    SLACK_ONCALL_GROUP_ID: ONCALL,
+    ...slackEnv(world),
     SLACK_ADMIN_USER_IDS: ADMIN,
-    SLACK_API_URL: world.slack.apiUrl,
     XMSG_CHAT_MAX_PER_S: '50',
     XMSG_ESCALATE_AFTER_S: '600',
     ...overrides,

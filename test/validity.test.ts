@@ -12,6 +12,7 @@ import {
   mine,
   setNextBlockTimestamp,
 } from '../src/devnet/devnet.js';
+import { sliceJobId } from '../src/jobs/checker.js';
 import { useWorld } from './helpers/world.js';
 import { eventsOfType, messagesFor, type RunningXmsg, waitForMessage } from './helpers/xmsg.js';
 
@@ -106,6 +107,31 @@ describe('validity rules against real chains', () => {
     const after = [(await messagesFor(xmsg.baseUrl, init.msgHash))!, (await messagesFor(xmsg.baseUrl, forged))!];
     expect(after.map((records) => records.length)).toEqual([1, 1]);
     expect(after.map((records) => records[0]!.history)).toEqual(before.map((m) => m.history));
+    expect(invalidEventFor(forged)).toHaveLength(1);
+  });
+
+  it('checks a block slice once when its job runs again (queued again after a crash, or its replica killed mid-slice)', async () => {
+    const init = await emitInitiating(chain(A));
+    await execute(B, init);
+    const forged = keccak256(toHex(`forged ${Math.random()}`));
+    await execute(B, init, forged);
+    const before = [
+      await waitForMessage(xmsg.baseUrl, init.msgHash, { status: 'valid' }),
+      await waitForMessage(xmsg.baseUrl, forged, { status: 'invalid' }),
+    ];
+    await expect.poll(() => invalidEventFor(forged).length).toBe(1);
+
+    const records = await Promise.all([init.msgHash, forged].map(async (hash) => (await xmsg.app.store.byMsgHash(hash))[0]!));
+    for (const record of records) {
+      // The watcher's job of the message's block, finished and removed: queued again under the same id, it runs again.
+      const jobId = sliceJobId(B, record.data.blockHash, 0);
+      const job = await xmsg.app.checkQueue.add('slice', { messages: [record.data] }, { jobId });
+      await expect.poll(async () => (await xmsg.app.checkQueue.getJob(job.id!)) === undefined, { timeout: 10_000 }).toBe(true);
+    }
+
+    const after = [(await messagesFor(xmsg.baseUrl, init.msgHash))!, (await messagesFor(xmsg.baseUrl, forged))!];
+    expect(after.map((found) => found.length)).toEqual([1, 1]);
+    expect(after.map((found) => found[0]!.history)).toEqual(before.map((m) => m.history));
     expect(invalidEventFor(forged)).toHaveLength(1);
   });
 });

@@ -26,8 +26,13 @@ export class SafetyLabels {
   private loop?: Promise<void>;
   private wake?: () => void;
 
+  /**
+   * `supernode`: where the same heads go first, as op-supernode's cross-safe and finalized heads (the node's labels
+   * come from it, so xmsg never sees the node ahead of the supernode; its page of a violation shows them agreeing).
+   */
   constructor(
     private readonly devnet: Devnet,
+    private readonly supernode?: { setSupernodeHeads(chainId: number, safe: bigint, finalized: bigint): void },
     private readonly intervalMs = 1000,
   ) {}
 
@@ -106,6 +111,7 @@ export class SafetyLabels {
     safe = max(heads.safe, max(0n, safe));
     const finalized = max(heads.finalized, max(0n, min(latest - FINALIZED_LAG, safe)));
     Object.assign(heads, { latest, safe, finalized });
+    this.supernode?.setSupernodeHeads(chain.chainId, safe, finalized);
     await setSafe(chain, safe);
     await setFinalized(chain, finalized);
   }

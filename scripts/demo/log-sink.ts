@@ -1,5 +1,6 @@
 import { type Logger, pino } from 'pino';
 import type { Config } from '../../src/config.js';
+import { safeLogging } from '../../src/errors.js';
 import { type Printer, paint, shortenHexIn, truncate } from './print.js';
 
 const LEVEL_NAMES: Record<number, string> = { 10: 'trace', 20: 'debug', 30: 'info', 40: 'warn', 50: 'error', 60: 'fatal' };
@@ -14,7 +15,8 @@ export interface DemoLogger {
 }
 
 /**
- * xmsg's logger for the demo: pino's JSON lines turned into one short line each, in the demo's timeline.
+ * xmsg's logger for the demo: pino's JSON lines, with the redaction of every xmsg logger (`safeLogging`), turned into
+ * one short line each, in the demo's timeline.
  * Lines about domain events are skipped because xmsg logs every event at warn/error (its stand-in for the
  * alerting layer) and the demo already prints each one from its own handler.
  */
@@ -41,7 +43,8 @@ export function demoLogger(config: Config, printer: Printer): DemoLogger {
     },
   };
   return {
-    logger: pino({ level: config.logLevel, base: { service: 'xmsg' } }, sink),
+    // With xmsg's own redaction: a person may run the demo with a real RPC or Redis URL (API key, password) in REDIS_URL.
+    logger: pino({ ...safeLogging, level: config.logLevel, base: { service: 'xmsg' } }, sink),
     mute: () => (muted = true),
   };
 }

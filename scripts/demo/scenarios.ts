@@ -3,6 +3,7 @@
  * the chains to itself, and a follow phase, run in the background, that waits for the events xmsg should deliver.
  */
 import { type Hash, keccak256, toHex } from 'viem';
+import type { Identifier } from '../../src/chain/inbox.js';
 import {
   type DevChain,
   type ExecutedMessage,
@@ -43,6 +44,8 @@ export interface ScenarioContext {
   promotionDeadlineS: number;
   /** Remembers a message about to be sent, so that its events can be recognised even if they come first. */
   register(kind: Kind, msgHash: Hash): SentLabel;
+  /** Makes op-interop-filter's stand-in refuse a message the demo forges, as the real filter would (it cannot find it). */
+  rejectAtFilter(id: Identifier, msgHash: Hash): void;
   /** Prints the "sent" line of a message once its executing transaction is mined. */
   sent(label: SentLabel, from: DevChain, to: DevChain, exec: ExecutedMessage): void;
 }
@@ -149,6 +152,8 @@ async function executeThenReplace(
   const outcome = (result: Outcome['result'], detail: string): Outcome => ({ scenario, n: label.n, result, detail });
   const holdBy = `${kind}-${label.n}`;
 
+  // Invalid to xmsg (forged, expired), so to the filter too; the undeclared one is genuine, only its transaction is not.
+  if (kind !== 'undeclared') ctx.rejectAtFilter(init.identifier, msgHash);
   const { id, head } = await exactSnapshot(to);
   // The invalid block must never become cross-safe, or this would be the violation scenario.
   ctx.labels.hold(to.chainId, holdBy, head);
@@ -179,6 +184,7 @@ export async function sendViolation(ctx: ScenarioContext, from: DevChain, to: De
   const init = await emitInitiating(from);
   const msgHash = forge(init.msgHash);
   const label = ctx.register('violation', msgHash);
+  ctx.rejectAtFilter(init.identifier, msgHash);
   ctx.sent(label, from, to, await executeMessage(to, init.identifier, msgHash));
   ctx.printer.note(`letting #${label.n}'s block on chain ${to.chainId} become safe as usual`);
 

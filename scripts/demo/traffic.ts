@@ -45,6 +45,8 @@ export interface TrafficOptions {
   promotionDeadlineS: number;
   /** Base URL of xmsg's HTTP server, to point the person at /api/messages/<hash>. */
   apiBase: string;
+  /** op-interop-filter's stand-in: told which messages the demo forges. */
+  rejectAtFilter: ScenarioContext['rejectAtFilter'];
   /** The third chain, whose genesis lies 8 days back, and an initiating log from then (for expired messages). */
   stale: { chain: DevChain; log: InitiatingLog };
 }
@@ -89,6 +91,7 @@ export class Traffic {
       promotionDeadlineS,
       signal: this.abort.signal,
       register: (kind, msgHash) => this.register(kind, msgHash),
+      rejectAtFilter: this.options.rejectAtFilter,
       sent: (label, from, to, exec) => this.printSent(label, from, to, exec),
     };
   }

@@ -7,6 +7,8 @@ import type { AddressInfo } from 'node:net';
  * `admin_setFailsafeEnabled(bool)` over JSON-RPC, with the same JWT check as op-service's RPC server when given a
  * secret (HS256, `iat` within 60 s, HTTP 401 with geth's texts otherwise). It counts the calls it served, and a test
  * can turn it off and on, make it refuse every token, or flip the failsafe itself (a change made outside xmsg).
+ * Given the filter stand-in, it is that filter's admin port, as on op-interop-filter: the failsafe it sets is the one
+ * that makes the filter refuse every check.
  */
 export interface FailsafeAdminStandIn {
   readonly url: string;
@@ -50,17 +52,29 @@ function jwtRefusal(header: string | undefined, secret: Buffer): string | undefi
 }
 
 export async function startFailsafeAdminStandIn(
-  o: { secret?: Buffer; enabled?: boolean; port?: number } = {},
+  o: { secret?: Buffer; enabled?: boolean; port?: number; filter?: { failsafe: boolean } } = {},
 ): Promise<FailsafeAdminStandIn> {
   let server: Server;
+  const failsafe = o.filter ?? { failsafe: false };
+  if (o.enabled !== undefined) failsafe.failsafe = o.enabled;
   const state = {
     url: '',
-    enabled: o.enabled ?? false,
+    get enabled() {
+      return failsafe.failsafe;
+    },
+    set enabled(on: boolean) {
+      failsafe.failsafe = on;
+    },
     sets: [] as boolean[],
     gets: 0,
     refuseAuth: false,
     down: false,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    // Keep-alive connections of a client's pool would hold close() until they time out.
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
   server = createServer((req, res) => {
     const chunks: Buffer[] = [];

@@ -4,7 +4,7 @@ import type { Address } from 'viem';
 import { type AccessListCheck, withAccessList } from '../chain/access-list.js';
 import { lookUpAccessListCheck } from '../chain/access-list-lookup.js';
 import { ActivationBlocks } from '../chain/activation.js';
-import type { ChainRpc } from '../chain/rpc.js';
+import type { BlockHeader, ChainRpc } from '../chain/rpc.js';
 import type { SourceBlocks } from '../chain/source-blocks.js';
 import { type ChainLookups, validateExecuting } from '../chain/validate.js';
 import { type ExecutingBlock, isInvalid, isSettled, type ValidityRules, type ValidityStatus, type Verdict } from '../chain/validity.js';
@@ -24,6 +24,30 @@ export interface CheckJobData extends MessageData {
    */
   accessList?: AccessListCheck;
 }
+
+/**
+ * One executing block's messages, or a slice of them (at most CHECK_SLICE_MESSAGES), checked by one job: the unit of
+ * queued work (docs/ARCHITECTURE.md §1). Each message keeps its own record, history, idempotency and retries.
+ */
+export interface CheckSliceData {
+  messages: CheckJobData[];
+}
+
+/** Messages per slice job: one Redis round trip of record writes, and a bounded job payload (~300 KB). */
+export const CHECK_SLICE_MESSAGES = 500;
+
+/**
+ * A slice's BullMQ job id, from its chain, executing block and place in the block (deterministic: the same block's
+ * logs always split alike). Never a plain integer, no ':' (docs/ARCHITECTURE.md §3).
+ */
+export function sliceJobId(chainId: number, blockHash: string, sliceIndex: number): string {
+  return `slice-${chainId}-${blockHash.toLowerCase()}-${sliceIndex}`;
+}
+
+/** What the check queue carries: a slice of a block's messages, or one message (its retries, re-checks). */
+export type CheckQueueData = CheckJobData | CheckSliceData;
+
+const isSlice = (data: CheckQueueData): data is CheckSliceData => 'messages' in data;
 
 export interface CheckerOptions {
   rules: ValidityRules;
@@ -46,8 +70,8 @@ export interface CheckerDeps {
   afterCheck?: (data: MessageData, status: ValidityStatus) => Promise<void>;
 }
 
-export function createCheckQueue(connection: ConnectionOptions, prefix: string): Queue<CheckJobData> {
-  return new Queue<CheckJobData>(CHECK_QUEUE, { connection, prefix, defaultJobOptions: CHECK_JOBS });
+export function createCheckQueue(connection: ConnectionOptions, prefix: string): Queue<CheckQueueData> {
+  return new Queue<CheckQueueData>(CHECK_QUEUE, { connection, prefix, defaultJobOptions: CHECK_JOBS });
 }
 
 /** Retry a message whose status is not settled yet; BullMQ's backoff decides when. */
@@ -80,9 +104,12 @@ export class Checker {
     }
   }
 
-  startWorker(connection: ConnectionOptions, prefix: string, concurrency: number): Worker<CheckJobData> {
+  startWorker(connection: ConnectionOptions, prefix: string, concurrency: number): Worker<CheckQueueData> {
     const { retryBaseMs, retryMaxMs } = this.options;
-    const worker = new Worker<CheckJobData>(CHECK_QUEUE, (job) => this.checkAndTell(job), {
+    const queue = createCheckQueue(connection, prefix);
+    const run = (job: Job<CheckQueueData>) =>
+      isSlice(job.data) ? this.processSlice(job as Job<CheckSliceData>, queue) : this.checkAndTell(job as Job<CheckJobData>);
+    const worker = new Worker<CheckQueueData>(CHECK_QUEUE, run, {
       connection,
       prefix,
       concurrency,
@@ -96,6 +123,7 @@ export class Checker {
         this.deps.log.error({ err, jobId: job?.id }, 'message check failed; will retry');
       }
     });
+    worker.on('closed', () => void queue.close().catch(() => undefined));
     return worker;
   }
 
@@ -106,25 +134,79 @@ export class Checker {
     return status;
   }
 
+  /** One message's job: a retry of a message not settled yet, a re-check, or a message queued on its own. */
   async process(job: Pick<Job<CheckJobData>, 'data' | 'id' | 'attemptsMade'>): Promise<ValidityStatus> {
     const data = job.data;
-    if (data.recheck || job.attemptsMade > 0) return this.checkAgainstRecord(job);
-    // A message's first check, nearly always its first sight: validate, then create the record in one step, which
-    // refuses a record that exists (a job run twice); that one, and an invalid verdict, go the careful way.
-    const verdict = await this.validate(data, false);
-    if (isInvalid(verdict.status) || !(await this.deps.store.create(data, verdict.status, verdict.reason, this.deadlineOf(data)))) {
-      return this.checkAgainstRecord(job, verdict);
+    const verdict = await this.checkOne(job);
+    if (!isSettled(verdict.status) && (await this.whileNotSettled(data, verdict)) === 'retry') {
+      throw new NotSettledYet(`${verdict.status}: ${verdict.reason}`);
     }
-    if (!isSettled(verdict.status)) await this.whileNotSettled(data, verdict);
     return verdict.status;
   }
 
+  /**
+   * A slice of one executing block's messages: validated together (their source blocks read once, through the
+   * cache), the new records written in one round trip, each message's events published as a single check would.
+   * Run twice (a replica killed mid-slice, a slice queued again), it finds the records and changes nothing. A
+   * message not settled yet (`future`, `unknown`) gets a delayed job of its own, id the message's, which retries
+   * it with the usual backoff. Returns each message's status, in order.
+   */
+  async processSlice(job: Pick<Job<CheckSliceData>, 'data' | 'id'>, queue: Pick<Queue<CheckQueueData>, 'addBulk'>) {
+    const messages = job.data.messages;
+    const verdicts = await Promise.all(messages.map((data) => this.validate(data, false)));
+    // Invalid verdicts go the careful way (their event is published before the record that would hide it).
+    const fresh = verdicts.flatMap((verdict, i) => (isInvalid(verdict.status) ? [] : [i]));
+    const created = await this.deps.store.createMany(
+      fresh.map((i) => ({ ...verdicts[i]!, data: messages[i]!, deadlineAt: this.deadlineOf(messages[i]!) })),
+    );
+    const done = new Set(fresh.filter((_, j) => created[j]));
+    const settled = await Promise.all(
+      messages.map((data, i) => (done.has(i) ? verdicts[i]! : this.checkOne({ data, id: data.id, attemptsMade: 0 }, verdicts[i]))),
+    );
+
+    // Every message of a slice is in the same executing block: its header is read once for all that wait.
+    let header: Promise<BlockHeader | undefined> | undefined;
+    const headerOnce = () => (header ??= this.executingHeader(messages[0]!));
+    const retries: CheckJobData[] = [];
+    await Promise.all(
+      messages.map(async (data, i) => {
+        const verdict = settled[i]!;
+        if (isSettled(verdict.status)) return this.deps.afterCheck?.(data, verdict.status);
+        if ((await this.whileNotSettled(data, verdict, headerOnce)) === 'retry') retries.push(data);
+      }),
+    );
+    if (retries.length) {
+      await queue.addBulk(retries.map((data) => ({ name: 'check', data, opts: { jobId: data.id, delay: this.options.retryBaseMs } })));
+    }
+    return settled.map((v) => v.status);
+  }
+
+  /**
+   * A message checked and recorded: on its first check (nearly always its first sight) validated, then its record
+   * created in one step, which refuses a record that exists (a job run twice); that one, an invalid verdict, a
+   * retry and a re-check go the careful way. `verdictSoFar`: the message's verdict, already made (a slice's).
+   */
+  private async checkOne(job: Pick<Job<CheckJobData>, 'data' | 'id' | 'attemptsMade'>, verdictSoFar?: Verdict): Promise<Verdict> {
+    const data = job.data;
+    if (verdictSoFar === undefined && (data.recheck || job.attemptsMade > 0)) return this.checkAgainstRecord(job);
+    const verdict = verdictSoFar ?? (await this.validate(data, false));
+    if (
+      verdictSoFar ||
+      isInvalid(verdict.status) ||
+      !(await this.deps.store.create(data, verdict.status, verdict.reason, this.deadlineOf(data)))
+    ) {
+      return this.checkAgainstRecord(job, verdict);
+    }
+    return verdict;
+  }
+
   /** Checks a message against its record (if any): retries, re-checks, duplicates and invalid verdicts. */
-  private async checkAgainstRecord(job: Pick<Job<CheckJobData>, 'data' | 'id'>, verdictSoFar?: Verdict): Promise<ValidityStatus> {
+  private async checkAgainstRecord(job: Pick<Job<CheckJobData>, 'data' | 'id'>, verdictSoFar?: Verdict): Promise<Verdict> {
     const data = job.data;
     const existing = await this.deps.store.get(data.id);
-    if (existing && existing.safety !== 'unsafe' && existing.safety !== 'cross-safe') return existing.status;
-    if (existing && isSettled(existing.status) && !data.recheck) return existing.status;
+    const recorded = existing && { status: existing.status, reason: existing.reason };
+    if (recorded && existing.safety !== 'unsafe' && existing.safety !== 'cross-safe') return recorded;
+    if (recorded && isSettled(existing.status) && !data.recheck) return recorded;
 
     const verdict = verdictSoFar ?? (await this.validate(data, data.recheck === true));
     const deadlineAt = this.deadlineOf(data);
@@ -136,9 +218,7 @@ export class Checker {
       await this.publishChange(existing, verdict, job);
       await this.deps.store.setStatus(data, existing.status, verdict.status, verdict.reason, deadlineAt);
     }
-
-    if (!isSettled(verdict.status)) await this.whileNotSettled(data, verdict);
-    return verdict.status;
+    return verdict;
   }
 
   /** Promotion deadline: from the block's time, or from first sight if the block claims a later time. */
@@ -173,21 +253,32 @@ export class Checker {
     }
   }
 
-  /** Reports a message stuck in `future`/`unknown`, drops it if its block is gone, else retries later. */
-  private async whileNotSettled(data: MessageData, verdict: Verdict): Promise<never | void> {
+  /**
+   * A message stuck in `future`/`unknown`: reported once overdue, dropped if its block is gone, else to be retried
+   * later ('retry'). `executingHeader`: the executing block's header as the chain has it now (read once per slice).
+   */
+  private async whileNotSettled(
+    data: MessageData,
+    verdict: Verdict,
+    executingHeader = () => this.executingHeader(data),
+  ): Promise<'retry' | 'dropped'> {
     if (Date.now() > data.seenAt + this.options.pendingDeadlineS * 1000) {
       await this.publish('pending_timeout', data, verdict, 'unsafe');
       await this.deps.store.mark(data.id, 'pending_timeout', verdict.reason);
     }
-    const rpc = this.deps.rpcs.get(data.chainId);
-    const header = await rpc?.header(BigInt(data.blockNumber)).catch(() => undefined);
+    const header = await executingHeader();
     if (header && header.hash.toLowerCase() !== data.blockHash.toLowerCase()) {
       const record = await this.deps.store.get(data.id);
       if (record) await this.deps.store.drop(record, 'reorged', `block ${data.blockNumber} is now ${header.hash}`);
       this.deps.log.info({ messageId: data.id }, 'executing block reorged out before the message settled; dropped');
-      return;
+      return 'dropped';
     }
-    throw new NotSettledYet(`${verdict.status}: ${verdict.reason}`);
+    return 'retry';
+  }
+
+  private executingHeader(data: MessageData): Promise<BlockHeader | undefined> {
+    const rpc = this.deps.rpcs.get(data.chainId);
+    return rpc ? rpc.header(BigInt(data.blockNumber)).catch(() => undefined) : Promise.resolve(undefined);
   }
 
   private async publish(

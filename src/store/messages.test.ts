@@ -175,4 +175,29 @@ describe('message record scripts', () => {
     expect(rec.marks).toEqual(['unpromoted']);
     expect(rec.history.at(-1)!.what).toBe('unpromoted: deadline passed');
   });
+
+  it('creates a slice of records in one round trip, each once, and says which already existed', async () => {
+    const [a, b, c, d] = [message(), message(), message(), message({ chainId: 903 })];
+    expect(await store.create(b, 'valid', 'created before', 5000)).toBe(true);
+    const validBefore = await count('valid');
+    const created = await store.createMany([
+      { data: a!, status: 'valid', reason: 'initiating log found', deadlineAt: 5000 },
+      { data: b!, status: 'invalid', reason: 'again', deadlineAt: 6000 },
+      { data: c!, status: 'future', reason: 'source block not produced', deadlineAt: 7000 },
+      { data: d!, status: 'valid', reason: 'initiating log found', deadlineAt: 8000 },
+    ]);
+    expect(created).toEqual([true, false, true, true]);
+    expect(await store.createMany([{ data: a!, status: 'invalid', reason: 'again', deadlineAt: 0 }])).toEqual([false]);
+    expect(await redis.zscore(k.deadlines(901), shortId(a!.id))).toBe('5000');
+    expect(await members(k.pending(903))).toEqual([shortId(d!.id)]);
+    expect(await members(k.bySource(902))).toEqual(expect.arrayContaining([a, b, c, d].map((m) => shortId(m!.id))));
+    expect((await store.get(a!.id))?.history.map((h) => h.what)).toEqual(['status valid: initiating log found']);
+    expect((await store.get(b!.id))?.status).toBe('valid');
+    expect((await store.get(c!.id))?.status).toBe('future');
+    expect(await count('valid')).toBe(validBefore + 1);
+    expect(Number(await redis.hget(k.statusCounts, '903|902|valid'))).toBe(1);
+    expect(await members(k.pending(901))).toContain(shortId(a!.id));
+    expect(await members(k.pending(901))).not.toContain(shortId(c!.id));
+    expect(await store.createMany([])).toEqual([]);
+  });
 });

@@ -73,6 +73,14 @@ const createMessage = defineScript(lua('createMessage-6.lua'), {
   reply: isOne,
 });
 
+const createMessages = defineScript(lua('createMessages-N.lua'), {
+  keys: ['statusCounts', 'pending', 'deadlines'],
+  keyList: 'messageKeys',
+  args: [],
+  list: 'messages',
+  reply: (raw) => (Array.isArray(raw) ? raw.map(isOne) : []),
+});
+
 const setMessageStatus = defineScript(lua('setMessageStatus-4.lua'), {
   keys: ['record', 'statusCounts', 'pending', 'deadlines'],
   args: ['status', 'reason', 'historyEntry', 'oldStatusField', 'newStatusField', 'shortId', 'settled', 'executingBlock', 'deadline'],
@@ -98,6 +106,14 @@ const forgetMessage = defineScript(lua('forgetMessage-3.lua'), {
   args: ['shortId', 'now', 'msgHashField'],
   reply: isOne,
 });
+
+/** A record to create: the message, its first verdict and, for a valid one, its promotion deadline (ms). */
+export interface NewRecord {
+  data: MessageData;
+  status: ValidityStatus;
+  reason: string;
+  deadlineAt: number;
+}
 
 /** A status's field in the status counts hash (keys.ts statusCounts). */
 const statusField = (d: MessageData, status: ValidityStatus) => `${d.chainId}|${d.identifier.chainId}|${status}`;
@@ -142,26 +158,77 @@ export class MessageStore {
 
   /** Creates the record; false when it already existed (a retried or duplicated job). */
   async create(data: MessageData, status: ValidityStatus, reason: string, deadlineAt: number): Promise<boolean> {
-    const short = shortId(data.id);
-    return createMessage.run(this.redis, {
-      record: this.keys.message(short),
-      msgHashBucket: this.keys.msgHashBucket(data.msgHash),
-      bySource: this.keys.bySource(Number(data.identifier.chainId)),
+    return createMessage.run(this.redis, this.createInput({ data, status, reason, deadlineAt }));
+  }
+
+  /**
+   * Creates the records of a slice of messages in one script call per executing chain (a slice is one block's: one
+   * call), each only if it does not exist; for each, in order, false when it already existed. Measured against one
+   * pipeline of the single create script: about a third less Redis CPU per message (docs/ARCHITECTURE.md §1).
+   */
+  async createMany(records: NewRecord[]): Promise<boolean[]> {
+    const created: boolean[] = new Array(records.length);
+    const byChain = new Map<number, number[]>();
+    for (const [i, r] of records.entries()) {
+      const group = byChain.get(r.data.chainId) ?? [];
+      group.push(i);
+      byChain.set(r.data.chainId, group);
+    }
+    for (const [chainId, indexes] of byChain) {
+      const messageKeys: string[] = [];
+      const messages: string[] = [];
+      for (const i of indexes) {
+        const m = this.newRecordInput(records[i]!);
+        messageKeys.push(m.record, m.msgHashBucket, m.bySource);
+        const values = [
+          ...[m.status, m.reason, m.historyEntry, m.statusField, m.shortId, m.sourceBlock, m.settled, m.executingBlock],
+          ...[m.deadline, m.msgHashField, ...m.dataFields],
+        ];
+        messages.push(String(values.length), ...values);
+      }
+      const replies = await createMessages.run(this.redis, {
+        statusCounts: this.keys.statusCounts,
+        pending: this.keys.pending(chainId),
+        deadlines: this.keys.deadlines(chainId),
+        messageKeys,
+        messages,
+      });
+      indexes.forEach((i, j) => {
+        created[i] = replies[j] === true;
+      });
+    }
+    return created;
+  }
+
+  private createInput(r: NewRecord) {
+    const { data } = r;
+    return {
+      ...this.newRecordInput(r),
       statusCounts: this.keys.statusCounts,
       pending: this.keys.pending(data.chainId),
       deadlines: this.keys.deadlines(data.chainId),
+    };
+  }
+
+  /** What createMessage-6.lua and createMessages-N.lua take of each message: its own keys and values. */
+  private newRecordInput({ data, status, reason, deadlineAt }: NewRecord) {
+    const short = shortId(data.id);
+    return {
+      record: this.keys.message(short),
+      msgHashBucket: this.keys.msgHashBucket(data.msgHash),
+      bySource: this.keys.bySource(Number(data.identifier.chainId)),
       status,
       reason,
       historyEntry: historyEntry(`status ${status}: ${reason}`),
       statusField: statusField(data, status),
       shortId: short,
       sourceBlock: data.identifier.blockNumber,
-      settled: isSettled(status),
+      settled: isSettled(status) ? '1' : '0',
       executingBlock: data.blockNumber,
-      deadline: status === 'valid' ? deadlineAt : '',
+      deadline: status === 'valid' ? String(deadlineAt) : '',
       msgHashField: msgHashField(data.msgHash),
       dataFields: dataFields(data),
-    });
+    };
   }
 
   /** Sets the validity status; returns the previous one (undefined if the record is gone). */

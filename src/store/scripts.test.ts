@@ -72,6 +72,29 @@ describe('script loader', () => {
     expect(replies).toEqual([8, 12]);
   });
 
+  it('runs a script with a key list after its named keys (<name>-N.lua), and checks its header for it', async () => {
+    const sum = defineScript(
+      write('sumAll-N.lua', [
+        ...header(['KEYS[1] total    the sum', 'KEYS[2...] counters  counters added up', '', 'ARGV[1] extra  added once']),
+        'local n = tonumber(ARGV[1])',
+        'for i = 2, #KEYS do n = n + tonumber(redis.call("GET", KEYS[i]) or "0") end',
+        'redis.call("SET", KEYS[1], n)',
+        'return n',
+      ]),
+      { keys: ['total'], keyList: 'counters', args: ['extra'], reply: (raw) => Number(raw) },
+    );
+    loadScripts(redis);
+    await redis.set(`${prefix}:c1`, 2);
+    await redis.set(`${prefix}:c2`, 5);
+    expect(await sum.run(redis, { total: `${prefix}:total`, counters: [`${prefix}:c1`, `${prefix}:c2`], extra: 1 })).toBe(8);
+    expect(await sum.run(redis, { total: `${prefix}:total`, counters: [], extra: 1 })).toBe(1);
+    const spec = { keys: ['a'], args: [], reply: (raw: unknown) => raw } as const;
+    expect(() => defineScript(write('noList-N.lua', [...header(['KEYS[1] a']), 'return 1']), spec)).toThrow(/key list/);
+    expect(() =>
+      defineScript(write('listed-1.lua', [...header(['KEYS[1] a', 'KEYS[2...] b']), 'return 1']), { ...spec, keyList: 'b' }),
+    ).toThrow(/key list/);
+  });
+
   it('refuses a connection it has not registered on', async () => {
     const other = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', { lazyConnect: true });
     await expect(addTwice.run(other, { counter: `${prefix}:x`, amount: 1, notes: [] })).rejects.toThrow(/loadScripts/);

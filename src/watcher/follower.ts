@@ -6,7 +6,7 @@ import { checkDeclared, type InboxDeclarations, readInboxDeclarations } from '..
 import { decodeExecutingLog, EXECUTING_MESSAGE_TOPIC } from '../chain/inbox.js';
 import { type BlockHeader, type ChainLog, type ChainRpc, LogRangeRefused, WrongChain } from '../chain/rpc.js';
 import { firstLine } from '../errors.js';
-import type { CheckJobData } from '../jobs/checker.js';
+import { CHECK_SLICE_MESSAGES, type CheckJobData, type CheckQueueData, sliceJobId } from '../jobs/checker.js';
 import type { EventOutbox } from '../jobs/events-outbox.js';
 import type { Metrics } from '../metrics.js';
 import { parseDeploymentMarker } from '../store/deployment.js';
@@ -29,7 +29,7 @@ export interface FollowerDeps {
   redis: Redis;
   keys: Keys;
   inbox: Address;
-  checkQueue: Queue<CheckJobData>;
+  checkQueue: Queue<CheckQueueData>;
   /** The bulk safety step, run after each step that read the heads and on every reorg. */
   safety: SafetyTracker;
   outbox: EventOutbox;
@@ -47,8 +47,10 @@ export interface FollowerOptions {
   headStallS: number;
   /** Consecutive failed steps (each already retried by the RPC client) before the chain is reported unhealthy. */
   failuresBeforeUnhealthy: number;
-  /** Identifies this replica in the lease. */
+  /** Identifies this run of this replica in the lease. */
   owner: string;
+  /** The replica's id stable across restarts, the owner id's part before `|` (XMSG_REPLICA_ID; src/watcher/lease.ts). */
+  replica?: string;
 }
 
 export interface Cursor {
@@ -61,8 +63,8 @@ const RECENT_BLOCKS_KEPT = 2048;
 /** Headers compared per round trip while walking back a reorg. */
 const WALK_BACK_BATCH = 64;
 /**
- * Check jobs per addBulk. One addBulk is one Redis transaction: 20,000 jobs in one would hold every checker
- * back for about a second; in slices, checking starts while the rest of a dense range is being queued.
+ * Messages per addBulk of slice jobs (about). One addBulk is one Redis transaction: a dense range's jobs in one would
+ * hold every checker back; in bulks, checking starts while the rest of the range is being queued.
  */
 export const ENQUEUE_SLICE = 500;
 /** Blocks read with their transactions at once (in JSON-RPC batches of 16): bounds the answers held in memory. */
@@ -93,8 +95,8 @@ class RangeTooLarge extends Error {}
 
 /**
  * Follows one chain for the whole cluster while it holds the chain's lease: reads new blocks in bounded ranges
- * from a cursor kept in Redis (so a restart backfills what it missed), turns each ExecutingMessage log into one
- * check job, walks back reorgs, and hands head movements to the safety tracker.
+ * from a cursor kept in Redis (so a restart backfills what it missed), queues each executing block's
+ * ExecutingMessage logs as check jobs of up to CHECK_SLICE_MESSAGES messages, walks back reorgs, and hands head movements to the safety tracker.
  */
 export class ChainFollower {
   private readonly lease: Lease;
@@ -117,7 +119,7 @@ export class ChainFollower {
   private readonly redis: Redis;
   private readonly keys: Keys;
   private readonly inbox: Address;
-  private readonly checkQueue: Queue<CheckJobData>;
+  private readonly checkQueue: Queue<CheckQueueData>;
   private readonly safety: SafetyTracker;
   private readonly outbox: EventOutbox;
   private readonly deployment: DeploymentWatch;
@@ -142,7 +144,7 @@ export class ChainFollower {
     this.metrics = metrics;
     this.log = deps.log;
     // Long enough to survive a slow step, short enough that a dead replica's chain is picked up quickly.
-    this.lease = new Lease(redis, keys.lease(chainId), options.owner, Math.max(15_000, options.pollIntervalMs * 10));
+    this.lease = new Lease(redis, keys.lease(chainId), options.owner, Math.max(15_000, options.pollIntervalMs * 10), options.replica);
     this.logRange = new LogRangeSize(options.maxBlockRange, (blocks) => metrics.logRangeBlocks.set({ chain_id: String(chainId) }, blocks));
   }
 
@@ -292,10 +294,46 @@ export class ChainFollower {
     return declarations;
   }
 
+  /**
+   * One check job per slice of an executing block's messages (at most CHECK_SLICE_MESSAGES), id from the chain, the
+   * block hash and the slice's place (docs/ARCHITECTURE.md §3): queued again after a crash, a slice collapses into
+   * the first. Each message carries its access-list verdict. Jobs are added in bulks of about ENQUEUE_SLICE messages.
+   */
   private async enqueue(logs: ChainLog[], headers: Map<bigint, BlockHeader>, declarations: Map<string, InboxDeclarations>): Promise<void> {
     const seenAt = Date.now();
-    const jobs: Array<{ name: string; data: CheckJobData; opts: { jobId: string } }> = [];
-    for (const log of logs) {
+    let bulk: Array<{ name: string; data: CheckQueueData; opts: { jobId: string } }> = [];
+    let inBulk = 0;
+    let seen = 0;
+    // Queued as each bulk fills, so checking starts while the rest of a dense range is still being decoded.
+    const queueBlock = async (blockHash: string, messages: CheckJobData[]) => {
+      for (let i = 0; i < messages.length; i += CHECK_SLICE_MESSAGES) {
+        const slice = messages.slice(i, i + CHECK_SLICE_MESSAGES);
+        bulk.push({
+          name: 'slice',
+          data: { messages: slice },
+          opts: { jobId: sliceJobId(this.chainId, blockHash, i / CHECK_SLICE_MESSAGES) },
+        });
+        inBulk += slice.length;
+        if (inBulk >= ENQUEUE_SLICE) {
+          await this.checkQueue.addBulk(bulk);
+          bulk = [];
+          inBulk = 0;
+        }
+      }
+      seen += messages.length;
+    };
+
+    // In block order, and in log order within a block (as eth_getLogs answers; sorted to be sure): a block's logs are
+    // queued together, and the same block always splits alike, so a slice id always names the same messages.
+    const ordered = [...logs].sort((a, b) =>
+      a.blockNumber === b.blockNumber ? Number(a.logIndex - b.logIndex) : a.blockNumber < b.blockNumber ? -1 : 1,
+    );
+    let block: { hash: string; messages: CheckJobData[] } | undefined;
+    for (const log of ordered) {
+      if (block && block.hash !== log.blockHash) {
+        await queueBlock(block.hash, block.messages);
+        block = undefined;
+      }
       const decoded = decodeExecutingLog(log);
       if (!decoded.ok) {
         this.metrics.malformedLogs.inc({ chain_id: String(this.chainId) });
@@ -314,15 +352,12 @@ export class ChainFollower {
       const declared = declarations.get(log.transactionHash.toLowerCase());
       if (!declared) throw new ChainMovedDuringRead(`transaction ${log.transactionHash} is not in block ${log.blockHash} any more`);
       const data = messageDataOf(this.chainId, log, decoded, headers.get(log.blockNumber)!.timestamp, seenAt);
-      jobs.push({
-        name: 'check',
-        data: { ...data, accessList: checkDeclared(declared, decoded.identifier, decoded.msgHash) },
-        opts: { jobId: data.id },
-      });
+      block ??= { hash: log.blockHash, messages: [] };
+      block.messages.push({ ...data, accessList: checkDeclared(declared, decoded.identifier, decoded.msgHash) });
     }
-    if (!jobs.length) return;
-    for (let i = 0; i < jobs.length; i += ENQUEUE_SLICE) await this.checkQueue.addBulk(jobs.slice(i, i + ENQUEUE_SLICE));
-    this.metrics.messagesSeen.inc({ executing_chain_id: String(this.chainId) }, jobs.length);
+    if (block) await queueBlock(block.hash, block.messages);
+    if (bulk.length) await this.checkQueue.addBulk(bulk);
+    if (seen) this.metrics.messagesSeen.inc({ executing_chain_id: String(this.chainId) }, seen);
   }
 
   private async walkBack(cursor: Cursor): Promise<void> {

@@ -34,6 +34,32 @@ describe('chain lease', () => {
   });
 });
 
+describe('a replica started again after a crash', () => {
+  it("takes over its earlier run's lease at once, and only that replica's, only on its first attempt", async () => {
+    const key = `${prefix}:lease:3`;
+    const killed = new Lease(redis, key, 'host-a/r1|run1', 15_000, 'host-a/r1');
+    expect(await killed.acquireOrRenew()).toBe(true);
+
+    // Another replica waits for the lease to expire, as before.
+    expect(await new Lease(redis, key, 'host-b/r2|run1', 15_000, 'host-b/r2').acquireOrRenew()).toBe(false);
+    expect(await new Lease(redis, key, 'host-a/r10|run1', 15_000, 'host-a/r10').acquireOrRenew()).toBe(false);
+    // The same replica started again does not.
+    const restarted = new Lease(redis, key, 'host-a/r1|run2', 15_000, 'host-a/r1');
+    expect(await restarted.acquireOrRenew()).toBe(true);
+    expect(await redis.get(key)).toBe('host-a/r1|run2');
+    expect(await redis.pttl(key)).toBeGreaterThan(14_000);
+
+    // Had the first run been alive after all (two processes with one replica id), it does not take the lease back:
+    // one of them holds it, and its fence refuses the other's cursor writes.
+    expect(await killed.acquireOrRenew()).toBe(false);
+    expect(await restarted.acquireOrRenew()).toBe(true);
+    const third = new Lease(redis, key, 'host-a/r1|run3', 15_000, 'host-a/r1');
+    expect(await third.acquireOrRenew()).toBe(true);
+    expect(await restarted.acquireOrRenew()).toBe(false);
+    expect(await third.acquireOrRenew()).toBe(true);
+  });
+});
+
 describe('fenced cursor writes', () => {
   const keys = { lease: `${prefix}:lease:2`, cursor: `${prefix}:cursor:2`, recentBlocks: `${prefix}:blocks:2` };
   const lease = new Lease(redis, keys.lease, 'replica-a', 5000);

@@ -5,7 +5,7 @@ import type { Hex } from 'viem';
 import type { ChainRpc } from '../chain/rpc.js';
 import { isInvalid } from '../chain/validity.js';
 import type { MessageEvent } from '../events/types.js';
-import type { CheckJobData } from '../jobs/checker.js';
+import type { CheckQueueData } from '../jobs/checker.js';
 import type { EventOutbox } from '../jobs/events-outbox.js';
 import type { Metrics } from '../metrics.js';
 import { readHeads } from '../store/heads.js';
@@ -16,7 +16,7 @@ export interface SafetyTrackerDeps {
   rpcs: ReadonlyMap<number, ChainRpc>;
   outbox: EventOutbox;
   /** Where re-checks go when a source chain reorgs. */
-  checkQueue: Queue<CheckJobData>;
+  checkQueue: Queue<CheckQueueData>;
   /** For the other chains' heads, as their followers recorded them. */
   redis: Redis;
   metrics: Metrics;
