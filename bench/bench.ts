@@ -4,7 +4,7 @@
  * with its target. Bounded in time; on any failure or timeout it still stops its chains and deletes its Redis keys.
  *
  * `npm run bench -- --markdown` also prints the table as Markdown (for the README); `--only=throughput` (or backfill,
- * takeover, latency, backlog) runs one section, for comparing changes.
+ * takeover, latency, backlog, storm, scaling) runs one section, for comparing changes.
  */
 import { spawnSync } from 'node:child_process';
 import { cpus } from 'node:os';
@@ -20,15 +20,21 @@ import { BenchContext, POLL_INTERVAL_MS } from './context.js';
 import { type LatencyResult, runLatency, SLACK } from './latency.js';
 import { describeKinds } from './memory.js';
 import { type Figure, figure, formatMarkdown, formatTable, num } from './report.js';
+import { runScaling, type ScalingResult } from './scaling.js';
+import { runStorm, type StormResult } from './storm.js';
 import { runTakeover, type TakeoverResult } from './takeover.js';
 import { runThroughput, type ThroughputResult } from './throughput.js';
 
 const CHAIN_IDS = [971, 972];
+// The storm and the scaling runs each get a devnet of their own, started and stopped in the section: their full
+// blocks then slow no other section's chains (see below), and each scaling run starts on fresh chains.
+const STORM_CHAIN_IDS = [981, 982, 983, 984];
+const SCALING_CHAIN_IDS = [991, 992];
 // anvil's default hardfork mines ever slower as the chain grows (10,000 blocks take minutes); cancun with pruned
 // state history mines them in about a second. xmsg reads the same headers and logs either way.
 const ANVIL_ARGS = ['--hardfork', 'cancun', '--prune-history', '100'];
 /** The whole run; past it the bench cleans up and exits 1. */
-const DEADLINE_MS = 210_000;
+const DEADLINE_MS = 300_000;
 
 const TARGETS = {
   throughput: 5_000,
@@ -40,17 +46,33 @@ const TARGETS = {
   bytesPerMessage: 1024,
   latencyP99Ms: 1_000 + POLL_INTERVAL_MS,
   backlogP99Ms: 3_000,
+  stormRootMs: 2_000,
 };
 
 let ctx: BenchContext | undefined;
+/** The devnet of the section running on one of its own, if any: cleaned up with the rest on a failure or timeout. */
+let sectionCtx: BenchContext | undefined;
 let slack: FakeSlack | undefined;
 let cleaning: Promise<void> | undefined;
 
 function cleanup(): Promise<void> {
   return (cleaning ??= (async () => {
     await slack?.stop().catch(() => undefined);
+    await sectionCtx?.cleanup();
     await ctx?.cleanup();
   })());
+}
+
+/** Runs `section` on a devnet of its own with `chainIds`, stopped (and its Redis keys deleted) when it ends. */
+async function onOwnDevnet<T>(chainIds: number[], section: (c: BenchContext) => Promise<T>): Promise<T> {
+  const own = new BenchContext(await startDevnet({ chainIds, anvilArgs: ANVIL_ARGS }));
+  sectionCtx = own;
+  try {
+    return await section(own);
+  } finally {
+    sectionCtx = undefined;
+    await own.cleanup();
+  }
 }
 
 async function bail(why: string, code: number): Promise<never> {
@@ -170,6 +192,34 @@ function backlogFigure(b: BacklogResult, followUps: number): Figure {
   );
 }
 
+function stormFigures(s: StormResult): Figure[] {
+  const rate = (s.stormChains * s.perChain) / (s.endToEndMs / 1000);
+  return [
+    figure(
+      `storm: ${num(s.perChain)} messages in one block on each of ${s.stormChains} chains`,
+      `${num(rate)} msg/s`,
+      { text: `≥ ${num(TARGETS.throughput)} msg/s`, pass: rate >= TARGETS.throughput },
+      `${num(s.stormChains * s.perChain)} valid messages, one block per chain (${num(Math.ceil(s.perChain / s.perTx))} MessageBatcher transactions of ${num(s.perTx)}: anvil refuses one HTTP request of all 5,000 with their access list; ${num(Number(s.blockGas) / 1e6)} M gas of the 1,000 M block gas limit), the ${s.stormChains} anvil_mine sent together (${num(s.miningMs)} ms until the last answered) to the last status stored: ${seconds(s.endToEndMs)}; one replica`,
+    ),
+    figure(
+      'storm: root of an invalid message on a fourth chain',
+      `${num(s.rootMs)} ms`,
+      { text: `< ${num(TARGETS.stormRootMs)} ms`, pass: s.rootMs < TARGETS.stormRootMs },
+      `sent right after the storm's anvil_mine calls, timed from just before its transaction is sent to its root at the loopback Slack, while the same replica processes the storm`,
+    ),
+  ];
+}
+
+function scalingFigure(runs: ScalingResult[]): Figure {
+  const rates = runs.map((r) => ({ replicas: r.replicas, rate: r.messages / (r.endToEndMs / 1000), ms: r.endToEndMs }));
+  return figure(
+    `throughput, ${rates.map((r) => r.replicas).join(' / ')} replica processes on one Redis`,
+    `${rates.map((r) => num(r.rate)).join(' / ')} msg/s`,
+    undefined,
+    `the throughput workload (${num(runs[0]?.messages ?? 0)} messages) with each replica a process of its own (node src/main.ts), each run on fresh chains: ${rates.map((r) => `${r.replicas}: ${seconds(r.ms)}`).join(', ')}; one replica holds each chain's lease, every replica's checker takes check jobs; ${cpus().length} cores for the replicas, the devnet's RPC proxy (in the bench's process), anvil and Redis`,
+  );
+}
+
 async function main(): Promise<void> {
   const deadline = setTimeout(() => void bail(`not finished after ${DEADLINE_MS / 1000} s`, 1), DEADLINE_MS);
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void bail(`got ${signal}`, 130));
@@ -214,6 +264,20 @@ async function main(): Promise<void> {
   if (runs('throughput')) {
     step('throughput: 40 blocks × 500 messages');
     figures.push(...throughputFigures(await runThroughput(ctx, { blocks: 40, perBlock: 500, timeoutMs: 60_000 })));
+  }
+  if (runs('scaling')) {
+    const scaling: ScalingResult[] = [];
+    for (const replicas of [1, 2]) {
+      step(`scaling: throughput workload, 40 blocks × 500 messages, ${replicas} replica process(es), own devnet`);
+      scaling.push(await onOwnDevnet(SCALING_CHAIN_IDS, (c) => runScaling(c, { replicas, blocks: 40, perBlock: 500, timeoutMs: 60_000 })));
+    }
+    figures.push(scalingFigure(scaling));
+  }
+  if (runs('storm')) {
+    step('storm: 5,000 messages in one block on each of 3 chains, an invalid message on a fourth, own devnet');
+    figures.push(
+      ...stormFigures(await onOwnDevnet(STORM_CHAIN_IDS, (c) => runStorm(c, slack!, { perChain: 5_000, perTx: 1_000, timeoutMs: 60_000 }))),
+    );
   }
   if (runs('latency')) {
     for (const replicas of [1, 3]) {

@@ -86,6 +86,48 @@ export async function packedBlocks(chain: DevChain, blocks: MessageItem[][]): Pr
   };
 }
 
+/**
+ * Puts `items` in the pool (automine off) as transactions of at most `perTx` messages each (anvil refuses an HTTP
+ * request of a few MB: 5,000 messages with their access list in one transaction are over it), to be mined together as
+ * one block by the returned `mine`, which checks they all landed in that block. The devnet's block gas limit
+ * (1,000,000,000) holds thousands of messages; this checks they fit.
+ */
+export async function packedBlock(
+  chain: DevChain,
+  items: MessageItem[],
+  perTx: number,
+): Promise<{ gas: bigint; mine(): Promise<MinedRange> }> {
+  const requests = chunk(items, perTx).map((part) => executingTransaction(chain, part));
+  const gas = requests.reduce((sum, r) => sum + r.gas, 0n);
+  if (gas > NORMAL_BLOCK_GAS_LIMIT) throw new Error(`bench: ${items.length} messages need ${gas} gas, over the block gas limit`);
+  await setAutomine(chain, false);
+  const hashes: Hash[] = [];
+  try {
+    for (const request of requests) hashes.push(await chain.client.sendTransaction(request));
+  } catch (err) {
+    await restore(chain);
+    throw err;
+  }
+  return {
+    gas,
+    async mine() {
+      const before = await headNumber(chain);
+      const startedAt = performance.now();
+      try {
+        await mine(chain, 1);
+      } finally {
+        await restore(chain);
+      }
+      const minedAt = performance.now();
+      const receipts = await Promise.all(hashes.map((hash) => chain.client.getTransactionReceipt({ hash })));
+      if (receipts.some((r) => r.status !== 'success' || r.blockNumber !== before + 1n)) {
+        throw new Error(`bench: the ${hashes.length} transactions of one block did not all land in block ${before + 1n}`);
+      }
+      return { from: before + 1n, to: before + 1n, startedAt, minedAt };
+    },
+  };
+}
+
 async function restore(chain: DevChain): Promise<void> {
   await chain.client.setBlockGasLimit({ gasLimit: NORMAL_BLOCK_GAS_LIMIT });
   await setAutomine(chain, true);

@@ -53,6 +53,7 @@ describe('parseEnv', () => {
     expect(e).toMatchObject({
       REDIS_URL: 'redis://127.0.0.1:6379',
       REDIS_SENTINELS: [],
+      REDIS_CLUSTER_NODES: [],
       XMSG_REDIS_SOCKET_TIMEOUT_S: 30,
       XMSG_REDIS_PREFIX: 'xmsg',
       XMSG_L2_RPCS: [{ url: RPC_A }],
@@ -198,6 +199,32 @@ describe('loadConfig', () => {
       ],
       sentinelName: 'mymaster',
     });
+  });
+
+  it('checks the Redis Cluster settings and puts the whole prefix in one hash tag', async () => {
+    expect(await loadProblems({ XMSG_L2_RPCS: RPCS, REDIS_CLUSTER_NODES: '10.0.0.1' })).toEqual([
+      expect.stringMatching(/^REDIS_CLUSTER_NODES: must be host:port/),
+    ]);
+    expect(
+      await loadProblems({
+        XMSG_L2_RPCS: RPCS,
+        REDIS_CLUSTER_NODES: '10.0.0.1:7000',
+        REDIS_SENTINELS: '10.0.0.2:26379',
+        REDIS_SENTINEL_NAME: 'm',
+      }),
+    ).toEqual([expect.stringMatching(/^REDIS_CLUSTER_NODES: set it or REDIS_SENTINELS, not both/)]);
+    expect(await loadProblems({ XMSG_L2_RPCS: RPCS, REDIS_CLUSTER_NODES: '10.0.0.1:7000', REDIS_URL: 'redis://:pw@x:1/2' })).toEqual([
+      expect.stringMatching(/^REDIS_URL: names a database other than 0/),
+    ]);
+    const config = await loadConfig({ XMSG_L2_RPCS: RPCS, REDIS_CLUSTER_NODES: 'node-a:7000, 10.0.0.2:7001' }, probe);
+    expect(config.redis.clusterNodes).toEqual([
+      { host: 'node-a', port: 7000 },
+      { host: '10.0.0.2', port: 7001 },
+    ]);
+    expect(config.prefix).toBe('{xmsg}');
+    const tagged = await loadConfig({ XMSG_L2_RPCS: RPCS, REDIS_CLUSTER_NODES: 'node-a:7000', XMSG_REDIS_PREFIX: 'prod-{eu}' }, probe);
+    expect(tagged.prefix).toBe('prod-{eu}');
+    expect((await loadConfig({ XMSG_L2_RPCS: RPCS }, probe)).prefix).toBe('xmsg');
   });
 
   it('refuses a Redis socket timeout shorter than a BullMQ worker waits for a job', async () => {

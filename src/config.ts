@@ -94,6 +94,7 @@ const envSchema = z.object({
     .refine((s) => /^rediss?:\/\//.test(s), 'must be a redis:// or rediss:// URL'),
   REDIS_SENTINELS: optionalList.pipe(z.array(z.string().regex(/^[^\s:]+:\d{1,5}$/, 'must be host:port entries, comma-separated'))),
   REDIS_SENTINEL_NAME: optionalText,
+  REDIS_CLUSTER_NODES: optionalList.pipe(z.array(z.string().regex(/^[^\s:]+:\d{1,5}$/, 'must be host:port entries, comma-separated'))),
   // Above BullMQ's longest blocking wait (10 s), or idle workers would be cut off.
   XMSG_REDIS_SOCKET_TIMEOUT_S: z.coerce
     .number()
@@ -337,14 +338,12 @@ export async function loadConfig(env: NodeJS.ProcessEnv, probeChainId: ChainIdPr
   return {
     redis: {
       url: e.REDIS_URL,
-      sentinels: e.REDIS_SENTINELS.map((hp) => ({
-        host: hp.slice(0, hp.lastIndexOf(':')),
-        port: Number(hp.slice(hp.lastIndexOf(':') + 1)),
-      })),
+      sentinels: e.REDIS_SENTINELS.map(hostPort),
       sentinelName: e.REDIS_SENTINEL_NAME,
+      clusterNodes: e.REDIS_CLUSTER_NODES.map(hostPort),
       socketTimeoutMs: e.XMSG_REDIS_SOCKET_TIMEOUT_S * 1000,
     },
-    prefix: e.XMSG_REDIS_PREFIX,
+    prefix: e.REDIS_CLUSTER_NODES.length ? clusterPrefix(e.XMSG_REDIS_PREFIX) : e.XMSG_REDIS_PREFIX,
     chains,
     dependencySet: dependencies.chains,
     expiryWindowS: dependencies.expiryWindowS,
@@ -575,11 +574,27 @@ async function failsafeSection(e: Env, problems: string[]): Promise<FailsafeConf
   };
 }
 
+const hostPort = (hp: string) => ({ host: hp.slice(0, hp.lastIndexOf(':')), port: Number(hp.slice(hp.lastIndexOf(':') + 1)) });
+
+/**
+ * The key prefix in Redis Cluster mode: one hash tag, so every key of the deployment, BullMQ's queues included (BullMQ
+ * wants its prefix to be a hash tag on a Cluster), lands in one slot, where every Lua script and MULTI may touch them
+ * together. One deployment uses one master; several deployments spread over the Cluster (docs/ARCHITECTURE.md §4).
+ * A prefix that already has braces is the operator's own tag, used as is.
+ */
+export function clusterPrefix(prefix: string): string {
+  return /\{[^}]+\}/.test(prefix) ? prefix : `{${prefix}}`;
+}
+
 /** Variables that one set variable makes required. */
 function missingCompanions(e: Env): string[] {
   const problems: string[] = [];
   if (e.REDIS_SENTINELS.length && !e.REDIS_SENTINEL_NAME)
     problems.push('REDIS_SENTINEL_NAME: required when REDIS_SENTINELS is set (the master name the Sentinels monitor)');
+  if (e.REDIS_CLUSTER_NODES.length && e.REDIS_SENTINELS.length)
+    problems.push('REDIS_CLUSTER_NODES: set it or REDIS_SENTINELS, not both (a Redis Cluster fails over by itself)');
+  if (e.REDIS_CLUSTER_NODES.length && /^rediss?:\/\/[^/]*\/0*[1-9]/.test(e.REDIS_URL))
+    problems.push('REDIS_URL: names a database other than 0, and a Redis Cluster has only database 0');
   if (e.SLACK_BOT_TOKEN) {
     if (!e.SLACK_SIGNING_SECRET) problems.push('SLACK_SIGNING_SECRET: required when SLACK_BOT_TOKEN is set');
     if (!e.SLACK_CHANNEL_ID) problems.push('SLACK_CHANNEL_ID: required when SLACK_BOT_TOKEN is set');
