@@ -1,10 +1,12 @@
 /**
  * The throughput limit: the same reads and the same validation of the same logs, against the same RPC node, with
- * no queue and no Redis in between. What the watcher reads (headers of the range, its logs, the tip again), then
- * every message through validateExecuting with a cold source-block cache, all at once.
+ * no queue and no Redis in between. What the watcher reads (headers of the range, its logs, the tip again, each block
+ * with executing logs once more with its transactions), then every message through validateExecuting with a cold
+ * source-block cache and the access-list check (both are xmsg's validation, issue 11), all at once.
  */
 
 import type { Address } from 'viem';
+import { checkDeclared, type InboxDeclarations, readInboxDeclarations, withAccessList } from '../src/chain/access-list.js';
 import { ActivationBlocks } from '../src/chain/activation.js';
 import { decodeExecutingLog, EXECUTING_MESSAGE_TOPIC } from '../src/chain/inbox.js';
 import { type ChainLog, ChainRpc, LogRangeRefused } from '../src/chain/rpc.js';
@@ -35,12 +37,18 @@ export async function validateWithoutQueue(devnet: Devnet, exec: DevChain, from:
   const headers = new Map((await Promise.all(numbers.map((n) => rpc.header(n)))).map((h) => [h!.number, h!]));
   const logs = await logsSplitting(rpc, exec.inbox, from, to);
   await rpc.header(to);
+  const declarations = new Map<string, InboxDeclarations>();
+  const blocks = await Promise.all([...new Set(logs.map((l) => l.blockHash))].map((hash) => rpc.blockTransactions(hash)));
+  for (const tx of blocks.flatMap((b) => b ?? []))
+    declarations.set(tx.hash.toLowerCase(), readInboxDeclarations(tx.accessList, exec.inbox));
   const verdicts = await Promise.all(
-    logs.map((log) => {
+    logs.map(async (log) => {
       const decoded = decodeExecutingLog(log);
       if (!decoded.ok) throw new Error(`bench: malformed log in the limit run: ${decoded.reason}`);
       const executing = { chainId: exec.chainId, blockNumber: log.blockNumber, timestamp: headers.get(log.blockNumber)!.timestamp };
-      return validateExecuting(decoded.msgHash, decoded.identifier, executing, lookups, rules);
+      const verdict = await validateExecuting(decoded.msgHash, decoded.identifier, executing, lookups, rules);
+      const declared = declarations.get(log.transactionHash.toLowerCase()) ?? readInboxDeclarations(undefined, exec.inbox);
+      return withAccessList(verdict, checkDeclared(declared, decoded.identifier, decoded.msgHash));
     }),
   );
   const ms = performance.now() - started;
