@@ -1,7 +1,5 @@
-import { type ConnectionOptions, Queue, Worker } from 'bullmq';
-import type { Logger } from 'pino';
-import { type Metrics, observeJobs } from '../metrics.js';
 import { ESCALATION_JOBS, ESCALATION_WORKER } from '../queues/defaults.js';
+import { DelayedJobs, type DelayedJobsDeps } from '../queues/delayed-jobs.js';
 
 export interface EscalationJob {
   alertId: string;
@@ -16,12 +14,7 @@ export interface EscalationStep {
   seq: number;
 }
 
-export interface EscalationTimersDeps {
-  connection: ConnectionOptions;
-  prefix: string;
-  metrics: Metrics;
-  log: Logger;
-}
+export type EscalationTimersDeps = DelayedJobsDeps;
 
 /**
  * The step's job id, `esc-XM-7-2-5`: alert, level and the change that set the step up (src/alerts/lua/includes/steps.lua).
@@ -36,39 +29,33 @@ export const stepJobId = (s: EscalationStep) => `esc-${s.alertId}-${s.level}-${s
  * job id as the change's event id, so that a step run again after its change (its replica died) pages exactly once.
  */
 export class EscalationTimers {
-  readonly queue: Queue<EscalationJob>;
-  private worker?: Worker<EscalationJob>;
+  private readonly jobs: DelayedJobs<EscalationJob>;
 
-  constructor(private readonly deps: EscalationTimersDeps) {
-    this.queue = new Queue<EscalationJob>('escalations', {
-      connection: deps.connection,
-      prefix: deps.prefix,
-      defaultJobOptions: ESCALATION_JOBS,
-    });
+  constructor(deps: EscalationTimersDeps) {
+    this.jobs = new DelayedJobs<EscalationJob>('escalations', deps, { jobs: ESCALATION_JOBS, worker: ESCALATION_WORKER });
+  }
+
+  get queue() {
+    return this.jobs.queue;
   }
 
   /** The handler gets the job and its id (jobs queued before steps had a change number are `esc-XM-7-2`). */
   start(handler: (job: EscalationJob, stepId: string) => Promise<void>): void {
-    const { connection, prefix, metrics, log } = this.deps;
-    this.worker = new Worker<EscalationJob>(
-      'escalations',
-      (job) => handler({ alertId: job.data.alertId, level: job.data.level }, job.id ?? `esc-${job.data.alertId}-${job.data.level}`),
-      { connection, prefix, ...ESCALATION_WORKER },
+    this.jobs.start((job) =>
+      handler({ alertId: job.data.alertId, level: job.data.level }, job.id ?? `esc-${job.data.alertId}-${job.data.level}`),
     );
-    observeJobs(this.worker, metrics, log);
   }
 
   async schedule(step: EscalationStep, delayMs: number): Promise<void> {
-    await this.queue.add('escalate', { alertId: step.alertId, level: step.level }, { jobId: stepJobId(step), delay: Math.max(0, delayMs) });
+    await this.jobs.add('escalate', { alertId: step.alertId, level: step.level }, stepJobId(step), delayMs);
   }
 
   /** Best effort: a step that runs anyway finds the alert acknowledged, muted or resolved and does nothing. */
   async cancel(step: EscalationStep): Promise<void> {
-    await this.queue.remove(stepJobId(step)).catch(() => undefined);
+    await this.jobs.remove(stepJobId(step));
   }
 
-  async close(): Promise<void> {
-    await this.worker?.close();
-    await this.queue.close();
+  close(): Promise<void> {
+    return this.jobs.close();
   }
 }

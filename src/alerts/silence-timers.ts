@@ -1,7 +1,5 @@
-import { type ConnectionOptions, Queue, Worker } from 'bullmq';
-import type { Logger } from 'pino';
-import { type Metrics, observeJobs } from '../metrics.js';
 import { SILENCE_JOBS, SILENCE_WORKER } from '../queues/defaults.js';
+import { DelayedJobs, type DelayedJobsDeps } from '../queues/delayed-jobs.js';
 
 /** A silence's start (of a scheduled window) or its end, due at that time. */
 export interface SilenceEdgeJob {
@@ -9,12 +7,7 @@ export interface SilenceEdgeJob {
   edge: 'start' | 'end';
 }
 
-export interface SilenceTimersDeps {
-  connection: ConnectionOptions;
-  prefix: string;
-  metrics: Metrics;
-  log: Logger;
-}
+export type SilenceTimersDeps = DelayedJobsDeps;
 
 /**
  * The start and the end of each silence as delayed BullMQ jobs (`silence-start-S-4`, `silence-end-S-4`), so a
@@ -22,21 +15,18 @@ export interface SilenceTimersDeps {
  * its handler re-reads the silence and the alerts, and every change it makes is idempotent.
  */
 export class SilenceTimers {
-  readonly queue: Queue<SilenceEdgeJob>;
-  private worker?: Worker<SilenceEdgeJob>;
+  private readonly jobs: DelayedJobs<SilenceEdgeJob>;
 
-  constructor(private readonly deps: SilenceTimersDeps) {
-    this.queue = new Queue<SilenceEdgeJob>('silences', {
-      connection: deps.connection,
-      prefix: deps.prefix,
-      defaultJobOptions: SILENCE_JOBS,
-    });
+  constructor(deps: SilenceTimersDeps) {
+    this.jobs = new DelayedJobs<SilenceEdgeJob>('silences', deps, { jobs: SILENCE_JOBS, worker: SILENCE_WORKER });
+  }
+
+  get queue() {
+    return this.jobs.queue;
   }
 
   start(handler: (job: SilenceEdgeJob) => Promise<void>): void {
-    const { connection, prefix, metrics, log } = this.deps;
-    this.worker = new Worker<SilenceEdgeJob>('silences', (job) => handler(job.data), { connection, prefix, ...SILENCE_WORKER });
-    observeJobs(this.worker, metrics, log);
+    this.jobs.start((job) => handler(job.data));
   }
 
   /** Queues the silence's end, and its start when that is later than now. Ids make a repeated call a no-op. */
@@ -50,20 +40,19 @@ export class SilenceTimers {
    * does not finish (it dies midway) is done by a worker. Its start job, if any, is dropped.
    */
   async endNow(silenceId: string): Promise<void> {
-    await this.queue.remove(jobId(silenceId, 'start')).catch(() => undefined);
+    await this.jobs.remove(jobId(silenceId, 'start'));
     const job = await this.queue.getJob(jobId(silenceId, 'end'));
     if (!job)
       await this.add(silenceId, 'end', 0); // its replica died between taking the id and queueing the end
     else if (await job.isDelayed()) await job.promote().catch(() => undefined); // ran meanwhile: nothing to move
   }
 
-  async close(): Promise<void> {
-    await this.worker?.close();
-    await this.queue.close();
+  close(): Promise<void> {
+    return this.jobs.close();
   }
 
-  private async add(silenceId: string, edge: SilenceEdgeJob['edge'], delayMs: number): Promise<void> {
-    await this.queue.add(edge, { silenceId, edge }, { jobId: jobId(silenceId, edge), delay: Math.max(0, delayMs) });
+  private add(silenceId: string, edge: SilenceEdgeJob['edge'], delayMs: number): Promise<void> {
+    return this.jobs.add(edge, { silenceId, edge }, jobId(silenceId, edge), delayMs);
   }
 }
 

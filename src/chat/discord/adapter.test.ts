@@ -1,6 +1,7 @@
 import { DiscordAPIError, HTTPError, RateLimitError } from 'discord.js';
 import { describe, expect, it } from 'vitest';
-import { ChatGone, ChatRejected, ChatRetryLater } from '../../alerts/chat-port.js';
+import { classifyExpectations } from '../../../test/fixtures/chat.js';
+import { ChatGone } from '../../alerts/chat-port.js';
 import { classify } from './adapter.js';
 
 // The errors as @discordjs/rest throws them (handleErrors and onRateLimit in its REST handlers).
@@ -24,16 +25,7 @@ const rateLimit = (retryAfter: number) =>
     scope: 'user',
   });
 
-const retryLater = (err: unknown) => {
-  const out = classify(err);
-  expect(out).toBeInstanceOf(ChatRetryLater);
-  return { message: out.message, retryAfterMs: (out as ChatRetryLater).retryAfterMs };
-};
-const rejected = (err: unknown) => {
-  const out = classify(err);
-  expect(out).toBeInstanceOf(ChatRejected);
-  return out.message;
-};
+const { retryLater, rejected } = classifyExpectations(classify);
 
 describe('Discord classify', () => {
   it('waits out a rate limit the REST client gave up on for as long as Discord says', () => {

@@ -1,22 +1,14 @@
 import { WebAPIHTTPError, WebAPIPlatformError, WebAPIRateLimitedError, WebAPIRequestError } from '@slack/web-api';
 import { describe, expect, it } from 'vitest';
-import { ChatGone, ChatRejected, ChatRetryLater } from '../../alerts/chat-port.js';
+import { classifyExpectations } from '../../../test/fixtures/chat.js';
+import { ChatGone } from '../../alerts/chat-port.js';
 import { classify } from './adapter.js';
 
 // The errors as WebClient throws them (@slack/web-api's WebClient.js): a platform error carries the API answer.
 const platform = (error: string) => new WebAPIPlatformError({ ok: false, error });
 const http = (status: number, text: string) => new WebAPIHTTPError(status, text, { 'content-type': 'text/plain' }, text);
 
-const retryLater = (err: unknown) => {
-  const out = classify(err);
-  expect(out).toBeInstanceOf(ChatRetryLater);
-  return { message: out.message, retryAfterMs: (out as ChatRetryLater).retryAfterMs };
-};
-const rejected = (err: unknown) => {
-  const out = classify(err);
-  expect(out).toBeInstanceOf(ChatRejected);
-  return out.message;
-};
+const { retryLater, rejected } = classifyExpectations(classify);
 
 describe('Slack classify', () => {
   it("waits out a rate limit for as long as Slack's Retry-After says", () => {
