@@ -5,8 +5,9 @@
  * first byte. Type 0 is reserved". Pure: encoding (for the devnet's relayer helpers), parsing and the per-message
  * verdict (for the follower), and how a verdict combines with the validity rules (for the checker).
  */
-import { type AccessList, type Address, bytesToHex, type Hex, hexToBytes, isHex, keccak256, maxUint32, maxUint64 } from 'viem';
+import { type AccessList, type Address, bytesToHex, type Hex, hexToBytes, isHex, maxUint32, maxUint64 } from 'viem';
 import type { Identifier } from './inbox.js';
+import { keccak256Bytes } from './keccak.js';
 import { isInvalid, type Verdict } from './validity.js';
 
 export const LOOKUP_ENTRY = 0x01;
@@ -71,17 +72,17 @@ export function messageChecksum(id: Identifier, msgHash: Hex): Hex {
   const view = new DataView(buf.buffer);
   buf.set(hexBytes(id.origin, 20), 0);
   buf.set(hexBytes(msgHash, 32), 20);
-  const logHash = keccak256(buf.subarray(0, 52), 'bytes');
+  const logHash = keccak256Bytes(buf.subarray(0, 52));
   buf.fill(0);
   buf.set(logHash, 0);
   // idPacked "matches the trailing part of the lookupID": 12 zero bytes, then block number, timestamp, log index.
   view.setBigUint64(32 + 12, id.blockNumber);
   view.setBigUint64(32 + 20, id.timestamp);
   view.setUint32(32 + 28, Number(id.logIndex));
-  const idLogHash = keccak256(buf, 'bytes');
+  const idLogHash = keccak256Bytes(buf);
   buf.set(idLogHash, 0);
   writeUint256(view, 32, id.chainId);
-  const checksum = keccak256(buf, 'bytes');
+  const checksum = keccak256Bytes(buf);
   checksum[0] = CHECKSUM_ENTRY;
   return bytesToHex(checksum);
 }

@@ -1,14 +1,5 @@
-import {
-  type Address,
-  concat,
-  decodeAbiParameters,
-  getAddress,
-  type Hex,
-  keccak256,
-  parseAbi,
-  parseAbiParameters,
-  toEventSelector,
-} from 'viem';
+import { type Address, decodeAbiParameters, getAddress, type Hex, parseAbi, parseAbiParameters, toEventSelector } from 'viem';
+import { keccak256OfHex } from './keccak.js';
 
 export const DEFAULT_INBOX_ADDRESS: Address = '0x4200000000000000000000000000000000000022';
 
@@ -72,5 +63,5 @@ export function decodeExecutingLog(log: RawLog): DecodeResult {
 
 /** The message payload of an initiating log is its topics followed by its data; its hash is the msgHash. */
 export function messagePayloadHash(log: Pick<RawLog, 'topics' | 'data'>): Hex {
-  return keccak256(concat([...log.topics, log.data]));
+  return keccak256OfHex([...log.topics, log.data]);
 }

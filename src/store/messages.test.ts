@@ -200,4 +200,15 @@ describe('message record scripts', () => {
     expect(await members(k.pending(901))).not.toContain(shortId(c!.id));
     expect(await store.createMany([])).toEqual([]);
   });
+
+  it('stores any reason text in a slice: quotes, control characters, emoji, a lone surrogate, more than a piece', async () => {
+    const reason = `"quoted" \\ back\tslash\n\u0001 🚨 lone \ud800 end ${'long '.repeat(30)}`;
+    const [a] = [message()];
+    expect(await store.createMany([{ data: a!, status: 'valid', reason, deadlineAt: 5000 }])).toEqual([true]);
+    const stored = (await store.get(a!.id))!;
+    const expected = reason.replace('\ud800', '\ufffd');
+    expect(stored.reason).toBe(expected);
+    expect(stored.history.map((h) => h.what)).toEqual([`status valid: ${expected}`]);
+    expect(stored.data).toEqual(a);
+  });
 });

@@ -76,8 +76,7 @@ const createMessage = defineScript(lua('createMessage-6.lua'), {
 const createMessages = defineScript(lua('createMessages-N.lua'), {
   keys: ['statusCounts', 'pending', 'deadlines'],
   keyList: 'messageKeys',
-  args: [],
-  list: 'messages',
+  args: ['messages'],
   reply: (raw) => (Array.isArray(raw) ? raw.map(isOne) : []),
 });
 
@@ -176,22 +175,32 @@ export class MessageStore {
     }
     for (const [chainId, indexes] of byChain) {
       const messageKeys: string[] = [];
-      const messages: string[] = [];
+      const messages: string[][] = [];
       for (const i of indexes) {
         const m = this.newRecordInput(records[i]!);
         messageKeys.push(m.record, m.msgHashBucket, m.bySource);
-        const values = [
-          ...[m.status, m.reason, m.historyEntry, m.statusField, m.shortId, m.sourceBlock, m.settled, m.executingBlock],
+        // JSON keeps a lone surrogate as a \ud800 escape, which Redis's cjson refuses (the whole slice would fail);
+        // sent as separate arguments it was stored as U+FFFD, as it still is.
+        messages.push([
+          ...[
+            m.status,
+            wellFormed(m.reason),
+            wellFormed(m.historyEntry),
+            m.statusField,
+            m.shortId,
+            m.sourceBlock,
+            m.settled,
+            m.executingBlock,
+          ],
           ...[m.deadline, m.msgHashField, ...m.dataFields],
-        ];
-        messages.push(String(values.length), ...values);
+        ]);
       }
       const replies = await createMessages.run(this.redis, {
         statusCounts: this.keys.statusCounts,
         pending: this.keys.pending(chainId),
         deadlines: this.keys.deadlines(chainId),
         messageKeys,
-        messages,
+        messages: JSON.stringify(messages),
       });
       indexes.forEach((i, j) => {
         created[i] = replies[j] === true;
@@ -344,4 +353,9 @@ export class MessageStore {
       return { executing, initiating, status, count: Number(n) };
     });
   }
+}
+
+/** `text` with each lone UTF-16 surrogate replaced by U+FFFD, as UTF-8 encoding would. */
+function wellFormed(text: string): string {
+  return text.replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd');
 }
