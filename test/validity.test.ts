@@ -13,6 +13,7 @@ import {
   setNextBlockTimestamp,
 } from '../src/devnet/devnet.js';
 import { sliceJobId } from '../src/jobs/checker.js';
+import { sliceBlockOf, sliceMessage } from '../src/jobs/slice.js';
 import { useWorld } from './helpers/world.js';
 import { eventsOfType, messagesFor, type RunningXmsg, waitForMessage } from './helpers/xmsg.js';
 
@@ -123,10 +124,15 @@ describe('validity rules against real chains', () => {
 
     const records = await Promise.all([init.msgHash, forged].map(async (hash) => (await xmsg.app.store.byMsgHash(hash))[0]!));
     for (const record of records) {
-      // The watcher's job of the message's block, finished and removed: queued again under the same id, it runs again.
+      // The watcher's job of the message's block, finished and removed: queued again under the same id, it runs again;
+      // packed as the watcher queues it, then as a slice queued before packing (an upgrade with jobs in the queue).
       const jobId = sliceJobId(B, record.data.blockHash, 0);
-      const job = await xmsg.app.checkQueue.add('slice', { messages: [record.data] }, { jobId });
-      await expect.poll(async () => (await xmsg.app.checkQueue.getJob(job.id!)) === undefined, { timeout: 10_000 }).toBe(true);
+      const declared = { verdict: 'declared', reason: '' } as const;
+      const packed = { block: sliceBlockOf(record.data), messages: [sliceMessage(record.data, declared)] };
+      for (const data of [packed, { messages: [record.data] }]) {
+        const job = await xmsg.app.checkQueue.add('slice', data, { jobId });
+        await expect.poll(async () => (await xmsg.app.checkQueue.getJob(job.id!)) === undefined, { timeout: 10_000 }).toBe(true);
+      }
     }
 
     const after = [(await messagesFor(xmsg.baseUrl, init.msgHash))!, (await messagesFor(xmsg.baseUrl, forged))!];

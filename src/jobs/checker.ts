@@ -12,6 +12,7 @@ import type { MessageEvent } from '../events/types.js';
 import { CHECK_JOBS, MAX_STALLED_COUNT } from '../queues/defaults.js';
 import { identifierOf, type MessageData, type MessageRecord, type MessageStore } from '../store/messages.js';
 import type { EventOutbox } from './events-outbox.js';
+import { type LegacySlice, type PackedSlice, unpackSlice } from './slice.js';
 
 export const CHECK_QUEUE = 'check';
 
@@ -27,11 +28,10 @@ export interface CheckJobData extends MessageData {
 
 /**
  * One executing block's messages, or a slice of them (at most CHECK_SLICE_MESSAGES), checked by one job: the unit of
- * queued work (docs/ARCHITECTURE.md §1). Each message keeps its own record, history, idempotency and retries.
+ * queued work (docs/ARCHITECTURE.md §1). Each message keeps its own record, history, idempotency and retries. Packed
+ * (src/jobs/slice.ts); a slice queued before packing is still read.
  */
-export interface CheckSliceData {
-  messages: CheckJobData[];
-}
+export type CheckSliceData = PackedSlice | LegacySlice;
 
 /** Messages per slice job: one Redis round trip of record writes, and a bounded job payload (~300 KB). */
 export const CHECK_SLICE_MESSAGES = 500;
@@ -152,7 +152,7 @@ export class Checker {
    * it with the usual backoff. Returns each message's status, in order.
    */
   async processSlice(job: Pick<Job<CheckSliceData>, 'data' | 'id'>, queue: Pick<Queue<CheckQueueData>, 'addBulk'>) {
-    const messages = job.data.messages;
+    const messages: CheckJobData[] = unpackSlice(job.data);
     const verdicts = await Promise.all(messages.map((data) => this.validate(data, false)));
     // Invalid verdicts go the careful way (their event is published before the record that would hide it).
     const fresh = verdicts.flatMap((verdict, i) => (isInvalid(verdict.status) ? [] : [i]));

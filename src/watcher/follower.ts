@@ -6,7 +6,8 @@ import { checkDeclared, type InboxDeclarations, readInboxDeclarations } from '..
 import { decodeExecutingLog, EXECUTING_MESSAGE_TOPIC } from '../chain/inbox.js';
 import { type BlockHeader, type ChainLog, type ChainRpc, LogRangeRefused, WrongChain } from '../chain/rpc.js';
 import { firstLine } from '../errors.js';
-import { CHECK_SLICE_MESSAGES, type CheckJobData, type CheckQueueData, sliceJobId } from '../jobs/checker.js';
+import { CHECK_SLICE_MESSAGES, type CheckQueueData, sliceJobId } from '../jobs/checker.js';
+import { type SliceBlock, type SliceMessage, sliceBlockOf, sliceMessage } from '../jobs/slice.js';
 import type { EventOutbox } from '../jobs/events-outbox.js';
 import type { Metrics } from '../metrics.js';
 import { parseDeploymentMarker } from '../store/deployment.js';
@@ -309,13 +310,13 @@ export class ChainFollower {
     let inBulk = 0;
     let seen = 0;
     // Queued as each bulk fills, so checking starts while the rest of a dense range is still being decoded.
-    const queueBlock = async (blockHash: string, messages: CheckJobData[]) => {
+    const queueBlock = async (block: SliceBlock, messages: SliceMessage[]) => {
       for (let i = 0; i < messages.length; i += CHECK_SLICE_MESSAGES) {
         const slice = messages.slice(i, i + CHECK_SLICE_MESSAGES);
         bulk.push({
           name: 'slice',
-          data: { messages: slice },
-          opts: { jobId: sliceJobId(this.chainId, blockHash, i / CHECK_SLICE_MESSAGES) },
+          data: { block, messages: slice },
+          opts: { jobId: sliceJobId(this.chainId, block.blockHash, i / CHECK_SLICE_MESSAGES) },
         });
         inBulk += slice.length;
         if (inBulk >= ENQUEUE_SLICE) {
@@ -332,10 +333,10 @@ export class ChainFollower {
     const ordered = [...logs].sort((a, b) =>
       a.blockNumber === b.blockNumber ? Number(a.logIndex - b.logIndex) : a.blockNumber < b.blockNumber ? -1 : 1,
     );
-    let block: { hash: string; messages: CheckJobData[] } | undefined;
+    let block: { block: SliceBlock; messages: SliceMessage[] } | undefined;
     for (const log of ordered) {
-      if (block && block.hash !== log.blockHash) {
-        await queueBlock(block.hash, block.messages);
+      if (block && block.block.blockHash !== log.blockHash) {
+        await queueBlock(block.block, block.messages);
         block = undefined;
       }
       const decoded = decodeExecutingLog(log);
@@ -356,10 +357,10 @@ export class ChainFollower {
       const declared = declarations.get(log.transactionHash.toLowerCase());
       if (!declared) throw new ChainMovedDuringRead(`transaction ${log.transactionHash} is not in block ${log.blockHash} any more`);
       const data = messageDataOf(this.chainId, log, decoded, headers.get(log.blockNumber)!.timestamp, seenAt);
-      block ??= { hash: log.blockHash, messages: [] };
-      block.messages.push({ ...data, accessList: checkDeclared(declared, decoded.identifier, decoded.msgHash) });
+      block ??= { block: sliceBlockOf(data), messages: [] };
+      block.messages.push(sliceMessage(data, checkDeclared(declared, decoded.identifier, decoded.msgHash)));
     }
-    if (block) await queueBlock(block.hash, block.messages);
+    if (block) await queueBlock(block.block, block.messages);
     if (bulk.length) await this.checkQueue.addBulk(bulk);
     if (seen) this.metrics.messagesSeen.inc({ executing_chain_id: String(this.chainId) }, seen);
   }
