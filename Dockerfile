@@ -33,4 +33,6 @@ HEALTHCHECK --interval=15s --timeout=5s --start-period=45s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.XMSG_HTTP_PORT||3000)+'/readyz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 # SIGTERM drains: followers stop between steps, workers finish their active jobs, then connections close.
 STOPSIGNAL SIGTERM
-CMD ["node", "dist/src/main.js"]
+# A 64 MB young-generation semi-space (Node's default is 16 MB): at high message rates ~8 % less CPU per message
+# (fewer scavenges, fewer short-lived objects promoted); README "Operating model".
+CMD ["node", "--max-semi-space-size=64", "dist/src/main.js"]

@@ -1,5 +1,5 @@
 /**
- * xmsg replicas as separate OS processes (`node --import tsx src/main.ts`, configured from the environment as
+ * xmsg replicas as separate OS processes (`node --max-semi-space-size=64 --import tsx src/main.ts`, configured from the environment as
  * `npm start` is), for tests that kill them with SIGKILL, restart them, and check they are still alive.
  *
  * Every process started here is killed when the test process ends, also when it ends by a signal (vitest stops
@@ -30,6 +30,9 @@ interface Run {
   log: WriteStream;
   logPath: string;
 }
+
+/** Node's flags as `npm start` and the Docker image run xmsg with (README "Operating model"). */
+const NODE_FLAGS = ['--max-semi-space-size=64'];
 
 /**
  * One replica. `start()` spawns it and resolves once its HTTP server answers /readyz; `kill()` is `kill -9`;
@@ -77,7 +80,11 @@ export class Replica {
       XMSG_LOG_LEVEL: 'info',
       ...this.options.env,
     };
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...NODE_FLAGS, '--import', 'tsx', 'src/main.ts'], {
+      cwd: REPO_ROOT,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     killOnExit(child);
     log.on('error', () => undefined);
     // 'close' rather than 'exit': it comes after the last output, so nothing is written to the log after its end.
