@@ -7,7 +7,7 @@ import type { Alert } from '../src/alerts/model.js';
 import { emitInitiating, executeMessage, latestBlock, setSafe } from '../src/devnet/devnet.js';
 import type { MessageEvent } from '../src/events/types.js';
 import { useWorld } from './helpers/world.js';
-import { type RunningXmsg, scrape, waitFor, waitForMessage } from './helpers/xmsg.js';
+import { messagesFor, type RunningXmsg, scrape, waitFor, waitForMessage } from './helpers/xmsg.js';
 
 // The dependency set as op-node, op-supernode and kona read it, on a real devnet: A and B are active since genesis,
 // C activates interop a day from now, and UNWATCHED is in the set with no chain (no RPC) at all. The rules themselves
@@ -102,6 +102,29 @@ describe('a dependency-set chain xmsg has no RPC for', () => {
     expect(unwatched[0]!.detail).toContain(`chain ${UNWATCHED} is in the dependency set but has no RPC in XMSG_L2_RPCS`);
     // The followed chains are watched: no alert says otherwise.
     expect((await alerts()).filter((a) => a.kind === 'unwatched_chain' && a.chainId !== UNWATCHED)).toEqual([]);
+  });
+});
+
+describe('an unverified message held below the safe head', () => {
+  it('is reported unpromoted after the promotion deadline, as a valid one is, then promoted', async () => {
+    await world.stopXmsg(xmsg);
+    xmsg = await world.startXmsg({ ...env, XMSG_PROMOTION_DEADLINE_S: '2' });
+    try {
+      const head = await latestBlock(chain(B));
+      const identifier = { origin: chain(A).emitter, blockNumber: 9n, logIndex: 0n, timestamp: head.timestamp, chainId: BigInt(UNWATCHED) };
+      const msgHash = keccak256(toHex(`unverified, held back ${Math.random()}`));
+      const exec = await executeMessage(chain(B), identifier, msgHash);
+      await waitForMessage(xmsg.baseUrl, msgHash, { status: 'unverified' });
+      await waitFor('the unpromoted event', () => eventsFor(msgHash).includes('unpromoted'), 15_000);
+      expect((await messagesFor(xmsg.baseUrl, msgHash))?.[0]?.safety).toBe('unsafe');
+
+      await setSafe(chain(B), exec.blockNumber);
+      await waitFor('the promoted event', () => eventsFor(msgHash).includes('promoted'));
+      expect(eventsFor(msgHash)).toEqual(['unpromoted', 'promoted']);
+    } finally {
+      await world.stopXmsg(xmsg);
+      xmsg = await world.startXmsg(env);
+    }
   });
 });
 

@@ -98,7 +98,7 @@ export const KINDS: Record<AlertKind, KindInfo> = {
     severity: 'warning',
     title: (c) => `Valid messages not cross-safe in time on chain ${c}`,
     runbook:
-      'Valid executing messages are still below the cross-safe head past the promotion deadline. Check batch submission to L1, op-node derivation and op-supernode for this chain and its dependencies. Resolves itself when they are promoted.',
+      'Valid executing messages (or unverified ones, whose source chain xmsg has no RPC for) are still below the cross-safe head past the promotion deadline. Check batch submission to L1, op-node derivation and op-supernode for this chain and its dependencies. Resolves itself when they are promoted.',
     pageAtOnce: false,
   },
   pending_timeout: {

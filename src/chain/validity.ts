@@ -26,6 +26,12 @@ export const isSettled = (s: ValidityStatus) => s !== 'future' && s !== 'unknown
  */
 export const isInvalid = (s: ValidityStatus) =>
   s === 'invalid' || s === 'expired' || s === 'timestamp_mismatch' || s === 'access_list_mismatch';
+/**
+ * Statuses whose executing block is expected to become cross-safe, so that one still below the safe head after
+ * XMSG_PROMOTION_DEADLINE_S is reported unpromoted: `valid`, and `unverified` (its source chain has no RPC here, so
+ * the cluster's promotion is the only sign it was valid; a block held back is as much a page as a valid one's).
+ */
+export const awaitsPromotion = (s: ValidityStatus) => s === 'valid' || s === 'unverified';
 
 export interface Verdict {
   status: ValidityStatus;

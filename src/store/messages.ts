@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 import type { Hex } from 'viem';
 import type { Identifier } from '../chain/inbox.js';
 import type { ChainLog } from '../chain/rpc.js';
-import { isSettled, type ValidityStatus } from '../chain/validity.js';
+import { awaitsPromotion, isSettled, type ValidityStatus } from '../chain/validity.js';
 import { type Keys, keys, messageId, msgHashField, shortId } from './keys.js';
 import { dataFields, historyEntry, type MessageData, type MessageMark, type MessageRecord, parseRecord, unpackHex } from './record.js';
 import { defineScript, loadScripts } from './scripts.js';
@@ -234,7 +234,7 @@ export class MessageStore {
       sourceBlock: data.identifier.blockNumber,
       settled: isSettled(status) ? '1' : '0',
       executingBlock: data.blockNumber,
-      deadline: status === 'valid' ? String(deadlineAt) : '',
+      deadline: awaitsPromotion(status) ? String(deadlineAt) : '',
       msgHashField: msgHashField(data.msgHash),
       dataFields: dataFields(data),
     };
@@ -262,7 +262,7 @@ export class MessageStore {
       shortId: short,
       settled: isSettled(status),
       executingBlock: data.blockNumber,
-      deadline: status === 'valid' ? deadlineAt : '',
+      deadline: awaitsPromotion(status) ? deadlineAt : '',
     });
   }
 

@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Hex } from 'viem';
 import type { ChainRpc } from '../chain/rpc.js';
-import { isInvalid } from '../chain/validity.js';
+import { awaitsPromotion, isInvalid } from '../chain/validity.js';
 import type { MessageEvent } from '../events/types.js';
 import type { CheckQueueData } from '../jobs/checker.js';
 import type { EventOutbox } from '../jobs/events-outbox.js';
@@ -145,7 +145,7 @@ export class SafetyTracker {
     const records = await this.deps.store.getMany(due);
     for (const short of due) {
       const record = records.get(short);
-      if (record && record.safety === 'unsafe' && record.status === 'valid' && !record.marks.includes('unpromoted')) {
+      if (record && record.safety === 'unsafe' && awaitsPromotion(record.status) && !record.marks.includes('unpromoted')) {
         await this.publish('unpromoted', record, {}, 'unsafe');
         await this.deps.store.mark(record.data.id, 'unpromoted', 'not cross-safe by the promotion deadline');
       }
