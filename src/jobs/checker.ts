@@ -33,7 +33,7 @@ export interface CheckJobData extends MessageData {
  */
 export type CheckSliceData = PackedSlice | LegacySlice;
 
-/** Messages per slice job: one Redis round trip of record writes, and a bounded job payload (~300 KB). */
+/** Messages per slice job: one Redis round trip of record writes, and a bounded job payload (~110 KB packed). */
 export const CHECK_SLICE_MESSAGES = 500;
 
 /**
