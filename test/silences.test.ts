@@ -220,3 +220,114 @@ describe('silences that end', () => {
     expect(roots()).toHaveLength(1);
   });
 });
+
+// An alert covered by two silences at once stays muted until the last of them ends, whichever ends first and
+// whichever began first. A chain silence mutes new alerts only (README, "Silences"): it covers an alert opened while it
+// was in effect, not one opened before it.
+describe('overlapping silences', () => {
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  const liveAgain = (ts: string) => thread(ts).filter((t) => t.includes('live again'));
+  const unmutes = async (x: RunningXmsg, id: string) => (await actions(x, id)).filter((a) => a === 'unmute').length;
+
+  /** The alert is still muted, unposted and unpaged, past the wait of the page an unmute would have set up. */
+  async function staysMuted(x: RunningXmsg, id: string, silenceId: string): Promise<void> {
+    await sleep(ESCALATE_AFTER_S * 1000 + 1500);
+    expect(await x.app.alerts.store.get(id)).toMatchObject({ silenceId, escalationLevel: 0 });
+    expect(rootOf(id)).toBeUndefined();
+    expect(await unmutes(x, id)).toBe(0);
+  }
+
+  /**
+   * The alert, muted from its opening, is posted once and pages once. Its thread says it is live again once when the
+   * last silence was its own; the end of a silence of new alerts posts the root instead.
+   */
+  async function liveOnce(x: RunningXmsg, id: string, lastSilence: 'own' | 'of new alerts'): Promise<string> {
+    const root = await waitFor(`the root of ${id}`, () => rootOf(id), 15_000);
+    await waitFor('the page after the last silence', () => pages(root.ts).length === 1, 15_000);
+    await sleep(1000);
+    expect(pages(root.ts)).toHaveLength(1);
+    expect(liveAgain(root.ts)).toHaveLength(lastSilence === 'own' ? 1 : 0);
+    expect(await unmutes(x, id)).toBe(1);
+    expect(roots()).toHaveLength(1);
+    return root.ts;
+  }
+
+  it("keeps an alert opened under a chain silence muted when its own, shorter silence ends, until the chain's ends", async () => {
+    const x = await start();
+    expect(await say(x, `silence ${B} 1h maintenance`)).toContain('S-1: new alerts matching');
+    await invalidMessage();
+    expect(await alert(x, 'XM-1')).toMatchObject({ silenceId: 'S-1' });
+    expect(await say(x, 'silence XM-1 3s noisy')).toMatch(/^XM-1 silenced until \S+ \(S-2\)\.$/);
+
+    // S-2 ends at its end time: the chain silence S-1 still covers XM-1.
+    await waitFor('S-2 over', () => announcements().some((t) => t.includes('Silence S-2 (alert XM-1) is over')), 15_000);
+    await staysMuted(x, 'XM-1', 'S-1');
+
+    expect(await say(x, 'unsilence S-1')).toBe('S-1 ended. Live again: XM-1.');
+    const ts = await liveOnce(x, 'XM-1', 'of new alerts');
+    expect(thread(ts).filter((t) => t.includes(`Silence S-2 is over, but S-1 (chain ${B}) still mutes this alert until`))).toHaveLength(1);
+  });
+
+  it('keeps an alert muted by its own silence when the chain silence it opened under is lifted first', async () => {
+    const x = await start();
+    expect(await say(x, `silence ${B} 1h maintenance`)).toContain('S-1: new alerts matching');
+    await invalidMessage();
+    expect(await alert(x, 'XM-1')).toMatchObject({ silenceId: 'S-1' });
+    expect(await say(x, 'silence XM-1 6s noisy')).toMatch(/^XM-1 silenced until \S+ \(S-2\)\.$/);
+
+    // S-1 is lifted while XM-1's own silence S-2 lasts.
+    expect(await say(x, 'unsilence S-1')).toBe('S-1 ended.');
+    const s2 = (await x.app.alerts.store.getSilence('S-2'))!;
+    await sleep(Math.max(0, s2.until - Date.now() - 1000));
+    expect(await x.app.alerts.store.get('XM-1')).toMatchObject({ silenceId: 'S-2', escalationLevel: 0 });
+    expect(rootOf('XM-1')).toBeUndefined();
+
+    // S-2 ends at its end time: live then, once.
+    await liveOnce(x, 'XM-1', 'own');
+    expect(Date.now()).toBeGreaterThanOrEqual(s2.until);
+  });
+
+  it('keeps an alert muted by its own silence when a second, shorter silence of it ends', async () => {
+    const x = await start();
+    expect(await say(x, `silence ${B} 1h maintenance`)).toContain('S-1: new alerts matching');
+    await invalidMessage();
+    expect(await alert(x, 'XM-1')).toMatchObject({ silenceId: 'S-1' });
+    expect(await say(x, 'silence XM-1 1h')).toMatch(/\(S-2\)\.$/);
+    expect(await say(x, 'silence XM-1 1h')).toMatch(/\(S-3\)\.$/);
+
+    // The chain silence and the latest silence of the alert are lifted: S-2 still covers it.
+    expect(await say(x, 'unsilence S-1')).toBe('S-1 ended.');
+    expect(await say(x, 'unsilence S-3')).toBe('S-3 ended.');
+    await staysMuted(x, 'XM-1', 'S-2');
+
+    expect(await say(x, 'unsilence S-2')).toBe('S-2 ended. Live again: XM-1.');
+    await liveOnce(x, 'XM-1', 'own');
+  });
+
+  it('lets a chain silence started after an alert opened leave it alone: its own silence ends, and it pages', async () => {
+    const x = await start({ XMSG_ESCALATION_REPEAT_S: String(ESCALATE_AFTER_S) });
+    await invalidMessage();
+    const root = await waitFor('the root', () => rootOf('XM-1'));
+    expect(await say(x, 'silence XM-1 5s noisy')).toMatch(/\(S-1\)\.$/);
+    expect(await say(x, `silence ${B} 1h maintenance`)).toContain('S-2: new alerts matching');
+    expect(await x.app.alerts.store.get('XM-1')).toMatchObject({ silenceId: 'S-1' });
+    const paged = pages(root.ts).length;
+
+    // XM-1 opened before S-2: S-2 does not cover it, so it is live again at the end of its own silence, once.
+    await waitFor('the end in the thread', () => liveAgain(root.ts).length === 1, 15_000);
+    expect(await x.app.alerts.store.get('XM-1')).toMatchObject({ silenceId: '' });
+    const pagedAfterUnmute = (a: string[]) => a.includes('unmute') && a.lastIndexOf('timer') > a.indexOf('unmute');
+    await waitFor('a page after its silence', async () => pagedAfterUnmute(await actions(x, 'XM-1')), 15_000);
+    await waitFor('the page in the thread', () => pages(root.ts).length > paged, 15_000);
+    await sleep(1000);
+    expect(liveAgain(root.ts)).toHaveLength(1);
+    expect(await unmutes(x, 'XM-1')).toBe(1);
+
+    // S-2 mutes what opens under it.
+    await x.app.alerts.resolve('XM-1', alice);
+    await invalidMessage();
+    expect(await alert(x, 'XM-2')).toMatchObject({ silenceId: 'S-2' });
+    await sleep(1000);
+    expect(rootOf('XM-2')).toBeUndefined();
+  });
+});

@@ -12,10 +12,10 @@ import type { Metrics } from '../metrics.js';
 import { type Actor, actorLabel } from './chat-port.js';
 import type { EscalationTimers } from './escalation.js';
 import { describeTargets, type EscalationPolicy, type Ladder, nextStep, pagesAtOnce, stepTo } from './escalation-policy.js';
-import { type AlertKind, DEPLOYMENT_WIDE, KINDS, type MessageSummary } from './model.js';
+import { type Alert, type AlertKind, DEPLOYMENT_WIDE, KINDS, type MessageSummary } from './model.js';
 import type { Notifier } from './notifier.js';
 import type { SilenceTimers } from './silence-timers.js';
-import { matchingSilence, SILENCE_LIMITS, type Silence, silenceSubject } from './silences.js';
+import { coveringSilence, matchingSilence, SILENCE_LIMITS, type Silence, silenceSubject } from './silences.js';
 import type { AlertStore, ChangeResult } from './store.js';
 
 export interface AlertPolicy {
@@ -247,7 +247,7 @@ export class AlertService implements EventHandler {
       const how = silence.endedBy ? `lifted by ${silence.endedBy}` : 'over: its end time has come';
       await this.deps.notifier.announce({
         id: `silence-end-${silenceId}`,
-        text: `Silence ${silenceId} (${silenceSubject(silence)}) is ${how}. The unresolved alerts it muted are live again.`,
+        text: `Silence ${silenceId} (${silenceSubject(silence)}) is ${how}. The unresolved alerts it muted are live again, unless another silence still covers them.`,
       });
     }
     this.deps.log.info({ silenceId, unmuted }, 'silence ended');
@@ -284,14 +284,20 @@ export class AlertService implements EventHandler {
   /**
    * Unmutes one alert after its silence ended: an alert muted from its opening (by a chain, origin or kind silence)
    * was never posted, so it is posted now; one silenced later gets a reply in its thread. Its escalation starts again
-   * from now. False when the alert is not muted by that silence (any more).
+   * from now. An alert another silence still covers stays muted, by that one. False when the alert is not unmuted.
    */
   private async unmute(alertId: string, silenceId: string, silence: Silence | undefined): Promise<boolean> {
     const before = await this.store.get(alertId);
     if (!before) return false;
+    const ended = silence?.endedBy ? `was lifted by ${silence.endedBy}` : 'is over';
+    const still = before.state === 'resolved' ? undefined : await this.stillCovering(before);
+    if (still) {
+      await this.handOver(alertId, `Silence ${silenceId} ${ended}`, silenceId, still);
+      return false;
+    }
     const next = nextStep(this.ladder(before.kind), before.escalationLevel);
     const paging = before.state === 'open' ? ` Not acknowledged: ${describeTargets(next.targets)} is paged in ${next.delayS} s.` : '';
-    const text = `Silence ${silenceId} ${silence?.endedBy ? `was lifted by ${silence.endedBy}` : 'is over'}: this alert is live again.${paging}`;
+    const text = `Silence ${silenceId} ${ended}: this alert is live again.${paging}`;
     const r = await this.store.change(alertId, 'unmute', 'xmsg', { note: text, silenceId, eventId: `silence-end-${silenceId}-${alertId}` });
     if ('refused' in r) return false;
     const opened = silence !== undefined && silence.matcher !== 'alert';
@@ -299,6 +305,42 @@ export class AlertService implements EventHandler {
     // The unmute set up the next step of an open alert: its escalation starts again from now.
     await this.scheduleStep(alertId, before.kind, r);
     return true;
+  }
+
+  /** The silence in effect that still covers the alert, besides the one that muted it (src/alerts/silences.ts). */
+  private async stillCovering(alert: Alert): Promise<Silence | undefined> {
+    const now = Date.now();
+    const opening = alert.sample[0]?.identifier;
+    return coveringSilence(
+      await this.store.activeSilences(now),
+      {
+        id: alert.id,
+        openedAt: alert.createdAt,
+        kind: alert.kind,
+        chainId: alert.chainId,
+        sourceChainId: opening && Number(opening.chainId),
+        origin: opening?.origin,
+      },
+      now,
+    );
+  }
+
+  /**
+   * The silence that muted the alert ended while `to` still covers it: `to` mutes it now, until it ends too. Once per
+   * pair (its event id), and only while the ended one still mutes the alert, so that the end run twice, on two
+   * replicas or racing a lift hands it over once.
+   */
+  private async handOver(alertId: string, endedText: string, from: string, to: Silence): Promise<void> {
+    const text = `${endedText}, but ${to.id} (${silenceSubject(to)}) still mutes this alert until ${iso(to.until)}.`;
+    const r = await this.store.change(alertId, 'silence', 'xmsg', {
+      note: text,
+      silenceId: to.id,
+      takesOverFrom: from,
+      eventId: `silence-end-${from}-${alertId}-${to.id}`,
+    });
+    if (!('refused' in r)) await this.deps.notifier.notify({ type: 'update', alertId, seq: r.seq, text });
+    // `to` may have ended just now, its end finding no alert of it yet.
+    await this.unmuteIfSilenceEnded(alertId);
   }
 
   private async act(alertId: string, action: 'ack' | 'resolve', actor: Actor, text: string): Promise<Outcome> {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
-import { inEffect, matchingSilence, type Silence } from './silences.js';
+import { coveringSilence, inEffect, matchingSilence, type Silence } from './silences.js';
 import { AlertStore } from './store.js';
 
 const NOW = 1_750_000_000_000;
@@ -82,6 +82,33 @@ describe('matchingSilence', () => {
     // A scheduled window does not hide one in effect after it in the list.
     const now = silence('S-5', 'kind', 'invalid_message');
     expect(matchingSilence([window, now], subject, NOW)).toBe(now);
+  });
+});
+
+describe('coveringSilence', () => {
+  const opened = NOW - HOUR / 2;
+  const xm7 = { id: 'XM-7', openedAt: opened, kind: 'invalid_message' as const, chainId: 902, sourceChainId: 901, origin: ORIGIN };
+
+  it('covers an alert with its own silences and the silences of new alerts in effect when it opened', () => {
+    const own = silence('S-1', 'alert', 'XM-7');
+    const chain = silence('S-2', 'chain', '901');
+    expect(coveringSilence([own], xm7, NOW)).toBe(own);
+    expect(coveringSilence([chain], xm7, NOW)).toBe(chain);
+    expect(coveringSilence([silence('S-3', 'alert', 'XM-8'), silence('S-4', 'kind', 'unpromoted')], xm7, NOW)).toBeUndefined();
+  });
+
+  it('leaves alone an alert opened before a silence of new alerts started', () => {
+    expect(coveringSilence([silence('S-1', 'chain', '902', { from: opened + 1 })], xm7, NOW)).toBeUndefined();
+    expect(coveringSilence([silence('S-2', 'kind', 'invalid_message', { from: opened })], xm7, NOW)?.id).toBe('S-2');
+  });
+
+  it('covers only while in effect, and names the one that ends last', () => {
+    const ended = silence('S-1', 'alert', 'XM-7', { until: NOW });
+    const soon = silence('S-2', 'origin', ORIGIN.toLowerCase(), { until: NOW + HOUR });
+    const last = silence('S-3', 'alert', 'XM-7', { until: NOW + 2 * HOUR });
+    expect(coveringSilence([ended], xm7, NOW)).toBeUndefined();
+    expect(coveringSilence([ended, last, soon], xm7, NOW)).toBe(last);
+    expect(coveringSilence([ended, soon], xm7, NOW)).toBe(soon);
   });
 });
 
@@ -182,5 +209,34 @@ describe('silences in the alert store', () => {
     expect(await store.change(a.alertId, 'unmute', 'xmsg', { silenceId: 'S-77' })).toEqual({ refused: 'muted by S-79' });
     expect(await store.mutedBy('S-77')).toEqual([]);
     expect(await store.change(a.alertId, 'unmute', 'xmsg', { silenceId: 'S-79' })).toMatchObject({ alertId: a.alertId });
+  });
+
+  it('hands an alert from an ended silence to one that still covers it, only while the ended one mutes it', async () => {
+    const { alertId } = await store.open({
+      eventId: `ev-${randomUUID()}`,
+      dedupKey: 'invalid_message-4',
+      kind: 'invalid_message',
+      severity: 'critical',
+      title: 't',
+      chainId: 4,
+      detail: 'd',
+      silenceId: 'S-80',
+      groupWindowMs: 0,
+    });
+    await store.change(alertId, 'silence', 'bob', { silenceId: 'S-81' });
+    const handOver = { silenceId: 'S-80', takesOverFrom: 'S-81', eventId: `silence-end-S-81-${alertId}-S-80` };
+    const first = await store.change(alertId, 'silence', 'xmsg', handOver);
+    expect(await store.mutedBy('S-80')).toEqual([alertId]);
+    // The same end again (a second replica): the first result, nothing more.
+    expect(await store.change(alertId, 'silence', 'xmsg', handOver)).toEqual(first);
+    // Another end of S-81 that chose another silence finds S-80 muting it now.
+    expect(await store.change(alertId, 'silence', 'xmsg', { silenceId: 'S-82', takesOverFrom: 'S-81' })).toEqual({
+      refused: 'muted by S-80',
+    });
+    await store.change(alertId, 'unmute', 'xmsg', { silenceId: 'S-80' });
+    expect(await store.change(alertId, 'silence', 'xmsg', { silenceId: 'S-82', takesOverFrom: 'S-80' })).toEqual({
+      refused: 'not silenced',
+    });
+    expect((await store.get(alertId))!.silenceId).toBe('');
   });
 });

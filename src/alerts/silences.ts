@@ -45,13 +45,32 @@ export interface SilencedSubject {
  * alert and never a new one; scheduled silences and ended ones mute nothing.
  */
 export function matchingSilence(silences: readonly Silence[], subject: SilencedSubject, now: number): Silence | undefined {
-  const { kind, chainId, sourceChainId, origin } = subject;
-  return silences.find(
-    (s) =>
-      inEffect(s, now) &&
-      ((s.matcher === 'kind' && s.value === kind) ||
-        (s.matcher === 'chain' && (s.value === String(chainId) || s.value === String(sourceChainId))) ||
-        (s.matcher === 'origin' && origin !== undefined && s.value.toLowerCase() === origin.toLowerCase())),
+  return silences.find((s) => inEffect(s, now) && mutesNewAlertsOf(s, subject));
+}
+
+/** An alert that exists, as silences cover it: its own, and what it was about when it opened (at `openedAt`, ms). */
+export interface SilencedAlert extends SilencedSubject {
+  id: string;
+  openedAt: number;
+}
+
+/**
+ * The silence in effect at `now` that covers an existing alert and ends last: one of that alert, or one that was in
+ * effect when the alert opened and mutes new alerts like it (a silence of new alerts leaves alone the alerts opened
+ * before it). The one ending last, so that an alert covered by several is handed from one to the next the fewest times.
+ */
+export function coveringSilence(silences: readonly Silence[], alert: SilencedAlert, now: number): Silence | undefined {
+  const covering = silences.filter(
+    (s) => inEffect(s, now) && (s.matcher === 'alert' ? s.value === alert.id : inEffect(s, alert.openedAt) && mutesNewAlertsOf(s, alert)),
+  );
+  return covering.reduce<Silence | undefined>((last, s) => (last && last.until >= s.until ? last : s), undefined);
+}
+
+function mutesNewAlertsOf(s: Silence, { kind, chainId, sourceChainId, origin }: SilencedSubject): boolean {
+  return (
+    (s.matcher === 'kind' && s.value === kind) ||
+    (s.matcher === 'chain' && (s.value === String(chainId) || s.value === String(sourceChainId))) ||
+    (s.matcher === 'origin' && origin !== undefined && s.value.toLowerCase() === origin.toLowerCase())
   );
 }
 

@@ -101,6 +101,7 @@ const changeAlert = defineScript(lua('changeAlert-6.lua'), {
     'debounceMs',
     'vouched',
     'resolveNote',
+    'takesOverFrom',
   ],
   reply: (raw): ChangeReply => {
     if (raw === MOVED) return 'moved';
@@ -146,6 +147,8 @@ export interface ChangeOptions {
   debounceMs?: number;
   /** The audit note of the automatic resolution, if the change resolves the alert. */
   resolveNote?: string;
+  /** silence: the ended silence this one takes over from; refused unless that one still mutes the alert. */
+  takesOverFrom?: string;
   now?: number;
 }
 
@@ -260,6 +263,7 @@ export class AlertStore {
         debounceMs: options.debounceMs ?? 0,
         vouched,
         resolveNote: options.resolveNote ?? 'resolved automatically',
+        takesOverFrom: options.takesOverFrom ?? '',
       });
       if (reply !== 'moved') return reply;
     }

@@ -33,6 +33,8 @@
     ARGV[10] debounceMs     escalate: refused this soon after the last escalation, in ms
     ARGV[11] vouched        '1' when the message's index names this alert (promoted, replaced, reorged)
     ARGV[12] resolveNote    the audit note of the automatic resolution, if the change resolves the alert
+    ARGV[13] takesOverFrom  silence: the silence that ended, which this one takes over from while it still mutes the
+                            alert ('' for a new silence of it)
 
   Output:
     "<alert id>|<seq>|0|<resolved>|<next level>" the result (the first one when the event was applied before)
@@ -94,6 +96,12 @@ elseif action == 'timer' then
   escalate_to(tonumber(ARGV[9]))
 elseif action == 'silence' then
   if st == 'resolved' then return 'refused|already resolved' end
+  -- Taking over from a silence that ended: not when something else has unmuted or muted the alert since.
+  if ARGV[13] ~= '' then
+    local muting = redis.call('HGET', KEYS[1], 'silenceId')
+    if muting == '' then return 'refused|not silenced' end
+    if muting ~= ARGV[13] then return 'refused|muted by ' .. muting end
+  end
   redis.call('HSET', KEYS[1], 'silenceId', ARGV[6])
 elseif action == 'unmute' then
   local muting = redis.call('HGET', KEYS[1], 'silenceId')
