@@ -16,8 +16,10 @@ const GUILD = '1200000000000000001';
 const CHANNEL = '1210000000000000001';
 const ONCALL_ROLE = '1300000000000000001';
 const ADMIN_ROLE = '1300000000000000002';
+const ESCALATION_ROLE = '1300000000000000003';
 const ALICE = '1400000000000000001';
 const MALLORY = '1400000000000000002';
+const BOB = '1400000000000000003';
 const KEYS = generateDiscordKeys();
 
 const world = useWorld({
@@ -31,6 +33,7 @@ const world = useWorld({
     roles: [
       { id: ONCALL_ROLE, name: 'oncall' },
       { id: ADMIN_ROLE, name: 'admin' },
+      { id: ESCALATION_ROLE, name: 'escalation' },
     ],
     heartbeatIntervalMs: 1000,
   },
@@ -240,6 +243,56 @@ describe('/xmsg in Discord', () => {
       message: fakeMessage(),
     });
     expect((await world.discord.answer(press.id)).content).toBe('This button does not name an alert.');
+  });
+});
+
+describe('who may act in Discord with an escalation role', () => {
+  const startWithEscalation = (overrides: Record<string, string> = {}) =>
+    start({ DISCORD_ESCALATION_ROLE_ID: ESCALATION_ROLE, ...overrides });
+  const escalationPages = (root: FakeMessage) => thread(root).filter((m) => m.pinged.roles.includes(ESCALATION_ROLE));
+
+  it('lets a holder of only the escalation role, paged at level 3, acknowledge from the button: the pages stop', async () => {
+    const x = await startWithEscalation({ XMSG_ESCALATE_AFTER_S: '1', XMSG_ESCALATION_REPEAT_S: '1' });
+    await invalidMessage();
+    const root = await oneRoot();
+    await waitFor('the escalation page', () => escalationPages(root).length >= 1, 15_000);
+    const press = world.discord.pressButton({
+      userId: BOB,
+      username: 'bob',
+      roles: [ESCALATION_ROLE],
+      customId: 'xmsg|ack|XM-1',
+      message: root,
+    });
+    expect(await world.discord.answer(press.id)).toMatchObject({ content: 'XM-1: Acknowledged by bob.', ephemeral: true });
+    expect((await x.app.alerts.store.get('XM-1'))?.state).toBe('acknowledged');
+    // The thread is delivered in order: a page sent before the ack shows before its reply.
+    await waitFor('the ack reply', () => threadTexts(root).includes('Acknowledged by bob.'));
+    const pagesAtAck = roleMentions(root).length;
+    await new Promise((r) => setTimeout(r, 2500));
+    expect(roleMentions(root)).toHaveLength(pagesAtAck);
+  });
+
+  it('lets a holder of only the escalation role run /xmsg ack', async () => {
+    const x = await startWithEscalation();
+    await invalidMessage();
+    await oneRoot();
+    expect(await say({ userId: BOB, username: 'bob', roles: [ESCALATION_ROLE], subcommand: 'ack', options: { id: 'XM-1' } })).toBe(
+      'XM-1: Acknowledged by bob.',
+    );
+    expect((await x.app.alerts.store.get('XM-1'))?.state).toBe('acknowledged');
+  });
+
+  it('refuses someone holding none of the roles, naming all three, and leaves the alert as it was', async () => {
+    const x = await startWithEscalation();
+    await invalidMessage();
+    const root = await oneRoot();
+    await waitFor('the thread', () => latest(root).thread);
+    expect(await say({ userId: MALLORY, username: 'mallory', roles: [], subcommand: 'ack', options: { id: 'XM-1' } })).toBe(
+      'You may not ack: you hold none of the on-call role, the escalation role or an admin role.',
+    );
+    await new Promise((r) => setTimeout(r, 500));
+    expect((await x.app.alerts.store.get('XM-1'))?.state).toBe('open');
+    expect(thread(root)).toEqual([]);
   });
 });
 

@@ -21,11 +21,13 @@ const B = 952;
 const ONCALL_USER = 'U0ONCALL';
 const ADMIN = 'U0ADMIN';
 const STRANGER = 'U0STRANGER';
+const ESCALATION = 'S0ESCALATION';
+const BOSS = 'U0BOSS';
 
 const world = useWorld({
   name: 'slack',
   chainIds: [A, B],
-  slack: { token: TOKEN, usergroups: { [ONCALL]: [ONCALL_USER] } },
+  slack: { token: TOKEN, usergroups: { [ONCALL]: [ONCALL_USER], [ESCALATION]: [BOSS] } },
   scope: 'test',
   holdLabels: 'each',
   mineBeforeXmsg: true,
@@ -316,5 +318,82 @@ describe('/xmsg in Slack', () => {
     });
     expect(stale.status).toBe(401);
     expect(await x.app.alerts.store.activeSilences()).toEqual([]);
+  });
+});
+
+describe('who may act in Slack with an escalation group', () => {
+  const startWithEscalation = (overrides: Record<string, string> = {}) => start({ SLACK_ESCALATION_GROUP_ID: ESCALATION, ...overrides });
+  const escalationPages = (ts: string) => thread(ts).filter((t) => t.includes(`<!subteam^${ESCALATION}>`));
+  const allPages = (ts: string) => thread(ts).filter((t) => t.includes('<!subteam^'));
+  const onlyLookupOf = (group: string) => (args: Record<string, unknown>) => args.usergroup === group;
+  const say = async (x: RunningXmsg, text: string, userId: string, userName: string) => {
+    const res = await sendSlashCommand(events(x), SECRET, { text, userId, userName, channelId: CHANNEL });
+    expect(res.status).toBe(200);
+    return (res.body as { text?: string }).text ?? '';
+  };
+
+  it('lets a member of only the escalation group, paged at level 3, acknowledge from the button: the pages stop', async () => {
+    const x = await startWithEscalation({ XMSG_ESCALATE_AFTER_S: '1', XMSG_ESCALATION_REPEAT_S: '1' });
+    await invalidMessage();
+    const root = await oneRoot();
+    await waitFor('the escalation page', () => escalationPages(root.ts).length >= 1, 15_000);
+    const res = await sendBlockAction(events(x), SECRET, {
+      userId: BOSS,
+      userName: 'bob',
+      channelId: CHANNEL,
+      messageTs: root.ts,
+      actionId: 'xmsg_ack',
+      value: 'XM-1',
+    });
+    const [answer] = await waitFor('the ephemeral answer', () =>
+      world.slack.responsesFor(res.responseUrl).length ? world.slack.responsesFor(res.responseUrl) : undefined,
+    );
+    expect(answer!.body.text).toBe('XM-1: Acknowledged by bob.');
+    expect((await x.app.alerts.store.get('XM-1'))?.state).toBe('acknowledged');
+    // The thread is delivered in order: a page sent before the ack shows before its reply.
+    await waitFor('the ack reply', () => thread(root.ts).some((t) => t.includes('Acknowledged by bob')));
+    const pagesAtAck = allPages(root.ts).length;
+    await new Promise((r) => setTimeout(r, 2500));
+    expect(allPages(root.ts)).toHaveLength(pagesAtAck);
+    expect(metricValue(await scrape(x.baseUrl), 'xmsg_queue_jobs{queue="escalations",state="delayed"}')).toBe(0);
+  });
+
+  it('lets a member of only the escalation group run /xmsg ack', async () => {
+    const x = await startWithEscalation();
+    await invalidMessage();
+    await oneRoot();
+    expect(await say(x, 'ack XM-1', BOSS, 'bob')).toBe('XM-1: Acknowledged by bob.');
+    expect((await x.app.alerts.store.get('XM-1'))?.state).toBe('acknowledged');
+  });
+
+  it('refuses someone in neither group, naming both groups, and leaves the alert as it was', async () => {
+    const x = await startWithEscalation();
+    await invalidMessage();
+    const root = await oneRoot();
+    expect(await say(x, 'ack XM-1', STRANGER, 'mallory')).toBe(
+      `You may not ack: you are a member of neither the on-call user group ${ONCALL} nor the escalation user group ${ESCALATION}.`,
+    );
+    expect((await x.app.alerts.store.get('XM-1'))?.state).toBe('open');
+    expect(thread(root.ts)).toEqual([]);
+  });
+
+  it('admits a member of one group while the lookup of the other fails, and asks to try again only when no group admits', async () => {
+    // Each replica caches the member lists it read: a fresh one for each failing group.
+    const oncallDown = world.slack.failWhile('usergroups.users.list', onlyLookupOf(ONCALL), { error: 'missing_scope' });
+    const first = await startWithEscalation();
+    await invalidMessage();
+    await oneRoot();
+    expect(await say(first, 'escalate XM-1', BOSS, 'bob')).toBe('XM-1: Escalated by bob (level 1).');
+    expect(await say(first, 'ack XM-1', STRANGER, 'mallory')).toBe(
+      'You may not ack: could not check the on-call group (An API error occurred: missing_scope); try again.',
+    );
+    oncallDown();
+    world.slack.failWhile('usergroups.users.list', onlyLookupOf(ESCALATION), { error: 'missing_scope' });
+    const second = await startWithEscalation();
+    expect(await say(second, 'ack XM-1', ONCALL_USER, 'alice')).toBe('XM-1: Acknowledged by alice.');
+    expect(await say(second, 'resolve XM-1', STRANGER, 'mallory')).toBe(
+      'You may not resolve: could not check the escalation group (An API error occurred: missing_scope); try again.',
+    );
+    expect((await second.app.alerts.store.get('XM-1'))?.state).toBe('acknowledged');
   });
 });

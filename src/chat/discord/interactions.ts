@@ -23,6 +23,8 @@ import { parseButtonId } from './render.js';
 
 export interface DiscordPermissions {
   oncallRoleId?: string;
+  /** DISCORD_ESCALATION_ROLE_ID: its holders are paged from level 3, so they may act on alerts too. */
+  escalationRoleId?: string;
   adminRoleIds: string[];
   /** DISCORD_GUILD_ID: when set, interactions from any other server are refused. */
   guildId?: string;
@@ -45,17 +47,34 @@ const NO_MENTIONS = { parse: [] as [] };
 /** What the user asked, as a reply to compute; the same for gateway and HTTP interactions. */
 type Ask = { kind: 'command'; line: string } | { kind: 'button'; customId: string };
 
+/** Holders of the on-call, escalation or an admin role may act: whoever is paged can stop the pages. */
 function actorOf(userId: string, name: string, roles: readonly string[], p: DiscordPermissions): Actor {
   const base = { platform: 'discord', userId, name };
-  const allowed = [p.oncallRoleId, ...p.adminRoleIds].filter((r): r is string => !!r);
+  const allowed = [p.oncallRoleId, p.escalationRoleId, ...p.adminRoleIds].filter((r): r is string => !!r);
   if (roles.some((r) => allowed.includes(r))) return { ...base, canAct: true };
+  const admitting = admittingRoles(p);
   return {
     ...base,
     canAct: false,
-    refusal: allowed.length
-      ? 'you hold neither the on-call role nor an admin role'
-      : 'no DISCORD_ONCALL_ROLE_ID or DISCORD_ADMIN_ROLE_IDS is configured',
+    refusal: admitting.length
+      ? notHolding(admitting)
+      : 'no DISCORD_ONCALL_ROLE_ID, DISCORD_ESCALATION_ROLE_ID or DISCORD_ADMIN_ROLE_IDS is configured',
   };
+}
+
+/** The roles that would admit someone, as a refusal names them. */
+function admittingRoles(p: DiscordPermissions): string[] {
+  return [
+    ...(p.oncallRoleId ? ['the on-call role'] : []),
+    ...(p.escalationRoleId && p.escalationRoleId !== p.oncallRoleId ? ['the escalation role'] : []),
+    ...(p.adminRoleIds.length ? ['an admin role'] : []),
+  ];
+}
+
+function notHolding(roles: string[]): string {
+  if (roles.length === 1) return `you do not hold ${roles[0]}`;
+  if (roles.length === 2) return `you hold neither ${roles[0]} nor ${roles[1]}`;
+  return `you hold none of ${roles.slice(0, -1).join(', ')} or ${roles.at(-1)}`;
 }
 
 function answer(ask: Ask, actor: Actor, deps: CommandDeps, log: Logger): Promise<CommandReply> {

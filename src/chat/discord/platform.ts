@@ -13,8 +13,6 @@ export interface DiscordPlatformSettings extends DiscordPermissions {
   apiUrl: string;
   /** DISCORD_PUBLIC_KEY: interactions may also arrive over HTTP, signed with it. */
   publicKey?: string;
-  /** DISCORD_ESCALATION_ROLE_ID: the role the escalation levels page. */
-  escalationRoleId?: string;
 }
 
 export interface DiscordPlatform extends ChatPlatform {
@@ -28,6 +26,7 @@ export function discordPlatform(settings: DiscordPlatformSettings, { log, redis,
   client.rest.setToken(settings.token);
   const permissions: DiscordPermissions = {
     oncallRoleId: settings.oncallRoleId,
+    escalationRoleId: settings.escalationRoleId,
     adminRoleIds: settings.adminRoleIds,
     guildId: settings.guildId,
   };

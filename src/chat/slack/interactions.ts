@@ -16,6 +16,8 @@ export interface SlackInteractionSettings {
   signingSecret: string;
   apiUrl: string;
   oncallGroupId?: string;
+  /** SLACK_ESCALATION_GROUP_ID: its members are paged from level 3, so they may act on alerts too. */
+  escalationGroupId?: string;
   adminUserIds: string[];
 }
 
@@ -46,7 +48,7 @@ export function mountSlackInteractions(
     clientOptions: { slackApiUrl: settings.apiUrl, retryConfig: { retries: 2, maxTimeout: 1000 } },
     logLevel: LogLevel.ERROR,
   });
-  const permissions = new OncallMembership(app, settings);
+  const permissions = new ActingMembership(app, settings);
 
   app.command('/xmsg', async ({ command, ack, respond }) => {
     const actor = await permissions.actor(command.user_id, command.user_name);
@@ -175,40 +177,69 @@ function isObjectBody(contentType: string | undefined, body: string): boolean {
   return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed);
 }
 
-/** Who may act: members of the on-call user group (asked of Slack, cached a minute) and the configured admins. */
-class OncallMembership {
-  private cache?: { members: Set<string>; until: number };
+/** A user group whose members may act, and what a refusal or a failed lookup calls it. */
+interface ActingGroup {
+  id: string;
+  role: 'on-call' | 'escalation';
+}
+
+/**
+ * Who may act: the configured admins, and members of the on-call and escalation user groups (each asked of Slack
+ * and cached a minute). The escalation group is paged when on-call does not answer, so its members must be able to
+ * stop the pages. A group whose lookup fails does not refuse a user another group admits.
+ */
+class ActingMembership {
+  private readonly cache = new Map<string, { members: Set<string>; until: number }>();
+  private readonly groups: ActingGroup[];
 
   constructor(
     private readonly app: App,
     private readonly settings: SlackInteractionSettings,
-  ) {}
+  ) {
+    this.groups = actingGroups(settings);
+  }
 
   async actor(userId: string, name: string): Promise<Actor> {
     const base = { platform: 'slack', userId, name };
     if (this.settings.adminUserIds.includes(userId)) return { ...base, canAct: true };
-    const group = this.settings.oncallGroupId;
-    if (!group)
+    if (!this.groups.length)
       return {
         ...base,
         canAct: false,
-        refusal: 'you are not in SLACK_ADMIN_USER_IDS and no on-call group (SLACK_ONCALL_GROUP_ID) is configured',
+        refusal:
+          'you are not in SLACK_ADMIN_USER_IDS and no on-call or escalation group (SLACK_ONCALL_GROUP_ID, SLACK_ESCALATION_GROUP_ID) is configured',
       };
-    try {
-      const members = await this.members(group);
-      return members.has(userId)
-        ? { ...base, canAct: true }
-        : { ...base, canAct: false, refusal: `you are not a member of the on-call user group ${group}` };
-    } catch (err) {
-      return { ...base, canAct: false, refusal: `could not check the on-call group (${(err as Error).message}); try again` };
+    const unchecked: string[] = [];
+    for (const group of this.groups) {
+      try {
+        if ((await this.members(group.id)).has(userId)) return { ...base, canAct: true };
+      } catch (err) {
+        unchecked.push(`the ${group.role} group (${(err as Error).message})`);
+      }
     }
+    const refusal = unchecked.length ? `could not check ${unchecked.join(' or ')}; try again` : notAMemberOf(this.groups);
+    return { ...base, canAct: false, refusal };
   }
 
   private async members(group: string): Promise<Set<string>> {
-    if (this.cache && this.cache.until > Date.now()) return this.cache.members;
+    const cached = this.cache.get(group);
+    if (cached && cached.until > Date.now()) return cached.members;
     const res = await this.app.client.usergroups.users.list({ token: this.settings.token, usergroup: group });
     const members = new Set(res.users ?? []);
-    this.cache = { members, until: Date.now() + MEMBERSHIP_TTL_MS };
+    this.cache.set(group, { members, until: Date.now() + MEMBERSHIP_TTL_MS });
     return members;
   }
+}
+
+/** The configured groups, on-call first (it is asked first); an escalation group that is the on-call one once. */
+function actingGroups({ oncallGroupId, escalationGroupId }: SlackInteractionSettings): ActingGroup[] {
+  const groups: ActingGroup[] = [];
+  if (oncallGroupId) groups.push({ id: oncallGroupId, role: 'on-call' });
+  if (escalationGroupId && escalationGroupId !== oncallGroupId) groups.push({ id: escalationGroupId, role: 'escalation' });
+  return groups;
+}
+
+function notAMemberOf(groups: ActingGroup[]): string {
+  const named = groups.map((g) => `the ${g.role} user group ${g.id}`);
+  return named.length === 1 ? `you are not a member of ${named[0]}` : `you are a member of neither ${named.join(' nor ')}`;
 }
