@@ -278,7 +278,7 @@ export class Failsafe implements EventHandler {
         return { ok: false, text };
       }
       case 'confirmed': {
-        const text = `Failsafe ${r.action.toUpperCase()} (${r.id}) confirmed by ${actor.name}${words && words !== r.reason ? ` (${words})` : ''}, requested by ${r.requesterName}: calling admin_setFailsafeEnabled(${r.action === 'on'}) on ${this.endpoints.join(', ')}.`;
+        const text = this.confirmedText(r, `${actor.name}${words && words !== r.reason ? ` (${words})` : ''}`);
         await this.tell(r, 'confirmed', who, text);
         await this.dispatch(r.id);
         return { ok: true, text };
@@ -366,7 +366,9 @@ export class Failsafe implements EventHandler {
     if (!admin || !r || r.status !== 'confirmed') return;
     const resultField = `result:${admin.label}`;
     const recorded = await this.deps.redis.hget(this.keys.request(requestId), resultField);
-    if (recorded && (JSON.parse(recorded) as CallResult).ok) return;
+    const done = recorded ? (JSON.parse(recorded) as CallResult) : undefined;
+    // Done before, by this job on a replica that died before saying so (its job came back as stalled): said now, once.
+    if (done?.ok) return this.tellResult(r, endpoint, admin.label, done.called === true);
     const want = r.action === 'on';
     const writeResult = (result: CallResult) => this.deps.redis.hset(this.keys.request(requestId), resultField, JSON.stringify(result));
     try {
@@ -380,13 +382,7 @@ export class Failsafe implements EventHandler {
       await writeResult({ ok: true, enabled: after, called: before !== want, at: Date.now() });
       await this.observe(admin.label, after);
       this.deps.log.warn({ requestId, endpoint: admin.label, enabled: after }, 'failsafe set');
-      const how = before !== want ? `admin_setFailsafeEnabled(${want}) done` : 'it already was when this call looked';
-      await this.tell(
-        r,
-        `result-${endpoint}`,
-        'xmsg',
-        `Failsafe ${r.action} (${r.id}) on ${admin.label}: ${STATE[r.action]}, read back with admin_getFailsafeEnabled (${how}).`,
-      );
+      await this.tellResult(r, endpoint, admin.label, before !== want);
     } catch (err) {
       const error = firstLine(err);
       await writeResult({ ok: false, error, at: Date.now() });
@@ -414,8 +410,14 @@ export class Failsafe implements EventHandler {
   // dispatches a dead replica left behind.
 
   private async poll(): Promise<void> {
-    // A confirmed request whose replica died before queueing its calls: queued here (the job ids collapse repeats).
-    for (const id of await this.deps.redis.zrange(this.keys.dispatch, '0', '-1')) await this.dispatch(id);
+    // A confirmed request whose replica died before queueing its calls: queued here (the job ids collapse repeats),
+    // after saying it was confirmed, which that replica may not have done (told once: tell's key).
+    for (const id of await this.deps.redis.zrange(this.keys.dispatch, '0', '-1')) {
+      const r = await this.request(id);
+      if (r?.status === 'confirmed')
+        await this.tell(r, 'confirmed', 'xmsg', this.confirmedText(r, r.confirmerName ?? 'a second on-call member'));
+      await this.dispatch(id);
+    }
     // A request whose window passed is expired and reported by whichever replica's watch sees it first.
     for (const action of ['on', 'off'] as const) await this.pendingRequest(action);
     await Promise.all(
@@ -526,6 +528,22 @@ export class Failsafe implements EventHandler {
    * Says one step of a request where people look: its alert's thread (and audit trail) when it names one, the channel,
    * and the failsafe's audit trail; each step once, however often a retried job or a second replica tells it.
    */
+  /** What the channel, the audit and the alert's thread are told when a request is confirmed by `confirmer`. */
+  private confirmedText(r: FailsafeRequest, confirmer: string): string {
+    return `Failsafe ${r.action.toUpperCase()} (${r.id}) confirmed by ${confirmer}, requested by ${r.requesterName}: calling admin_setFailsafeEnabled(${r.action === 'on'}) on ${this.endpoints.join(', ')}.`;
+  }
+
+  /** One endpoint's call done and read back; `called`: this request changed it (else it already was so). */
+  private tellResult(r: FailsafeRequest, endpoint: number, label: string, called: boolean): Promise<void> {
+    const how = called ? `admin_setFailsafeEnabled(${r.action === 'on'}) done` : 'it already was when this call looked';
+    return this.tell(
+      r,
+      `result-${endpoint}`,
+      'xmsg',
+      `Failsafe ${r.action} (${r.id}) on ${label}: ${STATE[r.action]}, read back with admin_getFailsafeEnabled (${how}).`,
+    );
+  }
+
   private async tell(r: FailsafeRequest, step: string, who: string, text: string): Promise<void> {
     const key = `${r.id}-${step}`;
     const first = await this.deps.redis.set(this.keys.told(key), '1', 'EX', this.settings.retentionS, 'NX');
