@@ -109,7 +109,7 @@ describe('runCommand replies that need no alert store', () => {
       const name = line.split(' ')[0];
       expect(await runCommand(line, stranger, deps())).toEqual({
         ok: false,
-        text: `You may not ${name}: only the on-call group and admins may act on alerts.`,
+        text: `You may not ${name}: only the on-call and escalation groups and admins may act on alerts.`,
       });
     }
     expect(await runCommand('ack XM-1', { ...stranger, refusal: 'you are not in #oncall' }, deps())).toEqual({
@@ -118,10 +118,10 @@ describe('runCommand replies that need no alert store', () => {
     });
     expect(await runButton('silence_1h', 'XM-1', stranger, deps())).toEqual({
       ok: false,
-      text: 'You may not silence: only the on-call group and admins may act on alerts.',
+      text: 'You may not silence: only the on-call and escalation groups and admins may act on alerts.',
     });
     expect((await runButton('resolve', 'XM-1', stranger, deps())).text).toBe(
-      'You may not resolve: only the on-call group and admins may act on alerts.',
+      'You may not resolve: only the on-call and escalation groups and admins may act on alerts.',
     );
   });
 
@@ -138,10 +138,10 @@ describe('runCommand replies that need no alert store', () => {
     }
     // The current deployment's button, and a button posted before buttons carried one, go on to the permission check.
     expect((await runButton('ack', 'XM-5', stranger, deps({ deploymentId: 'a1a1a1a1a1a1' }), 'a1a1a1a1a1a1')).text).toBe(
-      'You may not ack: only the on-call group and admins may act on alerts.',
+      'You may not ack: only the on-call and escalation groups and admins may act on alerts.',
     );
     expect((await runButton('ack', 'XM-5', stranger, deps({ deploymentId: 'a1a1a1a1a1a1' }))).text).toBe(
-      'You may not ack: only the on-call group and admins may act on alerts.',
+      'You may not ack: only the on-call and escalation groups and admins may act on alerts.',
     );
   });
 

@@ -10,6 +10,9 @@ import type { Found, MessageLookup } from '../src/jobs/lookup.js';
 import { type Command, type ListFilter, parseCommand, SUBCOMMANDS, usageOf } from './grammar.js';
 import type { LookupLimit } from './lookup-limit.js';
 
+/** Said when a platform gives no reason of its own for refusing someone an action. */
+const WHO_MAY_ACT = 'only the on-call and escalation groups and admins may act on alerts';
+
 export interface ChainHealth {
   chainId: number;
   latest?: string;
@@ -57,7 +60,7 @@ export async function runCommand(input: string, actor: Actor, deps: CommandDeps)
 export async function executeCommand(command: Command, actor: Actor, deps: CommandDeps): Promise<CommandReply> {
   const spec = SUBCOMMANDS.find((s) => s.name === command.name)!;
   if (spec.acts && !actor.canAct) {
-    return { ok: false, text: `You may not ${command.name}: ${actor.refusal ?? 'only the on-call group and admins may act on alerts'}.` };
+    return { ok: false, text: `You may not ${command.name}: ${actor.refusal ?? WHO_MAY_ACT}.` };
   }
   const { alerts } = deps;
   switch (command.name) {
@@ -263,7 +266,6 @@ export async function runButton(
     return known(deps.alerts, alertId, () => deps.failsafe!.vote('on', actor, `from ${alertId}'s Enable failsafe button`, alertId));
   }
   if (button !== 'silence_1h') return executeCommand({ name: button, alertId }, actor, deps);
-  if (!actor.canAct)
-    return { ok: false, text: `You may not silence: ${actor.refusal ?? 'only the on-call group and admins may act on alerts'}.` };
+  if (!actor.canAct) return { ok: false, text: `You may not silence: ${actor.refusal ?? WHO_MAY_ACT}.` };
   return known(deps.alerts, alertId, () => deps.alerts.silenceAlert(alertId, BUTTON_SILENCE_MS, actor, "silenced from the alert's button"));
 }
