@@ -217,4 +217,62 @@ describe('chat delivery', () => {
     expect(world.discord.channelMessages().filter((m) => m.content === notice.text)).toHaveLength(1);
     expect((await consoleNotices()).notices).toMatchObject([{ key: 'S-2' }, { key: 'S-1', text: notice.text }]);
   });
+
+  it('posts a Slack thread reply once when Slack carried it out but its answer was lost, looking for it only on the retry', async () => {
+    const x = await start();
+    await invalidMessage(B);
+    const root = await slackRoot('XM-1');
+    world.slack.failNext('chat.postMessage', 1, { lostAnswer: true });
+    expect((await x.app.alerts.ack('XM-1', OPERATOR)).ok).toBe(true);
+    // The root is edited only once the reply is done with: after the retry that followed the lost answer.
+    await waitFor('the root shows the ack', () => rootOf('XM-1')?.text.includes('acknowledged by ops'));
+    expect(world.slack.faultedCalls).toHaveLength(1);
+    expect(thread(root.ts)).toEqual(['Acknowledged by ops.']);
+    const [reply] = world.slack.threadReplies(CHANNEL, root.ts);
+    expect(reply!.metadata).toEqual({ event_type: 'xmsg_reply', event_payload: { key: 'r1' } });
+    // One look, by the retry; the first attempt posted without one.
+    const looks = world.slack.callsOf('conversations.replies');
+    expect(looks).toHaveLength(1);
+    expect(looks[0]!.args).toMatchObject({ channel: CHANNEL, ts: root.ts, include_all_metadata: 'true' });
+    expect(looks[0]!.at).toBeGreaterThan(world.slack.faultedCalls[0]!.at);
+
+    // A later reply, whose answer arrives, is posted without a look.
+    expect((await x.app.alerts.resolve('XM-1', OPERATOR)).ok).toBe(true);
+    await waitFor('the resolution', () => thread(root.ts).includes('Resolved by ops.'));
+    expect(world.slack.callsOf('conversations.replies')).toHaveLength(1);
+  });
+
+  it('posts a Slack thread reply again when its answer was lost and the app may not read the thread (no history scope)', async () => {
+    const x = await start();
+    await invalidMessage(B);
+    const root = await slackRoot('XM-1');
+    world.slack.failNext('chat.postMessage', 1, { lostAnswer: true });
+    world.slack.failNext('conversations.replies', 1, { error: 'missing_scope' });
+    expect((await x.app.alerts.ack('XM-1', OPERATOR)).ok).toBe(true);
+    await waitFor('the root shows the ack', () => rootOf('XM-1')?.text.includes('acknowledged by ops'));
+    // Shown twice rather than never: as a root is when the app may not look.
+    expect(thread(root.ts)).toEqual(['Acknowledged by ops.', 'Acknowledged by ops.']);
+    expect(world.slack.faultedCalls.map((c) => c.method)).toEqual(['chat.postMessage', 'conversations.replies']);
+  });
+
+  it('posts a Slack channel notice once when Slack carried it out but its answer was lost', async () => {
+    const x = await start();
+    world.slack.failNext('chat.postMessage', 1, { lostAnswer: true });
+    const notice = { id: 'S-7', text: 'Silence S-7: chain 972 muted until 12:00 by ops.' };
+    await x.app.notifier.announce(notice);
+    const chat = x.app.notifier.queuesByName()['chat-slack']!;
+    await waitFor('the notice delivered', async () => (await chat.getJob('slack-notice-S-7'))?.finishedOn !== undefined);
+    expect(world.slack.faultedCalls).toHaveLength(1);
+    const posted = roots().filter((m) => m.text === notice.text);
+    expect(posted).toHaveLength(1);
+    expect(posted[0]!.metadata).toEqual({ event_type: 'xmsg_notice', event_payload: { key: 'S-7', deployment: expect.any(String) } });
+    const looks = world.slack.callsOf('conversations.history');
+    expect(looks).toHaveLength(1);
+    expect(looks[0]!.at).toBeGreaterThan(world.slack.faultedCalls[0]!.at);
+
+    // A notice whose answer arrives is posted without a look.
+    await x.app.notifier.announce({ id: 'S-8', text: 'Silence S-8 ended by ops.' });
+    await waitFor('the second notice', () => roots().some((m) => m.text === 'Silence S-8 ended by ops.'));
+    expect(world.slack.callsOf('conversations.history')).toHaveLength(1);
+  });
 });

@@ -78,11 +78,26 @@ export interface ChatAdapter {
    */
   findRoot?(view: AlertView, since: number): Promise<ThreadRef | undefined>;
   /**
+   * For platforms without an idempotency key on posts: whether the reply of this `key` is in the thread of `ref`,
+   * posted by an earlier `reply` started at or after `since` (ms since the epoch) whose answer never arrived. The
+   * outbox asks only before posting that same reply again. Throws `ChatRejected` when the platform will not let the
+   * app look (e.g. a missing scope): the outbox then posts, as without this method.
+   */
+  findReply?(ref: ThreadRef, key: string, since: number): Promise<boolean>;
+  /**
    * A channel-level notice, not in any alert's thread (e.g. a silence that mutes new alerts). `key` names the notice
    * for platforms with idempotent posts (Discord's nonce, the console's notice list); the outbox posts each notice
-   * once per platform.
+   * once per platform. `deployment` (src/store/deployment.ts) tells this deployment's notice from an earlier one's
+   * of the same key (notice ids restart with Redis), for `findNotice`.
    */
-  announce(text: string, key?: string): Promise<void>;
+  announce(text: string, key?: string, deployment?: string): Promise<void>;
+  /**
+   * For platforms without an idempotency key on posts: whether the notice of this `key` (and `deployment`) is in the
+   * channel, posted by an earlier `announce` started at or after `since` (ms since the epoch) whose answer never
+   * arrived. The outbox asks only before posting that same notice again. Throws `ChatRejected` when the platform will
+   * not let the app look (e.g. a missing scope): the outbox then posts, as without this method.
+   */
+  findNotice?(key: string, since: number, deployment?: string): Promise<boolean>;
 }
 
 export class ChatRetryLater extends Error {

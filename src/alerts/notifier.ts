@@ -71,6 +71,11 @@ interface Reply {
   seqs: number[];
   /** The alert's count it reports, when it reports growth. */
   count?: number;
+  /**
+   * When its latest attempt started (ms), recorded with it: set only once it was tried, so a reply recorded with it
+   * is a retry, which first looks for what that attempt may have posted without xmsg hearing back.
+   */
+  startedAt?: number;
 }
 
 /** How many pending updates one delivery reads; more wait for the alert's next job. */
@@ -279,6 +284,8 @@ export class Notifier {
     `${this.deps.prefix}:chat:${platform}:${alertId}${part ? `:${part}` : ''}`;
   private parkedIndexKey = (platform: string) => `${this.deps.prefix}:chat:${platform}:parked`;
   private noticeKey = (platform: string, id: string) => `${this.deps.prefix}:chat:${platform}:notice:${encodeURIComponent(id)}`;
+  /** The start of the notice's latest attempt to post, while none has finished. */
+  private noticeAttemptKey = (platform: string, id: string) => `${this.noticeKey(platform, id)}:posting`;
   private slotKey = (platform: string, kind: CallKind) => `${this.deps.prefix}:chat:${platform}:slot:${kind}`;
 
   private async queueUpdate(platform: string, d: Extract<Delivery, { type: 'update' }>): Promise<void> {
@@ -304,10 +311,36 @@ export class Notifier {
     const posted = this.noticeKey(platform, notice.id);
     // The job id collapses concurrent calls; this mark, calls made after the job itself was removed.
     if (await this.deps.redis.exists(posted)) return;
-    await this.slot(platform, 'post');
-    await adapter.announce(notice.text, notice.id);
-    await this.deps.redis.set(posted, '1', 'EX', this.deps.retentionS);
+    const deployment = await this.deps.deploymentId?.();
+    if (!(await this.noticePostedBefore(adapter, notice, deployment))) {
+      await this.slot(platform, 'post');
+      await adapter.announce(notice.text, notice.id, deployment);
+    }
+    await this.deps.redis.multi().set(posted, '1', 'EX', this.deps.retentionS).del(this.noticeAttemptKey(platform, notice.id)).exec();
     this.deps.metrics.chatDeliveries.inc({ platform, outcome: 'posted' });
+  }
+
+  /**
+   * Whether an earlier attempt posted this notice without xmsg hearing back, on a platform whose posts carry no
+   * idempotency key (Slack), as for roots: each attempt is recorded (its start time) before the post, and only an
+   * attempt that finds an earlier one recorded asks the platform.
+   */
+  private async noticePostedBefore(adapter: ChatAdapter, notice: Notice, deployment: string | undefined): Promise<boolean> {
+    if (!adapter.findNotice) return false;
+    const attempt = this.noticeAttemptKey(adapter.platform, notice.id);
+    const earlier = await this.deps.redis.get(attempt);
+    if (earlier !== null) {
+      const found = await this.lookFor(adapter, 'a notice', { notice: notice.id }, () =>
+        adapter.findNotice!(notice.id, Number(earlier), deployment),
+      );
+      if (found) {
+        this.deps.log.info({ platform: adapter.platform, notice: notice.id }, 'found the notice an interrupted delivery had posted');
+        return true;
+      }
+    }
+    // Overwritten on each attempt: a notice posted by an attempt before the one just searched would have been found.
+    await this.deps.redis.set(attempt, String(Date.now()), 'EX', this.deps.retentionS);
+    return false;
   }
 
   /**
@@ -495,10 +528,19 @@ export class Notifier {
     return replies;
   }
 
-  /** Posts one reply, recorded first so that a delivery cut short posts the same one again (same key) next time. */
+  /**
+   * Posts one reply, recorded first so that a delivery cut short posts the same one again (same key) next time; on a
+   * platform whose posts carry no idempotency key (Slack), that retry first looks for the reply in the thread.
+   */
   private async postReply(adapter: ChatAdapter, alertId: string, ref: ThreadRef, reply: Reply): Promise<ThreadRef> {
     const platform = adapter.platform;
-    await this.deps.redis.set(this.key(platform, alertId, 'flushing'), JSON.stringify(reply), 'EX', this.deps.retentionS);
+    if (await this.replyPostedBefore(adapter, alertId, ref, reply)) {
+      await this.completeReply(platform, alertId, reply);
+      this.deps.metrics.chatDeliveries.inc({ platform, outcome: 'posted' });
+      return ref;
+    }
+    const attempt: Reply = { ...reply, startedAt: Date.now() };
+    await this.deps.redis.set(this.key(platform, alertId, 'flushing'), JSON.stringify(attempt), 'EX', this.deps.retentionS);
     await this.slot(platform, 'post');
     const completed = await adapter.reply(ref, {
       text: reply.text,
@@ -510,6 +552,16 @@ export class Notifier {
     await this.completeReply(platform, alertId, reply, completed ? next : undefined);
     this.deps.metrics.chatDeliveries.inc({ platform, outcome: 'posted' });
     return next;
+  }
+
+  /** Whether an earlier attempt of this reply (a retry: it has a start) posted it without xmsg hearing back. */
+  private async replyPostedBefore(adapter: ChatAdapter, alertId: string, ref: ThreadRef, reply: Reply): Promise<boolean> {
+    if (!adapter.findReply || reply.startedAt === undefined || !reply.key) return false;
+    const since = reply.startedAt;
+    const found = await this.lookFor(adapter, 'a reply', { alertId, reply: reply.key }, () => adapter.findReply!(ref, reply.key, since));
+    if (found)
+      this.deps.log.info({ platform: adapter.platform, alertId, reply: reply.key }, 'found the reply an interrupted delivery had posted');
+    return found === true;
   }
 
   /** Marks a reply's updates delivered (and its growth reported, and a ref it completed stored), in one transaction. */
@@ -561,7 +613,7 @@ export class Notifier {
     const attempt = this.key(platform, view.alert.id, 'posting');
     const earlier = await this.deps.redis.get(attempt);
     if (earlier !== null) {
-      const found = await this.findRoot(adapter, view, Number(earlier));
+      const found = await this.lookFor(adapter, 'a root', { alertId: view.alert.id }, () => adapter.findRoot!(view, Number(earlier)));
       if (found) {
         // Posted with the alert as it was then: bring it up to date before the ref is stored (a failure here retries
         // the adoption, not the post).
@@ -577,15 +629,24 @@ export class Notifier {
     return adapter.postRoot(view, mention);
   }
 
-  private async findRoot(adapter: ChatAdapter, view: AlertView, since: number): Promise<ThreadRef | undefined> {
+  /**
+   * Asks the platform for `what` (a root, a reply, a notice) an interrupted delivery may have posted; undefined when
+   * the platform will not let xmsg look, and the caller posts it again.
+   */
+  private async lookFor<T>(
+    adapter: ChatAdapter,
+    what: string,
+    about: Record<string, string>,
+    find: () => Promise<T>,
+  ): Promise<T | undefined> {
     try {
       await this.slot(adapter.platform, 'edit');
-      return await adapter.findRoot!(view, since);
+      return await find();
     } catch (err) {
-      if (!(err instanceof ChatRejected)) throw err; // transient: retry the delivery rather than risk a second root
+      if (!(err instanceof ChatRejected)) throw err; // transient: retry the delivery rather than risk posting twice
       this.deps.log.warn(
-        { err: err.message, platform: adapter.platform, alertId: view.alert.id },
-        'cannot look for a root an interrupted delivery may have posted; posting (it may show twice)',
+        { err: err.message, platform: adapter.platform, ...about },
+        `cannot look for ${what} an interrupted delivery may have posted; posting (it may show twice)`,
       );
       return undefined;
     }

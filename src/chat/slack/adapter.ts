@@ -40,11 +40,23 @@ const MESSAGE_GONE: ReadonlyMap<string, ChatGone['gone']> = new Map([
   ['channel_not_found', 'thread'],
 ]);
 const TRANSIENT = new Set(['internal_error', 'fatal_error', 'service_unavailable', 'request_timeout', 'ratelimited']);
-/** Errors of conversations.history that mean xmsg may not look (an install without the history scopes). */
+/** Errors of conversations.history and .replies that mean xmsg may not look (an install without the history scopes). */
 const CANNOT_LOOK = new Set(['missing_scope', 'not_allowed_token_type', 'method_deprecated']);
+/**
+ * Errors of conversations.replies that mean the thread (or the channel it was in) is gone: no earlier reply can be in
+ * it, and the reply's own post then says what is gone, as on a first attempt.
+ */
+const NO_THREAD = new Set(['thread_not_found', 'channel_not_found']);
 
 /** The `event_type` of the message metadata on every root: its payload names the alert. */
 export const ROOT_EVENT_TYPE = 'xmsg_alert';
+/**
+ * The `event_type` of the metadata on a reply with a key: its payload names the reply among its thread's (the thread
+ * is the alert's root in this deployment, so the key names the reply there, as Discord's nonce does).
+ */
+export const REPLY_EVENT_TYPE = 'xmsg_reply';
+/** The `event_type` of the metadata on a notice with a key: its payload names the notice and the deployment. */
+export const NOTICE_EVENT_TYPE = 'xmsg_notice';
 /** How far before an attempt's start (by xmsg's clock) a root it posted is looked for: Slack's clock may differ. */
 const CLOCK_SKEW_MS = 60_000;
 /** conversations.history page size (15 is also the most Slack gives apps under its strictest limits) and pages read. */
@@ -53,6 +65,12 @@ const HISTORY_PAGES = 10;
 
 /** A Slack timestamp ("seconds.micros") for a time in ms. */
 const slackTs = (ms: number) => (Math.max(0, ms) / 1000).toFixed(6);
+
+type Metadata = { event_type?: string; event_payload?: unknown } | undefined;
+
+/** The metadata's payload when its event type is `eventType` (the SDK types the payload as `{}`: it is the poster's JSON). */
+const payloadOf = (metadata: Metadata, eventType: string) =>
+  metadata?.event_type === eventType ? (metadata.event_payload as Record<string, unknown> | undefined) : undefined;
 
 /** Posts alerts to one Slack channel: a Block Kit root, replies in its thread, and edits of the root. */
 export class SlackAdapter implements ChatAdapter {
@@ -88,6 +106,27 @@ export class SlackAdapter implements ChatAdapter {
    * small pages). Needs `channels:history` (or `groups:history` for a private channel).
    */
   async findRoot(view: AlertView, since: number): Promise<ThreadRef | undefined> {
+    const root = await this.findInChannel(since, (m) => {
+      const payload = payloadOf(m.metadata, ROOT_EVENT_TYPE);
+      return payload?.alert_id === view.alert.id && Number(payload.opened_at) === view.alert.createdAt;
+    });
+    return root ? { channel: this.settings.channel, id: root } : undefined;
+  }
+
+  /** The channel's notice whose metadata names this key and deployment, among the messages since `since`. Needs what findRoot does. */
+  async findNotice(key: string, since: number, deployment?: string): Promise<boolean> {
+    const notice = await this.findInChannel(since, (m) => {
+      const payload = payloadOf(m.metadata, NOTICE_EVENT_TYPE);
+      return payload?.key === key && payload.deployment === deployment;
+    });
+    return notice !== undefined;
+  }
+
+  /**
+   * The ts of the channel's first message (not a thread reply) since `since` that `matches`, newest first, in a few
+   * small pages of conversations.history.
+   */
+  private async findInChannel(since: number, matches: (m: { metadata?: Metadata }) => boolean): Promise<string | undefined> {
     const channel = this.settings.channel;
     let cursor: string | undefined;
     for (let page = 0; page < HISTORY_PAGES; page++) {
@@ -103,31 +142,66 @@ export class SlackAdapter implements ChatAdapter {
           }),
         CANNOT_LOOK,
       );
-      const root = res.messages?.find((m) => {
-        // The SDK types the payload as `{}`; it is whatever JSON the poster gave.
-        const payload =
-          m.metadata?.event_type === ROOT_EVENT_TYPE ? (m.metadata.event_payload as Record<string, unknown> | undefined) : undefined;
-        return (
-          payload?.alert_id === view.alert.id &&
-          Number(payload.opened_at) === view.alert.createdAt &&
-          (!m.thread_ts || m.thread_ts === m.ts)
-        );
-      });
-      if (root?.ts) return { channel, id: root.ts };
+      const found = res.messages?.find((m) => (!m.thread_ts || m.thread_ts === m.ts) && matches(m));
+      if (found?.ts) return found.ts;
       cursor = res.response_metadata?.next_cursor;
       if (!res.has_more || !cursor) return undefined;
     }
     return undefined;
   }
 
+  /**
+   * Whether the thread holds the reply whose metadata names this key, among its replies since `since` (oldest
+   * first, a few small pages of conversations.replies). Needs what findRoot does.
+   */
+  async findReply(ref: ThreadRef, key: string, since: number): Promise<boolean> {
+    let cursor: string | undefined;
+    for (let page = 0; page < HISTORY_PAGES; page++) {
+      const res = await this.repliesPage(ref, since, cursor);
+      if (!res) return false;
+      const found = res.messages?.some(
+        (m) => m.ts !== ref.id && m.thread_ts === ref.id && payloadOf(m.metadata, REPLY_EVENT_TYPE)?.key === key,
+      );
+      if (found) return true;
+      cursor = res.response_metadata?.next_cursor;
+      if (!res.has_more || !cursor) return false;
+    }
+    return false;
+  }
+
+  /** One page of a thread's replies since `since`; undefined when the thread is gone. */
+  private repliesPage(ref: ThreadRef, since: number, cursor: string | undefined) {
+    return this.call(
+      () =>
+        this.client.conversations
+          .replies({
+            channel: ref.channel,
+            ts: ref.id,
+            oldest: slackTs(since - CLOCK_SKEW_MS),
+            inclusive: true,
+            limit: HISTORY_PAGE,
+            include_all_metadata: true,
+            ...(cursor ? { cursor } : {}),
+          })
+          .catch((err: unknown) => {
+            if (err instanceof WebAPIPlatformError && NO_THREAD.has(err.data.error)) return undefined;
+            throw err;
+          }),
+      CANNOT_LOOK,
+    );
+  }
+
   async reply(ref: ThreadRef, update: ChatUpdate): Promise<void> {
     const mention = this.mentionText(update.mention);
+    // Slack has no idempotency key: the metadata lets findReply recognise this reply if its answer never arrives.
+    const metadata = update.key ? { metadata: { event_type: REPLY_EVENT_TYPE, event_payload: { key: update.key } } } : {};
     const res = await this.call(
       () =>
         this.client.chat.postMessage({
           channel: ref.channel,
           thread_ts: ref.id,
           text: `${mention ? `${mention} ` : ''}${escapeSlack(update.text)}`,
+          ...metadata,
         }),
       undefined,
       MESSAGE_GONE,
@@ -145,8 +219,14 @@ export class SlackAdapter implements ChatAdapter {
     await this.call(() => this.client.chat.update({ channel: ref.channel, ts: ref.id, text, blocks }), undefined, MESSAGE_GONE);
   }
 
-  async announce(text: string): Promise<void> {
-    await this.call(() => this.client.chat.postMessage({ channel: this.settings.channel, text: escapeSlack(text), unfurl_links: false }));
+  async announce(text: string, key?: string, deployment?: string): Promise<void> {
+    // As on roots and replies: the metadata lets findNotice recognise this notice if its answer never arrives.
+    const metadata = key
+      ? { metadata: { event_type: NOTICE_EVENT_TYPE, event_payload: { key, ...(deployment ? { deployment } : {}) } } }
+      : {};
+    await this.call(() =>
+      this.client.chat.postMessage({ channel: this.settings.channel, text: escapeSlack(text), unfurl_links: false, ...metadata }),
+    );
   }
 
   /**

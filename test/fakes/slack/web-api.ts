@@ -69,6 +69,17 @@ const decodeCursor = (cursor: string): bigint | undefined => {
 const HISTORY_DEFAULT_LIMIT = 100;
 const HISTORY_MAX_LIMIT = 999;
 
+/** conversations.replies' default page size (Slack's documented default is 1,000). */
+const REPLIES_DEFAULT_LIMIT = 1000;
+
+/** A page size as Slack reads it (absent or 0: the method's default; at most HISTORY_MAX_LIMIT), undefined if invalid. */
+function readLimit(v: unknown, byDefault: number): number | undefined {
+  if (v === undefined) return byDefault;
+  const n = Number(str(v));
+  if (!Number.isInteger(n) || n < 0) return undefined;
+  return n > 0 ? Math.min(n, HISTORY_MAX_LIMIT) : byDefault;
+}
+
 const isError = (v: object): v is ApiResult => 'ok' in v && v.ok === false;
 const hasContent = (c: Content) => Boolean(c.text) || Boolean(c.blocks?.length);
 
@@ -152,12 +163,8 @@ const METHODS: Record<string, Method> = {
     if (oldest === undefined) return fail('invalid_ts_oldest');
     const latest = args.latest === undefined ? BigInt(Date.now()) * 1000n + 999n : tsMicros(str(args.latest) ?? '');
     if (latest === undefined) return fail('invalid_ts_latest');
-    let limit = HISTORY_DEFAULT_LIMIT;
-    if (args.limit !== undefined) {
-      const n = Number(str(args.limit));
-      if (!Number.isInteger(n) || n < 0) return fail('invalid_limit');
-      if (n > 0) limit = Math.min(n, HISTORY_MAX_LIMIT);
-    }
+    const limit = readLimit(args.limit, HISTORY_DEFAULT_LIMIT);
+    if (limit === undefined) return fail('invalid_limit');
     const cursorArg = str(args.cursor);
     const from = cursorArg ? decodeCursor(cursorArg) : undefined;
     if (cursorArg && from === undefined) return fail('invalid_cursor');
@@ -181,6 +188,59 @@ const METHODS: Record<string, Method> = {
       pin_count: 0,
       channel_actions_ts: null,
       channel_actions_count: 0,
+      ...(next ? { response_metadata: { next_cursor: encodeCursor(tsMicros(next.ts)!) } } : {}),
+    };
+  },
+
+  /**
+   * A thread, oldest first: its parent (first, on the first page only, whatever the range), then its replies between
+   * `oldest` and `latest` (exclusive unless `inclusive`), `limit` messages a page with cursor pagination; metadata
+   * only with `include_all_metadata`. `ts` may name the parent or one of its replies; a root without replies comes
+   * back alone, and a message deleted outright (or never posted) is `thread_not_found`.
+   */
+  'conversations.replies': (args, ws) => {
+    const channel = str(args.channel);
+    if (!channel) return fail('channel_not_found');
+    const ts = str(args.ts);
+    if (!ts) return fail('invalid_arguments', ['[ERROR] missing required field: ts']);
+    const named = ws.threadRoot(channel, ts) ?? ws.find(channel, ts);
+    const parent = named?.threadTs ? ws.threadRoot(channel, named.threadTs) : named;
+    if (!parent) return fail('thread_not_found');
+    const oldest = tsMicros(str(args.oldest) ?? '0');
+    if (oldest === undefined) return fail('invalid_ts_oldest');
+    const latest = args.latest === undefined ? BigInt(Date.now()) * 1000n + 999n : tsMicros(str(args.latest) ?? '');
+    if (latest === undefined) return fail('invalid_ts_latest');
+    const limit = readLimit(args.limit, REPLIES_DEFAULT_LIMIT);
+    if (limit === undefined) return fail('invalid_limit');
+    const cursorArg = str(args.cursor);
+    const from = cursorArg ? decodeCursor(cursorArg) : undefined;
+    if (cursorArg && from === undefined) return fail('invalid_cursor');
+    const inclusive = bool(args.inclusive);
+    const replies = ws.replies(channel, parent.ts);
+    const inRange = replies.filter((m) => {
+      const t = tsMicros(m.ts)!;
+      return (inclusive ? t >= oldest && t <= latest : t > oldest && t < latest) && (from === undefined || t >= from);
+    });
+    const candidates = from === undefined ? [parent, ...inRange] : inRange;
+    const page = candidates.slice(0, limit);
+    const next = candidates[limit];
+    const withMetadata = bool(args.include_all_metadata);
+    const messages = page.map((m) =>
+      m === parent && replies.length
+        ? {
+            ...messageJson(m, withMetadata),
+            thread_ts: m.ts,
+            reply_count: replies.length,
+            reply_users: [IDENTITY.botUserId],
+            reply_users_count: 1,
+            latest_reply: replies.at(-1)!.ts,
+          }
+        : messageJson(m, withMetadata),
+    );
+    return {
+      ok: true,
+      messages,
+      has_more: next !== undefined,
       ...(next ? { response_metadata: { next_cursor: encodeCursor(tsMicros(next.ts)!) } } : {}),
     };
   },
