@@ -137,13 +137,19 @@ async function confirmOnly(connection: Redis, name: string): Promise<string> {
   return pending;
 }
 
+/** One replica, alice's request for the failsafe made through its console, then the replica killed -9. */
+async function requestedThenKilled(): Promise<Replica> {
+  const replica = world.replica('replica', await failsafeEnv());
+  replicas = [replica];
+  await replica.start();
+  expect(await say(replica, 'alice', 'failsafe on drill')).toContain('requested (FS-1)');
+  await replica.kill();
+  return replica;
+}
+
 describe('chaos: a confirmation cut between its Lua change and the queueing of its calls', () => {
   it('calls each endpoint exactly once from the dispatch set, also after one more restart', async () => {
-    const replica = world.replica('replica', await failsafeEnv());
-    replicas = [replica];
-    await replica.start();
-    expect(await say(replica, 'alice', 'failsafe on drill')).toContain('requested (FS-1)');
-    await replica.kill();
+    const replica = await requestedThenKilled();
 
     const connection = new Redis(world.redisUrl);
     const queue = new Queue('failsafe', { connection: { url: world.redisUrl }, prefix: world.prefix });
@@ -180,11 +186,7 @@ describe('chaos: a confirmation cut between its Lua change and the queueing of i
 
 describe('chaos: a call cut after its result was recorded and before it was said', () => {
   it('says each endpoint enabled once, without calling it again', async () => {
-    const replica = world.replica('replica', await failsafeEnv());
-    replicas = [replica];
-    await replica.start();
-    expect(await say(replica, 'alice', 'failsafe on drill')).toContain('requested (FS-1)');
-    await replica.kill();
+    const replica = await requestedThenKilled();
 
     const connection = new Redis(world.redisUrl);
     redis = connection;
