@@ -70,6 +70,15 @@ async function invalidMessage(): Promise<void> {
 const alert = async (x: RunningXmsg, id: string) => waitFor(id, () => x.app.alerts.store.get(id));
 const actions = async (x: RunningXmsg, id: string) => (await x.app.alerts.store.audit(id)).map((e) => e.action);
 
+/** A replica, a silence S-1 of chain B's new alerts, and the alert XM-1 opened under it (muted by S-1). */
+async function alertUnderChainSilence(): Promise<RunningXmsg> {
+  const x = await start();
+  expect(await say(x, `silence ${B} 1h maintenance`)).toContain('S-1: new alerts matching');
+  await invalidMessage();
+  expect(await alert(x, 'XM-1')).toMatchObject({ silenceId: 'S-1' });
+  return x;
+}
+
 describe('silences that end', () => {
   it('posts an alert opened under a chain silence when the silence ends, and escalates it from then', async () => {
     const x = await start();
@@ -102,10 +111,7 @@ describe('silences that end', () => {
   });
 
   it('lifts a silence at once with /xmsg unsilence: the muted alert is posted and escalates, once', async () => {
-    const x = await start();
-    expect(await say(x, `silence ${B} 1h maintenance`)).toContain('S-1: new alerts matching');
-    await invalidMessage();
-    expect(await alert(x, 'XM-1')).toMatchObject({ silenceId: 'S-1' });
+    const x = await alertUnderChainSilence();
     expect(await say(x, 'list silenced')).toContain(`S-1: chain ${B} muted until`);
 
     // The lift and its end job (run at once) race on purpose; a second lift finds nothing to end.
@@ -253,10 +259,7 @@ describe('overlapping silences', () => {
   }
 
   it("keeps an alert opened under a chain silence muted when its own, shorter silence ends, until the chain's ends", async () => {
-    const x = await start();
-    expect(await say(x, `silence ${B} 1h maintenance`)).toContain('S-1: new alerts matching');
-    await invalidMessage();
-    expect(await alert(x, 'XM-1')).toMatchObject({ silenceId: 'S-1' });
+    const x = await alertUnderChainSilence();
     expect(await say(x, 'silence XM-1 3s noisy')).toMatch(/^XM-1 silenced until \S+ \(S-2\)\.$/);
 
     // S-2 ends at its end time: the chain silence S-1 still covers XM-1.
@@ -269,10 +272,7 @@ describe('overlapping silences', () => {
   });
 
   it('keeps an alert muted by its own silence when the chain silence it opened under is lifted first', async () => {
-    const x = await start();
-    expect(await say(x, `silence ${B} 1h maintenance`)).toContain('S-1: new alerts matching');
-    await invalidMessage();
-    expect(await alert(x, 'XM-1')).toMatchObject({ silenceId: 'S-1' });
+    const x = await alertUnderChainSilence();
     expect(await say(x, 'silence XM-1 6s noisy')).toMatch(/^XM-1 silenced until \S+ \(S-2\)\.$/);
 
     // S-1 is lifted while XM-1's own silence S-2 lasts.
@@ -288,10 +288,7 @@ describe('overlapping silences', () => {
   });
 
   it('keeps an alert muted by its own silence when a second, shorter silence of it ends', async () => {
-    const x = await start();
-    expect(await say(x, `silence ${B} 1h maintenance`)).toContain('S-1: new alerts matching');
-    await invalidMessage();
-    expect(await alert(x, 'XM-1')).toMatchObject({ silenceId: 'S-1' });
+    const x = await alertUnderChainSilence();
     expect(await say(x, 'silence XM-1 1h')).toMatch(/\(S-2\)\.$/);
     expect(await say(x, 'silence XM-1 1h')).toMatch(/\(S-3\)\.$/);
 
