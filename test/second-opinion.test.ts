@@ -44,12 +44,15 @@ const start = (overrides: Record<string, string> = {}) =>
   });
 
 /** The text of the root posted for the first alert of a kind. */
-async function rootText(kind: string): Promise<string> {
-  return waitFor(`a ${kind} root in Slack`, () =>
-    world.slack
-      .channelMessages(CHANNEL)
-      .map((m) => JSON.stringify(m.blocks ?? m.text))
-      .find((t) => t.includes(kind === 'cross_safety_violation' ? 'CONSENSUS BUG' : 'op-interop-filter disagrees')),
+async function rootText(kind: string, timeoutMs?: number): Promise<string> {
+  return waitFor(
+    `a ${kind} root in Slack`,
+    () =>
+      world.slack
+        .channelMessages(CHANNEL)
+        .map((m) => JSON.stringify(m.blocks ?? m.text))
+        .find((t) => t.includes(kind === 'cross_safety_violation' ? 'CONSENSUS BUG' : 'op-interop-filter disagrees')),
+    timeoutMs,
   );
 }
 
@@ -110,6 +113,27 @@ describe('op-supernode as a second opinion on cross-safety violations', () => {
       await waitFor('the supernode down', async () => metricValue(await scrape(x.baseUrl), 'xmsg_supernode_up{') === 0);
     } finally {
       supernode.server.down = false;
+    }
+  });
+
+  it('pages within seconds, saying so, when the supernode takes the call and never answers', async () => {
+    // XMSG_RPC_TIMEOUT_MS at its default (10 s): the page must not wait on it.
+    const x = await start();
+    supernode.setHanging(true);
+    try {
+      const { exec, forged } = await violation();
+      await waitForMessage(x.baseUrl, forged, { status: 'invalid' });
+      await setSafe(world.devnet.chain(B), exec.blockNumber);
+      const visible = Date.now();
+      // Patient enough to measure a page that waits on the supernode, so a failure says by how much.
+      const text = await rootText('cross_safety_violation', 45_000);
+      const waited = Date.now() - visible;
+      expect(waited, `the page waited ${waited} ms after the safe head was set`).toBeLessThan(5000);
+      expect(supernode.server.calls).toContain('superroot_atTimestamp');
+      expect(text).toContain('could not be asked: no answer within 2 s');
+      expect(text).toContain('No supernode answered');
+    } finally {
+      supernode.setHanging(false);
     }
   });
 });

@@ -43,8 +43,8 @@ export function buildMessages(config: Config, shared: Shared) {
 
 /**
  * The supernodes (XMSG_SUPERNODE_RPCS): asked about each cross-safety violation's block when its alert opens, and for
- * their gauges at scrape time (cached, so a scrape costs them at most one call per poll interval). One retry only: a
- * violation page waits for their answer.
+ * their gauges at scrape time (cached, so a scrape costs them at most one call per poll interval). One retry only; a
+ * violation page waits for their answer SECOND_OPINION_BUDGET_MS at most, whatever the timeout (askSupernode).
  */
 function secondOpinionsOf(config: Config, metrics: Metrics) {
   const rpc = { timeoutMs: config.rpc.timeoutMs, retries: Math.min(1, config.rpc.retries), retryDelayMs: config.rpc.retryDelayMs };

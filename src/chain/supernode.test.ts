@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { describeSecondOpinion, parseSuperRootAt, parseSyncStatus, type SupernodeView } from './supernode.js';
+import {
+  askSupernode,
+  describeSecondOpinion,
+  parseSuperRootAt,
+  parseSyncStatus,
+  SupernodeClient,
+  type SupernodeView,
+} from './supernode.js';
 
 const H = (n: number) => `0x${n.toString(16).padStart(64, '0')}` as const;
 const ref = (n: number) => ({
@@ -67,5 +74,16 @@ describe('the second opinion on a page', () => {
     expect(text).toContain('block 7 is NOT cross-safe');
     expect(text).toContain('THEY DISAGREE');
     expect(text).toContain('sn2:8545 says not');
+  });
+
+  it('gives up on a supernode that does not answer within the budget, and says so', async () => {
+    const hung = new (class extends SupernodeClient {
+      override syncStatus = () => new Promise<never>(() => undefined);
+    })('http://hung:8545', { timeoutMs: 60_000, retries: 1, retryDelayMs: 1000 });
+    const view = await askSupernode(hung, block, 50);
+    expect(view).toEqual({ endpoint: 'hung:8545', ok: false, error: 'no answer within 0.05 s' });
+    const text = describeSecondOpinion(block, '7', [view]);
+    expect(text).toContain('op-supernode hung:8545 could not be asked: no answer within 0.05 s.');
+    expect(text).toContain('No supernode answered');
   });
 });

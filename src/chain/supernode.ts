@@ -113,8 +113,34 @@ export interface ExecutingBlockRef {
   timestamp: bigint;
 }
 
-/** Asks one supernode about one block; never throws (a page must go out whatever the supernode does). */
-export async function askSupernode(client: SupernodeClient, block: ExecutingBlockRef): Promise<SupernodeView> {
+/**
+ * How long a violation page waits for a supernode's view, whatever XMSG_RPC_TIMEOUT_MS and the retries allow: the page
+ * must not wait on an optional opinion. A supernode that takes the call and never answers (hung, or a black-holed
+ * network) would otherwise hold the most urgent page for a timeout and its retry (20 s with the defaults).
+ */
+export const SECOND_OPINION_BUDGET_MS = 2000;
+
+/**
+ * Asks one supernode about one block, giving up after `budgetMs` (the call itself is left to its own timeout); never
+ * throws (a page must go out whatever the supernode does).
+ */
+export async function askSupernode(
+  client: SupernodeClient,
+  block: ExecutingBlockRef,
+  budgetMs = SECOND_OPINION_BUDGET_MS,
+): Promise<SupernodeView> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<SupernodeView>((resolve) => {
+    timer = setTimeout(resolve, budgetMs, { endpoint: client.label, ok: false, error: `no answer within ${budgetMs / 1000} s` });
+  });
+  try {
+    return await Promise.race([viewOf(client, block), late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function viewOf(client: SupernodeClient, block: ExecutingBlockRef): Promise<SupernodeView> {
   try {
     const [status, atTimestamp] = await Promise.all([client.syncStatus(), client.superRootAt(block.timestamp)]);
     const heads = status.chains.get(block.chainId);

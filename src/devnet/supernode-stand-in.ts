@@ -15,6 +15,11 @@ export interface SupernodeStandIn {
   /** Sets the supernode's cross-safe head of a chain (its `safe_l2`). */
   setSafe(chainId: number, n: bigint): void;
   setFinalized(chainId: number, n: bigint): void;
+  /**
+   * While on, every call is received and held unanswered, as by a hung node or a black-holed network; switched off
+   * (or closed), the held calls are answered with an error at once, so no client is left waiting on the stand-in.
+   */
+  setHanging(on: boolean): void;
   close(): Promise<void>;
 }
 
@@ -146,12 +151,37 @@ export async function startSupernodeStandIn(chains: ReadonlyArray<{ chainId: num
       };
     },
   };
-  const server = await startStandInServer(methods);
+  const hang = holdWhileHanging();
+  const server = await startStandInServer(Object.fromEntries(Object.entries(methods).map(([name, method]) => [name, hang.around(method)])));
   return {
     server,
     url: server.url,
     setSafe: (chainId, n) => safe.set(chainId, n),
     setFinalized: (chainId, n) => finalized.set(chainId, n),
-    close: () => server.close(),
+    setHanging: hang.set,
+    close: () => {
+      hang.set(false);
+      return server.close();
+    },
+  };
+}
+
+/** Holds each call made while hanging until hanging is switched off, then fails the held ones. */
+function holdWhileHanging() {
+  let hanging = false;
+  const held = new Set<(err: Error) => void>();
+  return {
+    set(on: boolean) {
+      hanging = on;
+      if (on) return;
+      for (const fail of held) fail(new StandInRpcError(-32000, 'the stand-in stopped hanging'));
+      held.clear();
+    },
+    around:
+      (method: (params: unknown[]) => unknown) =>
+      async (params: unknown[]): Promise<unknown> => {
+        if (hanging) await new Promise<never>((_, reject) => held.add(reject));
+        return method(params);
+      },
   };
 }
