@@ -179,19 +179,8 @@ export class MessageStore {
       for (const i of indexes) {
         const m = this.newRecordInput(records[i]!);
         messageKeys.push(m.record, m.msgHashBucket, m.bySource);
-        // JSON keeps a lone surrogate as a \ud800 escape, which Redis's cjson refuses (the whole slice would fail);
-        // sent as separate arguments it was stored as U+FFFD, as it still is.
         messages.push([
-          ...[
-            m.status,
-            wellFormed(m.reason),
-            wellFormed(m.historyEntry),
-            m.statusField,
-            m.shortId,
-            m.sourceBlock,
-            m.settled,
-            m.executingBlock,
-          ],
+          ...[m.status, m.reason, m.historyEntry, m.statusField, m.shortId, m.sourceBlock, m.settled, m.executingBlock],
           ...[m.deadline, m.msgHashField, ...m.dataFields],
         ]);
       }
@@ -200,7 +189,7 @@ export class MessageStore {
         pending: this.keys.pending(chainId),
         deadlines: this.keys.deadlines(chainId),
         messageKeys,
-        messages: JSON.stringify(messages),
+        messages: scriptJson(messages),
       });
       indexes.forEach((i, j) => {
         created[i] = replies[j] === true;
@@ -353,6 +342,17 @@ export class MessageStore {
       return { executing, initiating, status, count: Number(n) };
     });
   }
+}
+
+/**
+ * The values as JSON for a script's cjson. JSON.stringify writes a lone UTF-16 surrogate as a `\ud800` escape, which
+ * cjson refuses: the whole slice would fail, every time. Any text may hold one (a reason, a history note, a hash
+ * field from a malformed RPC answer kept as text); as separate arguments such a value was stored with U+FFFD, as it
+ * is here. The check is one scan of the JSON; only a slice that has such an escape (or the text "\ud") is redone.
+ */
+function scriptJson(rows: string[][]): string {
+  const json = JSON.stringify(rows);
+  return json.includes('\\ud') ? JSON.stringify(rows.map((row) => row.map(wellFormed))) : json;
 }
 
 /** `text` with each lone UTF-16 surrogate replaced by U+FFFD, as UTF-8 encoding would. */
