@@ -218,6 +218,45 @@ describe('chat delivery', () => {
     expect((await consoleNotices()).notices).toMatchObject([{ key: 'S-2' }, { key: 'S-1', text: notice.text }]);
   });
 
+  it("gets an alert's root to Slack well within a minute when its first post hangs unanswered (a hung proxy)", async () => {
+    await start();
+    world.slack.failNext('chat.postMessage', 1, { hang: true });
+    const sentAt = Date.now();
+    try {
+      await invalidMessage(B);
+      await waitFor('the Slack root of XM-1', () => rootOf('XM-1'), 30_000);
+      const [hung] = world.slack.faultedCalls;
+      const delay = Date.now() - sentAt;
+      // Without a timeout the outbox would wait for Node's fetch to give up (300 s), every Slack page behind it.
+      expect(delay, `root after ${delay} ms`).toBeLessThan(30_000);
+      expect(hung).toMatchObject({ method: 'chat.postMessage', fault: { hang: true } });
+      // The retry first looked for a root the hung call may have posted (Slack has no idempotency key), then posted once.
+      const looks = world.slack.callsOf('conversations.history');
+      expect(looks).toHaveLength(1);
+      expect(looks[0]!.at).toBeGreaterThan(hung!.at);
+      expect(roots().filter((m) => m.text.includes('XM-1'))).toHaveLength(1);
+    } finally {
+      world.slack.releaseHung();
+    }
+  });
+
+  it("answers /xmsg within Slack's 3 s, asking to try again, while every lookup of who may act hangs unanswered", async () => {
+    const x = await start({ SLACK_ONCALL_GROUP_ID: SLACK_TEST.oncallGroup, SLACK_ESCALATION_GROUP_ID: 'S0ESCALATION' });
+    const endHang = world.slack.failWhile('usergroups.users.list', () => true, { hang: true });
+    try {
+      const sentAt = Date.now();
+      const res = await sendSlashCommand(`${x.baseUrl}/slack/events`, SECRET, { text: 'ack XM-1', userId: 'U0ANYONE', channelId: CHANNEL });
+      const elapsed = Date.now() - sentAt;
+      expect(elapsed, `answered after ${elapsed} ms`).toBeLessThan(3000);
+      expect((res.body as { text?: string }).text).toMatch(
+        /^You may not ack: could not check the on-call group \(.+\) or the escalation group \(.+\); try again\.$/,
+      );
+    } finally {
+      endHang();
+      world.slack.releaseHung();
+    }
+  });
+
   it('posts a Slack thread reply once when Slack carried it out but its answer was lost, looking for it only on the retry', async () => {
     const x = await start();
     await invalidMessage(B);

@@ -35,8 +35,10 @@ export interface FakeSlackOptions {
  * How the next calls of a method fail. `error` answers HTTP 200 `{ok:false}` as Slack does for platform errors.
  * `lostAnswer`: the call is carried out (and recorded in `calls` too), then the connection is cut before the
  * answer, as when a timeout or a dropped connection hides from the caller a post Slack made.
+ * `hang`: the call is taken and held unanswered, the connection open, changing nothing, as behind a hung proxy or a
+ * black-holed network: only the caller's own timeout ends its wait, or `releaseHung`, `reset` or `stop`.
  */
-export type Fault = { status: 429; retryAfter: number } | { status: 500 | 503 } | { error: string } | { lostAnswer: true };
+export type Fault = { status: 429; retryAfter: number } | { status: 500 | 503 } | { error: string } | { lostAnswer: true } | { hang: true };
 
 export interface RecordedCall {
   method: string;
@@ -84,11 +86,13 @@ export interface FakeSlack {
   deleteMessage(channel: string, ts: string): void;
   /** While down, every Web API call answers HTTP 503. */
   setDown(down: boolean): void;
+  /** Answers every call a `hang` fault holds (whose caller still waits) HTTP 503, as Slack's edge does. */
+  releaseHung(): void;
   newResponseUrl(): string;
   /** POSTs to a response_url, by its id or its full URL, in arrival order. */
   responses(id: string): ResponseUrlPost[];
   responsesFor(url: string): ResponseUrlPost[];
-  /** Forgets calls, messages, responses, faults and the outage; keeps the seed users and groups. */
+  /** Forgets calls, messages, responses, faults and the outage, and cuts held calls; keeps the seed users and groups. */
   reset(): void;
   stop(): Promise<void>;
 }
@@ -148,6 +152,8 @@ class LoopbackSlack implements FakeSlack {
   private faults = new Map<string, Fault[]>();
   private standing: Array<{ method: string; match: (args: Args) => boolean; fault: Fault }> = [];
   private down = false;
+  /** The answers of calls a `hang` fault holds, until their caller gives up or they are released. */
+  private readonly hung = new Set<ServerResponse>();
   private responseLog = new Map<string, ResponseUrlPost[]>();
 
   constructor(options: FakeSlackOptions) {
@@ -209,6 +215,18 @@ class LoopbackSlack implements FakeSlack {
     this.down = down;
   }
 
+  releaseHung(): void {
+    const held = [...this.hung];
+    this.hung.clear();
+    for (const res of held) sendFault(res, { status: 503 });
+  }
+
+  /** Cuts every held call's connection, so that no caller without a timeout waits on a fake that forgot it. */
+  private cutHung(): void {
+    for (const res of this.hung) res.socket?.destroy();
+    this.hung.clear();
+  }
+
   newResponseUrl(): string {
     const id = randomUUID();
     this.responseLog.set(id, []);
@@ -231,12 +249,14 @@ class LoopbackSlack implements FakeSlack {
     this.faults = new Map();
     this.standing = [];
     this.down = false;
+    this.cutHung();
     this.responseLog = new Map();
   }
 
   async stop(): Promise<void> {
     const i = running.indexOf(this);
     if (i >= 0) running.splice(i, 1);
+    this.cutHung();
     // fetch keeps connections alive; without this, close() waits for their idle timeout.
     this.server.closeAllConnections();
     await new Promise<void>((resolve, reject) => this.server.close((err) => (err ? reject(err) : resolve())));
@@ -270,11 +290,18 @@ class LoopbackSlack implements FakeSlack {
         req.socket.destroy();
         return;
       }
+      if (fault !== 'down' && 'hang' in fault) return this.hold(res);
       return sendFault(res, fault);
     }
     const response = this.answer(method, call);
     this.recorded.push({ method, args: call.args, at, response });
     sendJson(res, 200, response);
+  }
+
+  private hold(res: ServerResponse): void {
+    this.hung.add(res);
+    // A caller that gives up (its timeout) closes the connection: nothing is left to answer.
+    res.once('close', () => this.hung.delete(res));
   }
 
   private answer(method: string, call: ParsedCall): ApiResult {
@@ -303,7 +330,7 @@ class LoopbackSlack implements FakeSlack {
 }
 
 /** Slack's 429 carries Retry-After (seconds) and a JSON body; its 5xx come from the edge, not the API, as text. */
-function sendFault(res: ServerResponse, fault: Exclude<Fault, { lostAnswer: true }> | 'down'): void {
+function sendFault(res: ServerResponse, fault: Exclude<Fault, { lostAnswer: true } | { hang: true }> | 'down'): void {
   if (fault === 'down') return sendText(res, 503, 'service unavailable');
   if ('error' in fault) return sendJson(res, 200, { ok: false, error: fault.error });
   if (fault.status === 429) return sendJson(res, 429, { ok: false, error: 'ratelimited' }, { 'retry-after': String(fault.retryAfter) });

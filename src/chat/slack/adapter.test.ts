@@ -31,6 +31,15 @@ describe('Slack classify', () => {
     });
   });
 
+  it('retries a call its timeout cut (never refuses it: the post may yet be needed, and for a root it is looked for)', () => {
+    // What fetch rejects with when WebClient's `AbortSignal.timeout` fires, wrapped as WebClient wraps it.
+    const timedOut = new DOMException('The operation was aborted due to timeout', 'TimeoutError');
+    expect(retryLater(new WebAPIRequestError(timedOut))).toEqual({
+      message: 'slack: The operation was aborted due to timeout',
+      retryAfterMs: undefined,
+    });
+  });
+
   it.each(['internal_error', 'fatal_error', 'service_unavailable', 'request_timeout', 'ratelimited'])(
     'retries the transient %s',
     (code) => {

@@ -63,6 +63,14 @@ const CLOCK_SKEW_MS = 60_000;
 const HISTORY_PAGE = 15;
 const HISTORY_PAGES = 10;
 
+/**
+ * How long one Web API call may go unanswered (@slack/web-api's default is none, and Node's fetch waits 300 s for
+ * an answer's headers): the outbox delivers one call at a time per platform, so a call that a hung proxy or a
+ * black-holed network took and never answers must not hold every page on Slack. Comparable to Discord's REST client
+ * (15 s). A call cut by it retries; for a root, the retry first looks for what the cut call may have posted.
+ */
+export const SLACK_CALL_TIMEOUT_MS = 10_000;
+
 /** A Slack timestamp ("seconds.micros") for a time in ms. */
 const slackTs = (ms: number) => (Math.max(0, ms) / 1000).toFixed(6);
 
@@ -83,6 +91,7 @@ export class SlackAdapter implements ChatAdapter {
       slackApiUrl: settings.apiUrl,
       retryConfig: { retries: 0 },
       rejectRateLimitedCalls: true,
+      timeout: SLACK_CALL_TIMEOUT_MS,
     });
   }
 

@@ -22,6 +22,15 @@ export interface SlackInteractionSettings {
 }
 
 const MEMBERSHIP_TTL_MS = 60_000;
+/**
+ * Who may act is asked of Slack (each acting group in turn, on-call then escalation) before a command is answered,
+ * and Slack wants that answer within 3 s: an attempt gets at most 1 s (@slack/web-api waits forever by default), and
+ * no retry starts once a group's lookup has taken 0.8 s (so an attempt cut by its timeout is never retried): a Slack
+ * that never answers costs about 1 s a group, and the person is asked to try again in time. Errors answered at once
+ * are still retried, after a short wait.
+ */
+const LOOKUP_ATTEMPT_TIMEOUT_MS = 1_000;
+const LOOKUP_RETRIES = { retries: 2, minTimeout: 200, maxTimeout: 200, maxRetryTime: 800 };
 /** The action ids of the alert buttons, and every other action id (a forged or outdated button). */
 const ALERT_ACTION = new RegExp(`^(${ROOT_BUTTONS.map(slackActionId).join('|')})$`);
 const OTHER_ACTION = new RegExp(`^(?!(${ROOT_BUTTONS.map(slackActionId).join('|')})$)`);
@@ -44,8 +53,8 @@ export function mountSlackInteractions(
     // A fixed authorization: Bolt would otherwise call auth.test for every request, and a Slack outage would then
     // keep commands from being acknowledged at all.
     authorize: async () => ({ botToken: settings.token }),
-    // Short retries: a command's answer is only useful within seconds.
-    clientOptions: { slackApiUrl: settings.apiUrl, retryConfig: { retries: 2, maxTimeout: 1000 } },
+    // Short attempts and retries: a command's answer is only useful within seconds.
+    clientOptions: { slackApiUrl: settings.apiUrl, timeout: LOOKUP_ATTEMPT_TIMEOUT_MS, retryConfig: LOOKUP_RETRIES },
     logLevel: LogLevel.ERROR,
   });
   const permissions = new ActingMembership(app, settings);
