@@ -76,13 +76,18 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   const { redis, connection } = connect(config, log);
   const shared: Shared = { redis, connection, prefix, metrics, log };
 
-  const { rpcs, store, outbox, checkQueue, checker, safety, lookup, secondOpinion } = buildMessages(config, shared);
+  const { rpcs, store, outbox, checkQueue, checker, crossCheck, safety, lookup, secondOpinion } = buildMessages(config, shared);
   const alerting = buildAlerting(config, shared, { keys: store.keys, extraAdapters: options.adapters ?? [], secondOpinion });
   const { platforms, discord, consoleChat, alertStore, notifier, alerts, failsafe, deploymentId } = alerting;
 
-  const queues = { check: checkQueue, events: outbox.queue, ...alerting.queues };
+  const queues = {
+    check: checkQueue,
+    events: outbox.queue,
+    ...(crossCheck ? { 'second-opinion': crossCheck.queue } : {}),
+    ...alerting.queues,
+  };
   for (const [name, q] of Object.entries(queues)) q.on('error', (err) => log.warn({ err: err.message, queue: name }, 'queue error'));
-  const closeQueues = () => Promise.all([outbox.close(), checkQueue.close(), alerting.close()]);
+  const closeQueues = () => Promise.all([outbox.close(), checkQueue.close(), crossCheck?.close(), alerting.close()]);
   const chainIds = config.chains.map((c) => c.chainId);
   const parked = () => notifier.parked();
   const health = healthReporter({ redis, keys: store.keys, chainIds, queues, parked, failsafe: failsafe && (() => failsafe.states()) });
@@ -106,7 +111,11 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   failsafe?.start();
   // The failsafe after the alerts: in automatic mode it tells the violation's alert, opened by then.
   const handlers = [logEventHandler(log), alerts, ...(failsafe ? [failsafe] : []), ...(options.handlers ?? [])];
-  const workers = [checker.startWorker(connection, prefix, config.checkerConcurrency), startEventWorker({ ...shared, handlers })];
+  const workers = [
+    checker.startWorker(connection, prefix, config.checkerConcurrency),
+    startEventWorker({ ...shared, handlers }),
+    ...(crossCheck ? [crossCheck.startWorker()] : []),
+  ];
   for (const w of workers) observeJobs(w, metrics, log);
   await checker.announceUnwatchedChains();
   const followerDeps = { ...shared, keys: store.keys, inbox: config.inbox, checkQueue, safety, outbox, deployment };

@@ -1,7 +1,7 @@
 import { keccak256, toHex } from 'viem';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { messageChecksum } from '../src/chain/access-list.js';
-import { emitInitiating, executeMessage, setSafe } from '../src/devnet/devnet.js';
+import { emitInitiating, emitInitiatingMany, executeMessage, executeMessages, setSafe } from '../src/devnet/devnet.js';
 import { type FilterStandIn, startFilterStandIn } from '../src/devnet/filter-stand-in.js';
 import { type SupernodeStandIn, startSupernodeStandIn } from '../src/devnet/supernode-stand-in.js';
 import { useWorld } from './helpers/world.js';
@@ -176,6 +176,48 @@ describe('op-interop-filter as a second opinion on each executing message', () =
       expect(metricValue(await scrape(x.baseUrl), 'xmsg_filter_divergence_total{')).toBe(0);
     } finally {
       filter.failsafe = false;
+    }
+  });
+
+  it('asks about every message of a 300-message block, never more than 16 at once', async () => {
+    const x = await start({ XMSG_INTEROP_FILTER_RPC: filter.url });
+    const inits = await emitInitiatingMany(world.devnet.chain(A), 300);
+    const disputed = inits[123]!;
+    filter.reject(messageChecksum(disputed.identifier, disputed.msgHash));
+    // Slow enough that calls made together overlap.
+    filter.delayMs = 50;
+    filter.peakInFlight = 0;
+    try {
+      await executeMessages(world.devnet.chain(B), inits);
+      const asked = new Set(inits.map((i) => messageChecksum(i.identifier, i.msgHash).toLowerCase()));
+      await waitFor(
+        'the filter asked about each of them',
+        () => asked.size === filter.checks.filter((c) => asked.has(c.messages[0]!.checksum.toLowerCase())).length,
+        60_000,
+      );
+      await waitFor('the divergence of the disputed one', () => x.events.some((e) => e.type === 'filter_divergence'));
+      expect(x.events.filter((e) => e.type === 'filter_divergence')).toHaveLength(1);
+      expect(filter.peakInFlight, 'checks in flight at once').toBeLessThanOrEqual(16);
+    } finally {
+      filter.delayMs = 0;
+    }
+  });
+
+  it('settles new messages at the usual pace while the filter takes 2 s a call', async () => {
+    // One check at a time stands for every slot busy under a storm: a check waiting on the filter holds the next ones.
+    const x = await start({ XMSG_INTEROP_FILTER_RPC: filter.url, XMSG_CHECKER_CONCURRENCY: '1' });
+    filter.delayMs = 2000;
+    try {
+      const sentAt = Date.now();
+      for (let i = 0; i < 4; i++) {
+        const init = await emitInitiating(world.devnet.chain(A));
+        await executeMessage(world.devnet.chain(B), init.identifier, init.msgHash);
+        await waitForMessage(x.baseUrl, init.msgHash, { status: 'valid' }, 30_000);
+      }
+      const took = Date.now() - sentAt;
+      expect(took, `4 messages, one block each, valid after ${took} ms`).toBeLessThan(4000);
+    } finally {
+      filter.delayMs = 0;
     }
   });
 });

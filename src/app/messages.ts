@@ -18,7 +18,8 @@ import type { Shared } from './shared.js';
 /**
  * The message side of a replica (docs/ARCHITECTURE.md §1, steps 1–4 and 8): the chains' RPC clients, the message
  * store, the check queue and its checker, the safety step the followers run, the on-demand lookups, the events
- * outbox, and the second opinions (op-interop-filter after each check, op-supernode for violation pages).
+ * outbox, and the second opinions (op-interop-filter after each check, queued with its worker; op-supernode for
+ * violation pages).
  */
 export function buildMessages(config: Config, shared: Shared) {
   const { redis, connection, prefix, metrics } = shared;
@@ -31,14 +32,13 @@ export function buildMessages(config: Config, shared: Shared) {
   const outbox = new EventOutbox(connection, prefix);
   const checkQueue = createCheckQueue(connection, prefix);
   const secondOpinions = secondOpinionsOf(config, metrics);
-  const crossCheck =
-    config.interopFilterRpc &&
-    new FilterCrossCheck({ ...shared, filter: new InteropFilterClient(config.interopFilterRpc, secondOpinions.rpc), store, outbox });
-  const afterCheck = crossCheck ? crossCheck.afterCheck.bind(crossCheck) : undefined;
-  const checker = new Checker({ ...shared, store, sources, rpcs, outbox, inbox: config.inbox, afterCheck }, checkerOptions(config, rules));
+  const crossCheck = config.interopFilterRpc
+    ? new FilterCrossCheck({ ...shared, filter: new InteropFilterClient(config.interopFilterRpc, secondOpinions.rpc), store, outbox })
+    : undefined;
+  const checker = new Checker({ ...shared, store, sources, rpcs, outbox, inbox: config.inbox, crossCheck }, checkerOptions(config, rules));
   const safety = new SafetyTracker({ ...shared, store, rpcs, outbox, checkQueue });
   const lookup = new MessageLookup({ rpcs, inbox: config.inbox, sources, rules, store, lookbackBlocks: config.statusLookbackBlocks });
-  return { rpcs, store, outbox, checkQueue, checker, safety, lookup, secondOpinion: secondOpinions.secondOpinion };
+  return { rpcs, store, outbox, checkQueue, checker, crossCheck, safety, lookup, secondOpinion: secondOpinions.secondOpinion };
 }
 
 /**

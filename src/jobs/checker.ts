@@ -12,6 +12,7 @@ import type { MessageEvent } from '../events/types.js';
 import { CHECK_JOBS, MAX_STALLED_COUNT } from '../queues/defaults.js';
 import { identifierOf, type MessageData, type MessageRecord, type MessageStore } from '../store/messages.js';
 import type { EventOutbox } from './events-outbox.js';
+import type { FilterCrossCheck } from './filter-cross-check.js';
 import { type LegacySlice, type PackedSlice, unpackSlice } from './slice.js';
 
 export const CHECK_QUEUE = 'check';
@@ -66,8 +67,11 @@ export interface CheckerDeps {
   inbox: Address;
   outbox: EventOutbox;
   log: Logger;
-  /** Told each settled status (XMSG_INTEROP_FILTER_RPC: op-interop-filter's second opinion, src/jobs/filter-cross-check.ts). */
-  afterCheck?: (data: MessageData, status: ValidityStatus) => Promise<void>;
+  /**
+   * Given each settled status (XMSG_INTEROP_FILTER_RPC): queues op-interop-filter's second opinion, never waits for it
+   * (src/jobs/filter-cross-check.ts).
+   */
+  crossCheck?: Pick<FilterCrossCheck, 'afterCheck' | 'afterSlice'>;
 }
 
 export function createCheckQueue(connection: ConnectionOptions, prefix: string): Queue<CheckQueueData> {
@@ -127,10 +131,10 @@ export class Checker {
     return worker;
   }
 
-  /** A job's check, then its settled status told to `afterCheck` (a status not settled yet throws before). */
+  /** A job's check, then its settled status given to `crossCheck` (a status not settled yet throws before). */
   private async checkAndTell(job: Job<CheckJobData>): Promise<ValidityStatus> {
     const status = await this.process(job);
-    await this.deps.afterCheck?.(job.data, status);
+    await this.deps.crossCheck?.afterCheck(job.data, status);
     return status;
   }
 
@@ -149,7 +153,8 @@ export class Checker {
    * cache), the new records written in one round trip, each message's events published as a single check would.
    * Run twice (a replica killed mid-slice, a slice queued again), it finds the records and changes nothing. A
    * message not settled yet (`future`, `unknown`) gets a delayed job of its own, id the message's, which retries
-   * it with the usual backoff. Returns each message's status, in order.
+   * it with the usual backoff. The settled ones' second opinion is queued, not awaited. Returns each message's status,
+   * in order.
    */
   async processSlice(job: Pick<Job<CheckSliceData>, 'data' | 'id'>, queue: Pick<Queue<CheckQueueData>, 'addBulk'>) {
     const messages: CheckJobData[] = unpackSlice(job.data);
@@ -171,13 +176,15 @@ export class Checker {
     await Promise.all(
       messages.map(async (data, i) => {
         const verdict = settled[i]!;
-        if (isSettled(verdict.status)) return this.deps.afterCheck?.(data, verdict.status);
+        if (isSettled(verdict.status)) return;
         if ((await this.whileNotSettled(data, verdict, headerOnce)) === 'retry') retries.push(data);
       }),
     );
     if (retries.length) {
       await queue.addBulk(retries.map((data) => ({ name: 'check', data, opts: { jobId: data.id, delay: this.options.retryBaseMs } })));
     }
+    const statuses = settled.map((v) => (isSettled(v.status) ? v.status : null));
+    await this.deps.crossCheck?.afterSlice(job.id!, job.data, statuses);
     return settled.map((v) => v.status);
   }
 

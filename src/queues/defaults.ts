@@ -36,6 +36,21 @@ export const EVENT_JOBS = {
 } satisfies DefaultJobOptions;
 export const EVENT_WORKER = { concurrency: 8, maxStalledCount: MAX_STALLED_COUNT } satisfies Partial<WorkerOptions>;
 
+/**
+ * op-interop-filter's second opinions (queue `second-opinion`): one job per checked slice (`filter-<slice job id>`) or
+ * message (`filter-<message id>-<status>`). Not kept once done: a slice's job carries the packed slice (up to ~110 KB).
+ * A slice checked again while its job waits collapses into it; later, its messages are asked again and their
+ * divergences collapse by event id.
+ */
+export const SECOND_OPINION_JOBS = {
+  attempts: 20,
+  backoff: { type: 'exponential', delay: 1000 },
+  removeOnComplete: true,
+  removeOnFail: { age: 7 * DAY_S, count: 1000 },
+} satisfies DefaultJobOptions;
+/** One job at a time: with FILTER_CALLS_IN_FLIGHT (src/jobs/filter-cross-check.ts), the most a replica asks at once. */
+export const SECOND_OPINION_WORKER = { concurrency: 1, maxStalledCount: MAX_STALLED_COUNT } satisfies Partial<WorkerOptions>;
+
 /** Escalation timers (queue `escalations`): delayed jobs, one per alert and level. */
 export const ESCALATION_JOBS = {
   attempts: 50,
