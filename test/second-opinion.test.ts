@@ -1,9 +1,16 @@
+import { readFile } from 'node:fs/promises';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
 import { keccak256, toHex } from 'viem';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { messageChecksum } from '../src/chain/access-list.js';
-import { emitInitiating, emitInitiatingMany, executeMessage, executeMessages, setSafe } from '../src/devnet/devnet.js';
+import { emitInitiating, emitInitiatingMany, executeMessage, executeMessages, mine, setSafe } from '../src/devnet/devnet.js';
 import { type FilterStandIn, startFilterStandIn } from '../src/devnet/filter-stand-in.js';
 import { type SupernodeStandIn, startSupernodeStandIn } from '../src/devnet/supernode-stand-in.js';
+import type { DomainEvent } from '../src/events/types.js';
+import { EVENTS_QUEUE } from '../src/jobs/events-outbox.js';
+import { SECOND_OPINION_QUEUE } from '../src/jobs/filter-cross-check.js';
+import { keys } from '../src/store/keys.js';
 import { useWorld } from './helpers/world.js';
 import { metricValue, scrape, waitFor, waitForMessage } from './helpers/xmsg.js';
 
@@ -32,16 +39,16 @@ afterAll(async () => {
   await filter?.close();
 });
 
-const start = (overrides: Record<string, string> = {}) =>
-  world.startXmsg({
-    SLACK_BOT_TOKEN: TOKEN,
-    SLACK_SIGNING_SECRET: 'second-opinion-secret',
-    SLACK_CHANNEL_ID: CHANNEL,
-    SLACK_API_URL: world.slack.apiUrl,
-    XMSG_CHAT_MAX_PER_S: '50',
-    XMSG_SUPERNODE_RPCS: supernode.url,
-    ...overrides,
-  });
+const settings = (overrides: Record<string, string> = {}) => ({
+  SLACK_BOT_TOKEN: TOKEN,
+  SLACK_SIGNING_SECRET: 'second-opinion-secret',
+  SLACK_CHANNEL_ID: CHANNEL,
+  SLACK_API_URL: world.slack.apiUrl,
+  XMSG_CHAT_MAX_PER_S: '50',
+  XMSG_SUPERNODE_RPCS: supernode.url,
+  ...overrides,
+});
+const start = (overrides: Record<string, string> = {}) => world.startXmsg(settings(overrides));
 
 /** The text of the root posted for the first alert of a kind. */
 async function rootText(kind: string, timeoutMs?: number): Promise<string> {
@@ -220,4 +227,101 @@ describe('op-interop-filter as a second opinion on each executing message', () =
       filter.delayMs = 0;
     }
   });
+});
+
+describe('op-interop-filter second opinions when the replica asking them stops', () => {
+  const MESSAGES = 100;
+  const FILTER_DELAY_MS = 500;
+
+  /** Which of these message checksums (lower case) the filter has been asked about. */
+  const askedAbout = (checksums: ReadonlySet<string>): Set<string> =>
+    new Set(filter.checks.map((c) => c.messages[0]?.checksum.toLowerCase() ?? '').filter((checksum) => checksums.has(checksum)));
+
+  /** Every filter_divergence event ever published under the test's prefix (their ids collapse in the outbox). */
+  async function divergenceEvents(): Promise<Array<{ event: DomainEvent; state: string }>> {
+    const queue = new Queue(EVENTS_QUEUE, { connection: { url: world.redisUrl }, prefix: world.prefix });
+    try {
+      const states = ['completed', 'failed', 'active', 'waiting', 'delayed', 'prioritized'] as const;
+      const found = await Promise.all(
+        states.map(async (state) => (await queue.getJobs([state])).map((job) => ({ event: job.data as DomainEvent, state }))),
+      );
+      return found.flat().filter(({ event }) => event.type === 'filter_divergence');
+    } finally {
+      await queue.close();
+    }
+  }
+
+  async function waitForCursors(): Promise<void> {
+    const redis = new Redis(world.redisUrl);
+    try {
+      const cursorKeys = [A, B].map((chainId) => keys(world.prefix).cursor(chainId));
+      await waitFor('the replica following both chains', async () => (await redis.exists(...cursorKeys)) === cursorKeys.length);
+    } finally {
+      redis.disconnect();
+    }
+  }
+
+  it('stops within a second mid-job on SIGTERM, and the next replica finishes the cross-checks, each divergence once', async () => {
+    const filterSettings = settings({ XMSG_INTEROP_FILTER_RPC: filter.url });
+    for (const chain of world.devnet.chains) await mine(chain);
+    const first = world.replica('second-opinion-stopping', filterSettings);
+    await first.start();
+    await waitForCursors();
+
+    const inits = await emitInitiatingMany(world.devnet.chain(A), MESSAGES);
+    const checksums = inits.map((i) => messageChecksum(i.identifier, i.msgHash));
+    const ours = new Set(checksums.map((c) => c.toLowerCase()));
+    // One the first replica asks about before it stops (its divergence must not be doubled), one it never reaches
+    // (its divergence must not be lost): the job's 16 lanes take the messages in order.
+    const early = inits[0]!;
+    const late = inits[MESSAGES - 1]!;
+    filter.reject(checksums[0]!);
+    filter.reject(checksums[MESSAGES - 1]!);
+    filter.delayMs = FILTER_DELAY_MS;
+    try {
+      await executeMessages(world.devnet.chain(B), inits);
+      await waitFor('the filter answering the first replica', () => askedAbout(ours).size > 0, 30_000);
+
+      const stopping = Date.now();
+      await first.stop();
+      const stopMs = Date.now() - stopping;
+      expect(await first.exitStatus()).toEqual({ code: 0, signal: null });
+      // The grace period is 20 s; asking all 100 at 16 at a time takes ~3.5 s, the calls in flight ~0.5 s.
+      expect(stopMs, `the replica took ${stopMs} ms to stop`).toBeLessThan(1500);
+      const log = await readFile(first.logPath!, 'utf8');
+      expect(log).toContain('op-interop-filter cross-check cut short; will retry');
+      // Its calls still in flight are answered by now: all the first replica asked.
+      await new Promise((r) => setTimeout(r, FILTER_DELAY_MS + 200));
+      const askedByFirst = askedAbout(ours);
+      expect(askedByFirst.size, 'messages the first replica asked about').toBeLessThan(MESSAGES);
+      expect(askedByFirst.has(checksums[0]!.toLowerCase())).toBe(true);
+
+      const second = await start({ XMSG_INTEROP_FILTER_RPC: filter.url });
+      await waitFor(`the filter asked about all ${MESSAGES} messages`, () => askedAbout(ours).size === MESSAGES, 30_000);
+      const hashOf = ({ event }: { event: DomainEvent }) => ('message' in event ? event.message.msgHash : undefined);
+      await waitFor(
+        'both divergences delivered',
+        async () => {
+          const events = await divergenceEvents();
+          return events.length >= 2 && events.every(({ state }) => state === 'completed');
+        },
+        30_000,
+      );
+      const events = await divergenceEvents();
+      expect(events.map(hashOf).sort()).toEqual([early.msgHash, late.msgHash].sort());
+      // The one the first replica never reached was found by the second.
+      expect(second.events.filter((e) => e.type === 'filter_divergence' && e.message.msgHash === late.msgHash)).toHaveLength(1);
+      const queue = new Queue(SECOND_OPINION_QUEUE, { connection: { url: world.redisUrl }, prefix: world.prefix });
+      try {
+        await waitFor('the second-opinion job done', async () => {
+          const counts = await queue.getJobCounts('active', 'waiting', 'delayed', 'failed', 'prioritized');
+          return Object.values(counts).every((n) => n === 0);
+        });
+      } finally {
+        await queue.close();
+      }
+    } finally {
+      filter.delayMs = 0;
+    }
+  }, 120_000);
 });
