@@ -15,7 +15,7 @@ import {
 import { sliceJobId } from '../src/jobs/checker.js';
 import { sliceBlockOf, sliceMessage } from '../src/jobs/slice.js';
 import { useWorld } from './helpers/world.js';
-import { eventsOfType, messagesFor, type RunningXmsg, waitForMessage } from './helpers/xmsg.js';
+import { type ApiMessage, eventsOfType, messagesFor, type RunningXmsg, waitForMessage } from './helpers/xmsg.js';
 
 // The rules themselves (every status and reason) are unit tests in src/chain/validity.test.ts; here is what needs
 // real chains: the source lookup, a source block produced later, the dependency set file, a job run twice.
@@ -87,7 +87,8 @@ describe('validity rules against real chains', () => {
     expect(m.history.map((h) => h.what.split(':')[0])).toEqual(['status future', 'status valid']);
   });
 
-  it('checks a message once when its job runs again (a replica died after writing the record, before finishing the job)', async () => {
+  /** A valid message and a forged one in B's blocks, checked: their records, and the forged one's one event. */
+  async function validAndForged() {
     const init = await emitInitiating(chain(A));
     await execute(B, init);
     const forged = keccak256(toHex(`forged ${Math.random()}`));
@@ -97,6 +98,19 @@ describe('validity rules against real chains', () => {
       await waitForMessage(xmsg.baseUrl, forged, { status: 'invalid' }),
     ];
     await expect.poll(() => invalidEventFor(forged).length).toBe(1);
+    return { init, forged, before };
+  }
+
+  /** Still one record each, with the history it had, and still one event for the forged one. */
+  async function expectCheckedOnce(valid: Hex, forged: Hex, before: ApiMessage[]): Promise<void> {
+    const after = [(await messagesFor(xmsg.baseUrl, valid))!, (await messagesFor(xmsg.baseUrl, forged))!];
+    expect(after.map((found) => found.length)).toEqual([1, 1]);
+    expect(after.map((found) => found[0]!.history)).toEqual(before.map((m) => m.history));
+    expect(invalidEventFor(forged)).toHaveLength(1);
+  }
+
+  it('checks a message once when its job runs again (a replica died after writing the record, before finishing the job)', async () => {
+    const { init, forged, before } = await validAndForged();
 
     for (const hash of [init.msgHash, forged]) {
       const [record] = await xmsg.app.store.byMsgHash(hash);
@@ -105,22 +119,11 @@ describe('validity rules against real chains', () => {
       await expect.poll(async () => (await xmsg.app.checkQueue.getJob(job.id!)) === undefined, { timeout: 10_000 }).toBe(true);
     }
 
-    const after = [(await messagesFor(xmsg.baseUrl, init.msgHash))!, (await messagesFor(xmsg.baseUrl, forged))!];
-    expect(after.map((records) => records.length)).toEqual([1, 1]);
-    expect(after.map((records) => records[0]!.history)).toEqual(before.map((m) => m.history));
-    expect(invalidEventFor(forged)).toHaveLength(1);
+    await expectCheckedOnce(init.msgHash, forged, before);
   });
 
   it('checks a block slice once when its job runs again (queued again after a crash, or its replica killed mid-slice)', async () => {
-    const init = await emitInitiating(chain(A));
-    await execute(B, init);
-    const forged = keccak256(toHex(`forged ${Math.random()}`));
-    await execute(B, init, forged);
-    const before = [
-      await waitForMessage(xmsg.baseUrl, init.msgHash, { status: 'valid' }),
-      await waitForMessage(xmsg.baseUrl, forged, { status: 'invalid' }),
-    ];
-    await expect.poll(() => invalidEventFor(forged).length).toBe(1);
+    const { init, forged, before } = await validAndForged();
 
     const records = await Promise.all([init.msgHash, forged].map(async (hash) => (await xmsg.app.store.byMsgHash(hash))[0]!));
     for (const record of records) {
@@ -135,9 +138,6 @@ describe('validity rules against real chains', () => {
       }
     }
 
-    const after = [(await messagesFor(xmsg.baseUrl, init.msgHash))!, (await messagesFor(xmsg.baseUrl, forged))!];
-    expect(after.map((found) => found.length)).toEqual([1, 1]);
-    expect(after.map((found) => found[0]!.history)).toEqual(before.map((m) => m.history));
-    expect(invalidEventFor(forged)).toHaveLength(1);
+    await expectCheckedOnce(init.msgHash, forged, before);
   });
 });
